@@ -1,0 +1,50 @@
+//! # strata-tensor
+//!
+//! N-dimensional `f32` tensors for the Strata deep-learning library: a shape and strides over
+//! a shared buffer, NumPy broadcasting, reductions, matrix products through
+//! [faer](https://docs.rs/faer), convolution and pooling kernels for NCHW images, and seeded
+//! random numbers that are the same on every machine.
+//!
+//! ```
+//! use strata_tensor::{Rng, Tensor};
+//! let mut rng = Rng::new(0);
+//! let x = Tensor::rand_normal(&[4, 3], 0.0, 1.0, &mut rng);
+//! let w = Tensor::rand_uniform(&[2, 3], -0.5, 0.5, &mut rng);
+//! let y = x.matmul(&w.t()).relu();        // [4, 2], the transpose is a view
+//! let mean = y.mean_axes(&[0], false);    // [2]
+//! assert_eq!(mean.shape(), &[2]);
+//! ```
+//!
+//! ## Errors
+//! Shape mismatches in tensor math are programming errors: the plain methods panic with a
+//! message that names the op and the shapes, pointing at the caller's line. Each has a `try_`
+//! twin that returns a [`TensorError`] instead.
+//!
+//! ## Threads
+//! Large element-wise passes, reductions and products run on rayon's pool; small ones stay on
+//! the calling thread. The thread count follows `RAYON_NUM_THREADS` and can be set with
+//! [`set_num_threads`].
+
+mod buffer;
+mod conv;
+mod display;
+mod error;
+mod matmul;
+pub mod ops;
+mod parallel;
+mod pool;
+mod random;
+mod serde_impl;
+mod shape;
+mod strided;
+mod tensor;
+
+pub use buffer::{cached_buffer_bytes, release_cached_buffers, POOL_MAX_BYTES, POOL_MIN_LEN};
+pub use conv::Conv2dSpec;
+pub use error::{ErrorKind, Result, TensorError};
+pub use ops::elementwise::sigmoid;
+pub use parallel::{num_threads, set_num_threads, MATMUL_PAR_MIN_FLOPS, PAR_MIN_ELEMENTS};
+pub use pool::Pool2dSpec;
+pub use random::{splitmix64, Rng};
+pub use shape::{broadcast_shapes, numel, Axis, Dims};
+pub use tensor::Tensor;

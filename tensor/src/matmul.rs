@@ -1,0 +1,213 @@
+//! Matrix products through faer: 2-D and batched (leading dimensions broadcast). Operands are
+//! handed to faer as strided views, so transposed or sliced operands are never copied.
+
+use crate::buffer;
+use crate::error::{expect_ok, ErrorKind, Result, TensorError};
+use crate::ops::elementwise::broadcast_strides;
+use crate::parallel::matmul_par;
+use crate::shape::{broadcast_shapes, numel, Dims};
+use crate::strided::Plan;
+use crate::Tensor;
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef};
+
+/// A read-only faer view of the `rows × cols` matrix at `offset` with the given strides.
+fn mat_ref(
+    t: &Tensor,
+    offset: usize,
+    rows: usize,
+    cols: usize,
+    rs: isize,
+    cs: isize,
+) -> MatRef<'_, f32> {
+    let buf = t.buffer();
+    if rows > 0 && cols > 0 {
+        let last = offset as isize + (rows as isize - 1) * rs + (cols as isize - 1) * cs;
+        assert!(last < buf.len() as isize, "matmul view out of bounds");
+    }
+    // SAFETY: the view stays inside `buf` (checked above; strides are non-negative), and the
+    // borrow of `t` outlives the returned view.
+    unsafe { MatRef::from_raw_parts(buf.as_ptr().add(offset.min(buf.len())), rows, cols, rs, cs) }
+}
+
+/// `dst ← a·b` (or `dst += a·b` with `accumulate`) for row-major `dst` of `m × n`.
+pub(crate) fn gemm(
+    dst: &mut [f32],
+    n: usize,
+    a: MatRef<'_, f32>,
+    b: MatRef<'_, f32>,
+    accumulate: bool,
+) {
+    let m = a.nrows();
+    let k = a.ncols();
+    debug_assert_eq!(dst.len(), m * n);
+    let accum = if accumulate {
+        Accum::Add
+    } else {
+        Accum::Replace
+    };
+    if k == 0 {
+        if !accumulate {
+            dst.fill(0.0);
+        }
+        return;
+    }
+    let dst = MatMut::from_row_major_slice_mut(dst, m, n);
+    matmul(dst, accum, a, b, 1.0f32, matmul_par(m, n, k));
+}
+
+/// The stride between consecutive rows when the batch dimensions and the `m` rows of an
+/// operand form one evenly spaced run of rows, so that the whole batch is one matrix.
+fn uniform_row_stride(
+    batch: &[usize],
+    batch_strides: &[isize],
+    m: usize,
+    row_stride: isize,
+) -> Option<isize> {
+    let mut dims: Vec<(usize, isize)> = batch
+        .iter()
+        .copied()
+        .zip(batch_strides.iter().copied())
+        .chain(std::iter::once((m, row_stride)))
+        .filter(|&(size, _)| size != 1)
+        .collect();
+    let (mut size, stride) = dims.pop().unwrap_or((1, row_stride));
+    for &(outer_size, outer_stride) in dims.iter().rev() {
+        if outer_stride != stride * size as isize {
+            return None;
+        }
+        size *= outer_size;
+    }
+    Some(stride)
+}
+
+impl Tensor {
+    /// Matrix product. 2-D: `[m, k] · [k, n] → [m, n]`; with more dimensions, the leading ones
+    /// are batch dimensions and broadcast (`[b, m, k] · [k, n] → [b, m, n]`). A 1-D operand is
+    /// treated as a row (left) or column (right) vector and its dimension is dropped.
+    ///
+    /// ```
+    /// use strata_tensor::Tensor;
+    /// let a = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]);
+    /// let b = Tensor::from_vec(vec![5.0, 6.0, 7.0, 8.0], &[2, 2]);
+    /// assert_eq!(a.matmul(&b).to_vec(), vec![19.0, 22.0, 43.0, 50.0]);
+    /// assert_eq!(a.matmul(&b.t()).to_vec(), vec![17.0, 23.0, 39.0, 53.0]);
+    /// ```
+    #[track_caller]
+    pub fn matmul(&self, other: &Tensor) -> Tensor {
+        expect_ok(self.try_matmul(other))
+    }
+
+    /// Fallible [`Tensor::matmul`].
+    pub fn try_matmul(&self, other: &Tensor) -> Result<Tensor> {
+        if self.ndim() == 0 || other.ndim() == 0 {
+            return Err(TensorError::new(
+                "matmul",
+                ErrorKind::ShapeMismatch,
+                format!(
+                    "both operands need at least 1 dimension: {:?} x {:?}",
+                    self.shape(),
+                    other.shape()
+                ),
+            ));
+        }
+        let a = if self.ndim() == 1 {
+            self.unsqueeze(0)
+        } else {
+            self.clone()
+        };
+        let b = if other.ndim() == 1 {
+            other.unsqueeze(1)
+        } else {
+            other.clone()
+        };
+        let (m, k) = (a.shape()[a.ndim() - 2], a.shape()[a.ndim() - 1]);
+        let (k2, n) = (b.shape()[b.ndim() - 2], b.shape()[b.ndim() - 1]);
+        if k != k2 {
+            return Err(TensorError::new(
+                "matmul",
+                ErrorKind::ShapeMismatch,
+                format!(
+                    "inner dimensions differ: {:?} x {:?}",
+                    self.shape(),
+                    other.shape()
+                ),
+            ));
+        }
+        let batch = broadcast_shapes(
+            &a.shape()[..a.ndim() - 2],
+            &b.shape()[..b.ndim() - 2],
+            "matmul",
+        )
+        .map_err(|_| {
+            TensorError::new(
+                "matmul",
+                ErrorKind::ShapeMismatch,
+                format!(
+                    "batch dimensions do not broadcast: {:?} x {:?}",
+                    self.shape(),
+                    other.shape()
+                ),
+            )
+        })?;
+        let mut out_shape: Dims = batch.clone();
+        out_shape.extend_from_slice(&[m, n]);
+        let mut out = buffer::take(numel(&out_shape));
+        let (ars, acs) = (a.strides()[a.ndim() - 2], a.strides()[a.ndim() - 1]);
+        let (brs, bcs) = (b.strides()[b.ndim() - 2], b.strides()[b.ndim() - 1]);
+
+        let sa = broadcast_strides(&a.batch_view(), &batch);
+        let sb = broadcast_strides(&b.batch_view(), &batch);
+        let shared_rhs = sb.iter().all(|&s| s == 0);
+        match uniform_row_stride(&batch, &sa, m, ars) {
+            Some(row_stride) if shared_rhs => {
+                // Every batch of `a` is a run of evenly spaced rows and `b` is shared: fold
+                // the batch into the rows and run one GEMM.
+                let rows = numel(&batch) * m;
+                let lhs = mat_ref(&a, a.offset(), rows, k, row_stride, acs);
+                let rhs = mat_ref(&b, b.offset(), k, n, brs, bcs);
+                gemm(&mut out, n, lhs, rhs, false);
+            }
+            _ => {
+                let plan = Plan::new(&batch, [&sa, &sb], [a.offset(), b.offset()]);
+                let mut index = 0;
+                plan.for_rows(0, plan.rows(), |_, [oa, ob]| {
+                    for i in 0..plan.inner_len {
+                        let step = |base: usize, stride: isize| {
+                            (base as isize + i as isize * stride) as usize
+                        };
+                        let lhs = mat_ref(&a, step(oa, plan.inner_strides[0]), m, k, ars, acs);
+                        let rhs = mat_ref(&b, step(ob, plan.inner_strides[1]), k, n, brs, bcs);
+                        gemm(
+                            &mut out[index * m * n..(index + 1) * m * n],
+                            n,
+                            lhs,
+                            rhs,
+                            false,
+                        );
+                        index += 1;
+                    }
+                });
+            }
+        }
+        let mut result = Tensor::from_dims(out, out_shape);
+        if other.ndim() == 1 {
+            result = result.squeeze(-1);
+        }
+        if self.ndim() == 1 {
+            result = result.squeeze(-2);
+        }
+        Ok(result)
+    }
+
+    /// The batch part of a matrix operand: a view of its leading dimensions only (the last
+    /// two are dropped), used to walk batches with their strides.
+    fn batch_view(&self) -> Tensor {
+        let nd = self.ndim() - 2;
+        self.view(
+            self.shape()[..nd].into(),
+            self.strides()[..nd].into(),
+            self.offset(),
+        )
+    }
+}

@@ -1,0 +1,122 @@
+//! Shapes, axes and the NumPy broadcasting rule.
+
+use crate::error::{ErrorKind, Result, TensorError};
+use smallvec::SmallVec;
+
+/// Inline storage for the dimensions of a tensor (no heap allocation up to 6 dimensions).
+pub type Dims = SmallVec<[usize; 6]>;
+
+/// Inline storage for strides, counted in elements.
+pub type Strides = SmallVec<[isize; 6]>;
+
+/// An axis index: `usize` counts from the front, negative `i32`/`isize` from the back (`-1` is the last axis).
+pub trait Axis: Copy {
+    /// Resolves the axis against a tensor of `ndim` dimensions.
+    fn resolve(self, ndim: usize, op: &'static str) -> Result<usize>;
+}
+
+fn axis_error(op: &'static str, axis: isize, ndim: usize) -> TensorError {
+    TensorError::new(
+        op,
+        ErrorKind::InvalidAxis,
+        format!("axis {axis} is out of range for a tensor with {ndim} dimensions"),
+    )
+}
+
+impl Axis for usize {
+    fn resolve(self, ndim: usize, op: &'static str) -> Result<usize> {
+        if self < ndim {
+            Ok(self)
+        } else {
+            Err(axis_error(op, self as isize, ndim))
+        }
+    }
+}
+
+impl Axis for isize {
+    fn resolve(self, ndim: usize, op: &'static str) -> Result<usize> {
+        let resolved = if self < 0 { self + ndim as isize } else { self };
+        if (0..ndim as isize).contains(&resolved) {
+            Ok(resolved as usize)
+        } else {
+            Err(axis_error(op, self, ndim))
+        }
+    }
+}
+
+impl Axis for i32 {
+    fn resolve(self, ndim: usize, op: &'static str) -> Result<usize> {
+        (self as isize).resolve(ndim, op)
+    }
+}
+
+/// Resolves a list of axes, rejecting repeats; the result is sorted.
+pub(crate) fn resolve_axes<A: Axis>(axes: &[A], ndim: usize, op: &'static str) -> Result<Dims> {
+    let mut resolved: Dims = axes
+        .iter()
+        .map(|a| a.resolve(ndim, op))
+        .collect::<Result<_>>()?;
+    resolved.sort_unstable();
+    if resolved.windows(2).any(|w| w[0] == w[1]) {
+        return Err(TensorError::new(
+            op,
+            ErrorKind::InvalidAxis,
+            format!("repeated axis in {resolved:?}"),
+        ));
+    }
+    Ok(resolved)
+}
+
+/// Number of elements of a shape (1 for a scalar).
+pub fn numel(shape: &[usize]) -> usize {
+    shape.iter().product()
+}
+
+/// Row-major strides of a dense tensor with this shape.
+pub(crate) fn contiguous_strides(shape: &[usize]) -> Strides {
+    let mut strides: Strides = SmallVec::from_elem(0, shape.len());
+    let mut step = 1isize;
+    for (stride, &dim) in strides.iter_mut().zip(shape).rev() {
+        *stride = step;
+        step *= dim.max(1) as isize;
+    }
+    strides
+}
+
+/// The shape two operands broadcast to under NumPy's rule (dimensions aligned from the right;
+/// each pair equal or one of them 1).
+///
+/// ```
+/// use strata_tensor::broadcast_shapes;
+/// assert_eq!(broadcast_shapes(&[4, 1, 3], &[5, 1], "add").unwrap().as_slice(), &[4, 5, 3]);
+/// assert!(broadcast_shapes(&[2, 3], &[4], "add").is_err());
+/// ```
+pub fn broadcast_shapes(a: &[usize], b: &[usize], op: &'static str) -> Result<Dims> {
+    let ndim = a.len().max(b.len());
+    let mut out: Dims = SmallVec::from_elem(0, ndim);
+    for i in 0..ndim {
+        let da = if i < ndim - a.len() {
+            1
+        } else {
+            a[i - (ndim - a.len())]
+        };
+        let db = if i < ndim - b.len() {
+            1
+        } else {
+            b[i - (ndim - b.len())]
+        };
+        out[i] = match (da, db) {
+            (x, y) if x == y => x,
+            (1, y) => y,
+            (x, 1) => x,
+            _ => {
+                return Err(TensorError::new(
+                    op,
+                    ErrorKind::ShapeMismatch,
+                    format!("shapes {a:?} and {b:?} cannot be broadcast together"),
+                ))
+            }
+        };
+    }
+    Ok(out)
+}
