@@ -20,6 +20,9 @@ fn fill_rows<const K: usize>(
     let len = plan.inner_len;
     let rows = plan.rows();
     let mut out = buffer::take(rows * len);
+    if out.is_empty() {
+        return Tensor::from_dims(out, shape);
+    }
     if parallel_elements(rows * len) && rows > 1 {
         let rows_per_chunk = chunk_len(rows, PAR_MIN_ELEMENTS.div_ceil(len * 4).max(1));
         out.par_chunks_mut(rows_per_chunk * len)
