@@ -1,0 +1,173 @@
+//! Broadcasting arithmetic: add, sub, mul, div, maximum, minimum, select by mask, and the
+//! scalar forms. The gradient of a broadcast operand is summed back to its shape.
+
+use super::{expect_ok, sum_to_shape};
+use crate::var::{BackwardArgs, Var};
+use smallvec::smallvec;
+use strata_tensor::{Result, Tensor};
+
+/// The gradient for input `i` of a broadcasting op, `local` being ∂out/∂input · grad at full size.
+fn reduced(a: &BackwardArgs<'_>, i: usize, local: impl FnOnce() -> Tensor) -> Option<Tensor> {
+    a.needs(i)
+        .then(|| sum_to_shape(&local(), a.input(i).shape()))
+}
+
+impl Var {
+    /// `self + other`, broadcasting.
+    #[track_caller]
+    pub fn add(&self, other: &Var) -> Var {
+        expect_ok(self.try_add(other))
+    }
+
+    /// Fallible [`Var::add`].
+    pub fn try_add(&self, other: &Var) -> Result<Var> {
+        let value = self.value().try_add(other.value())?;
+        Ok(Var::record("add", value, &[self, other], |a| {
+            smallvec![
+                reduced(a, 0, || a.grad.clone()),
+                reduced(a, 1, || a.grad.clone())
+            ]
+        }))
+    }
+
+    /// `self - other`, broadcasting.
+    #[track_caller]
+    pub fn sub(&self, other: &Var) -> Var {
+        expect_ok(self.try_sub(other))
+    }
+
+    /// Fallible [`Var::sub`].
+    pub fn try_sub(&self, other: &Var) -> Result<Var> {
+        let value = self.value().try_sub(other.value())?;
+        Ok(Var::record("sub", value, &[self, other], |a| {
+            smallvec![
+                reduced(a, 0, || a.grad.clone()),
+                reduced(a, 1, || a.grad.neg())
+            ]
+        }))
+    }
+
+    /// `self * other` element-wise, broadcasting.
+    #[track_caller]
+    pub fn mul(&self, other: &Var) -> Var {
+        expect_ok(self.try_mul(other))
+    }
+
+    /// Fallible [`Var::mul`].
+    pub fn try_mul(&self, other: &Var) -> Result<Var> {
+        let value = self.value().try_mul(other.value())?;
+        Ok(Var::record("mul", value, &[self, other], |a| {
+            smallvec![
+                reduced(a, 0, || a.grad.mul(a.input(1))),
+                reduced(a, 1, || a.grad.mul(a.input(0)))
+            ]
+        }))
+    }
+
+    /// `self / other` element-wise, broadcasting.
+    #[track_caller]
+    pub fn div(&self, other: &Var) -> Var {
+        expect_ok(self.try_div(other))
+    }
+
+    /// Fallible [`Var::div`].
+    pub fn try_div(&self, other: &Var) -> Result<Var> {
+        let value = self.value().try_div(other.value())?;
+        Ok(Var::record("div", value, &[self, other], |a| {
+            // d(x/y)/dx = 1/y, d(x/y)/dy = −(x/y)/y.
+            smallvec![
+                reduced(a, 0, || a.grad.div(a.input(1))),
+                reduced(a, 1, || a.grad.mul(a.output).div(a.input(1)).neg())
+            ]
+        }))
+    }
+
+    /// The larger element of `self` and `other`, broadcasting; on ties the gradient is split.
+    #[track_caller]
+    pub fn maximum(&self, other: &Var) -> Var {
+        expect_ok(self.try_extremum(other, "maximum", Tensor::try_maximum, Tensor::gt))
+    }
+
+    /// Fallible [`Var::maximum`].
+    pub fn try_maximum(&self, other: &Var) -> Result<Var> {
+        self.try_extremum(other, "maximum", Tensor::try_maximum, Tensor::gt)
+    }
+
+    /// The smaller element of `self` and `other`, broadcasting; on ties the gradient is split.
+    #[track_caller]
+    pub fn minimum(&self, other: &Var) -> Var {
+        expect_ok(self.try_extremum(other, "minimum", Tensor::try_minimum, Tensor::lt))
+    }
+
+    /// Fallible [`Var::minimum`].
+    pub fn try_minimum(&self, other: &Var) -> Result<Var> {
+        self.try_extremum(other, "minimum", Tensor::try_minimum, Tensor::lt)
+    }
+
+    /// Shared body of maximum/minimum: `wins(a, b)` is 1 where `a` is picked strictly.
+    fn try_extremum(
+        &self,
+        other: &Var,
+        name: &'static str,
+        pick: fn(&Tensor, &Tensor) -> Result<Tensor>,
+        wins: fn(&Tensor, &Tensor) -> Tensor,
+    ) -> Result<Var> {
+        let value = pick(self.value(), other.value())?;
+        Ok(Var::record(name, value, &[self, other], move |a| {
+            // Share of the gradient each side gets: 1 if it wins, 1/2 on a tie, 0 if it loses.
+            let share = |x: &Tensor, y: &Tensor| wins(x, y).add(&x.eq_mask(y).mul_scalar(0.5));
+            smallvec![
+                reduced(a, 0, || a.grad.mul(&share(a.input(0), a.input(1)))),
+                reduced(a, 1, || a.grad.mul(&share(a.input(1), a.input(0))))
+            ]
+        }))
+    }
+
+    /// `on_true` where `mask` is non-zero, `on_false` elsewhere (all three broadcast).
+    #[track_caller]
+    pub fn select(mask: &Tensor, on_true: &Var, on_false: &Var) -> Var {
+        expect_ok(Self::try_select(mask, on_true, on_false))
+    }
+
+    /// Fallible [`Var::select`].
+    pub fn try_select(mask: &Tensor, on_true: &Var, on_false: &Var) -> Result<Var> {
+        let value = Tensor::try_select(mask, on_true.value(), on_false.value())?;
+        let mask = mask.clone();
+        Ok(Var::record(
+            "select",
+            value,
+            &[on_true, on_false],
+            move |a| {
+                let zero = Tensor::scalar(0.0);
+                smallvec![
+                    reduced(a, 0, || Tensor::select(&mask, a.grad, &zero)),
+                    reduced(a, 1, || Tensor::select(&mask, &zero, a.grad))
+                ]
+            },
+        ))
+    }
+
+    /// `self + c`.
+    pub fn add_scalar(&self, c: f32) -> Var {
+        Var::record("add_scalar", self.value().add_scalar(c), &[self], |a| {
+            smallvec![Some(a.grad.clone())]
+        })
+    }
+
+    /// `self · c`.
+    pub fn mul_scalar(&self, c: f32) -> Var {
+        Var::record(
+            "mul_scalar",
+            self.value().mul_scalar(c),
+            &[self],
+            move |a| smallvec![Some(a.grad.mul_scalar(c))],
+        )
+    }
+
+    /// `−self`.
+    pub fn neg(&self) -> Var {
+        Var::record("neg", self.value().neg(), &[self], |a| {
+            smallvec![Some(a.grad.neg())]
+        })
+    }
+}
