@@ -64,6 +64,11 @@ impl Gradients {
         self.grads.iter().map(|(&id, g)| (id, g))
     }
 
+    /// The stored gradients, mutably (to rescale, clip or all-reduce them in place).
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (VarId, &mut Tensor)> {
+        self.grads.iter_mut().map(|(&id, g)| (id, g))
+    }
+
     /// Adds another pass's gradients into this one (gradient accumulation).
     pub fn accumulate(&mut self, other: Gradients) {
         for (id, grad) in other.grads {

@@ -37,4 +37,7 @@ pub use gradcheck::{gradcheck, gradcheck_with, GradcheckOptions, GradcheckReport
 pub use graph::{
     anomaly_detection, is_grad_enabled, live_nodes, no_grad, set_anomaly_detection, NoGradGuard,
 };
-pub use var::{Var, VarId};
+pub use var::{BackwardArgs, Grads, Var, VarId};
+
+/// Builds the [`Grads`] a custom op's backward returns: `smallvec![Some(dx), None]`.
+pub use smallvec::smallvec;

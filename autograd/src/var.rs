@@ -7,26 +7,38 @@ use std::sync::{Arc, Mutex};
 use strata_tensor::Tensor;
 
 /// Gradients an op's backward returns, one per input (`None` where none is needed).
-pub(crate) type Grads = SmallVec<[Option<Tensor>; 2]>;
+pub type Grads = SmallVec<[Option<Tensor>; 2]>;
 
-/// What a backward rule receives.
-pub(crate) struct BackwardArgs<'a> {
-    /// Gradient of the loss with respect to the op's output.
+/// What a backward rule receives (see [`Var::from_op`]).
+pub struct BackwardArgs<'a> {
     pub(crate) grad: &'a Tensor,
-    /// The op's inputs.
     pub(crate) inputs: &'a [Var],
-    /// The op's output value.
     pub(crate) output: &'a Tensor,
 }
 
 impl BackwardArgs<'_> {
-    /// Whether input `i` wants a gradient (it leads to a tracked leaf).
-    pub(crate) fn needs(&self, i: usize) -> bool {
+    /// Gradient of the loss with respect to the op's output.
+    pub fn grad(&self) -> &Tensor {
+        self.grad
+    }
+
+    /// The op's output value.
+    pub fn output(&self) -> &Tensor {
+        self.output
+    }
+
+    /// Number of inputs.
+    pub fn num_inputs(&self) -> usize {
+        self.inputs.len()
+    }
+
+    /// Whether input `i` wants a gradient (it leads to a tracked leaf); skip the work otherwise.
+    pub fn needs(&self, i: usize) -> bool {
         self.inputs[i].is_tracked()
     }
 
     /// The value of input `i`.
-    pub(crate) fn input(&self, i: usize) -> &Tensor {
+    pub fn input(&self, i: usize) -> &Tensor {
         self.inputs[i].value()
     }
 }
@@ -131,9 +143,26 @@ impl Var {
         Self::from_node(value, Kind::Constant)
     }
 
-    /// Records the output of an op. When recording is off or no input is tracked, the result
-    /// is a constant and nothing is kept.
-    pub(crate) fn record(
+    /// Records the output of a custom op: `value` computed from `inputs`, and `backward`, which
+    /// returns one gradient per input (`None` where [`BackwardArgs::needs`] is false). When
+    /// recording is off or no input is tracked, the result is a constant and nothing is kept.
+    /// Check a custom op with [`crate::gradcheck`].
+    ///
+    /// ```
+    /// use strata_autograd::{gradcheck, Var};
+    /// use strata_tensor::Tensor;
+    /// use strata_autograd::smallvec;
+    /// // cube(x) = x³, with its derivative 3x² written by hand.
+    /// fn cube(x: &Var) -> Var {
+    ///     let value = x.value().powf(3.0);
+    ///     Var::from_op("cube", value, &[x], |a| {
+    ///         smallvec![Some(a.grad().mul(&a.input(0).square().mul_scalar(3.0)))]
+    ///     })
+    /// }
+    /// let x = Tensor::from_vec(vec![0.5, -1.5], &[2]);
+    /// gradcheck(|v| cube(&v[0]), &[x]).unwrap().assert_within(1e-2);
+    /// ```
+    pub fn from_op(
         name: &'static str,
         value: Tensor,
         inputs: &[&Var],

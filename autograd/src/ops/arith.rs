@@ -22,7 +22,7 @@ impl Var {
     /// Fallible [`Var::add`].
     pub fn try_add(&self, other: &Var) -> Result<Var> {
         let value = self.value().try_add(other.value())?;
-        Ok(Var::record("add", value, &[self, other], |a| {
+        Ok(Var::from_op("add", value, &[self, other], |a| {
             smallvec![
                 reduced(a, 0, || a.grad.clone()),
                 reduced(a, 1, || a.grad.clone())
@@ -39,7 +39,7 @@ impl Var {
     /// Fallible [`Var::sub`].
     pub fn try_sub(&self, other: &Var) -> Result<Var> {
         let value = self.value().try_sub(other.value())?;
-        Ok(Var::record("sub", value, &[self, other], |a| {
+        Ok(Var::from_op("sub", value, &[self, other], |a| {
             smallvec![
                 reduced(a, 0, || a.grad.clone()),
                 reduced(a, 1, || a.grad.neg())
@@ -56,7 +56,7 @@ impl Var {
     /// Fallible [`Var::mul`].
     pub fn try_mul(&self, other: &Var) -> Result<Var> {
         let value = self.value().try_mul(other.value())?;
-        Ok(Var::record("mul", value, &[self, other], |a| {
+        Ok(Var::from_op("mul", value, &[self, other], |a| {
             smallvec![
                 reduced(a, 0, || a.grad.mul(a.input(1))),
                 reduced(a, 1, || a.grad.mul(a.input(0)))
@@ -73,7 +73,7 @@ impl Var {
     /// Fallible [`Var::div`].
     pub fn try_div(&self, other: &Var) -> Result<Var> {
         let value = self.value().try_div(other.value())?;
-        Ok(Var::record("div", value, &[self, other], |a| {
+        Ok(Var::from_op("div", value, &[self, other], |a| {
             // d(x/y)/dx = 1/y, d(x/y)/dy = −(x/y)/y.
             smallvec![
                 reduced(a, 0, || a.grad.div(a.input(1))),
@@ -113,7 +113,7 @@ impl Var {
         wins: fn(&Tensor, &Tensor) -> Tensor,
     ) -> Result<Var> {
         let value = pick(self.value(), other.value())?;
-        Ok(Var::record(name, value, &[self, other], move |a| {
+        Ok(Var::from_op(name, value, &[self, other], move |a| {
             // Share of the gradient each side gets: 1 if it wins, 1/2 on a tie, 0 if it loses.
             let share = |x: &Tensor, y: &Tensor| wins(x, y).add(&x.eq_mask(y).mul_scalar(0.5));
             smallvec![
@@ -133,7 +133,7 @@ impl Var {
     pub fn try_select(mask: &Tensor, on_true: &Var, on_false: &Var) -> Result<Var> {
         let value = Tensor::try_select(mask, on_true.value(), on_false.value())?;
         let mask = mask.clone();
-        Ok(Var::record(
+        Ok(Var::from_op(
             "select",
             value,
             &[on_true, on_false],
@@ -149,14 +149,14 @@ impl Var {
 
     /// `self + c`.
     pub fn add_scalar(&self, c: f32) -> Var {
-        Var::record("add_scalar", self.value().add_scalar(c), &[self], |a| {
+        Var::from_op("add_scalar", self.value().add_scalar(c), &[self], |a| {
             smallvec![Some(a.grad.clone())]
         })
     }
 
     /// `self · c`.
     pub fn mul_scalar(&self, c: f32) -> Var {
-        Var::record(
+        Var::from_op(
             "mul_scalar",
             self.value().mul_scalar(c),
             &[self],
@@ -166,7 +166,7 @@ impl Var {
 
     /// `−self`.
     pub fn neg(&self) -> Var {
-        Var::record("neg", self.value().neg(), &[self], |a| {
+        Var::from_op("neg", self.value().neg(), &[self], |a| {
             smallvec![Some(a.grad.neg())]
         })
     }

@@ -23,7 +23,7 @@ impl Var {
             .into_iter()
             .flatten()
             .collect();
-        Ok(Var::record("conv2d", value, &inputs, move |a| {
+        Ok(Var::from_op("conv2d", value, &inputs, move |a| {
             let (x, w) = (a.input(0), a.input(1));
             let mut grads = smallvec![
                 a.needs(0)
@@ -47,7 +47,7 @@ impl Var {
     /// Fallible [`Var::max_pool2d`].
     pub fn try_max_pool2d(&self, spec: Pool2dSpec) -> Result<Var> {
         let (value, positions) = self.value().try_max_pool2d(spec)?;
-        Ok(Var::record("max_pool2d", value, &[self], move |a| {
+        Ok(Var::from_op("max_pool2d", value, &[self], move |a| {
             smallvec![Some(Tensor::max_pool2d_backward(
                 a.grad,
                 &positions,
@@ -65,7 +65,7 @@ impl Var {
     /// Fallible [`Var::avg_pool2d`].
     pub fn try_avg_pool2d(&self, spec: Pool2dSpec) -> Result<Var> {
         let value = self.value().try_avg_pool2d(spec)?;
-        Ok(Var::record("avg_pool2d", value, &[self], move |a| {
+        Ok(Var::from_op("avg_pool2d", value, &[self], move |a| {
             smallvec![Some(Tensor::avg_pool2d_backward(
                 a.grad,
                 a.input(0).shape(),

@@ -36,7 +36,7 @@ impl Var {
         }
         let mask = Tensor::rand_bernoulli(self.shape(), 1.0 - p, rng).mul_scalar(1.0 / (1.0 - p));
         let value = self.value().mul(&mask);
-        Ok(Var::record("dropout", value, &[self], move |a| {
+        Ok(Var::from_op("dropout", value, &[self], move |a| {
             smallvec![Some(a.grad.mul(&mask))]
         }))
     }

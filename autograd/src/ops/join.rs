@@ -17,7 +17,7 @@ impl Var {
         let values: Vec<&Tensor> = vars.iter().map(|v| v.value()).collect();
         let value = Tensor::try_concat(&values, axis)?;
         let axis = axis.resolve(value.ndim(), "concat")?;
-        Ok(Var::record("concat", value, vars, move |a| {
+        Ok(Var::from_op("concat", value, vars, move |a| {
             let mut start = 0;
             a.inputs
                 .iter()
@@ -62,7 +62,7 @@ impl Var {
         let axis = axis.resolve(self.ndim(), "index_select")?;
         let value = self.value().try_index_select(axis, indices)?;
         let indices = indices.to_vec();
-        Ok(Var::record("index_select", value, &[self], move |a| {
+        Ok(Var::from_op("index_select", value, &[self], move |a| {
             let zeros = Tensor::zeros(a.input(0).shape());
             smallvec::smallvec![Some(zeros.index_add(axis, &indices, a.grad))]
         }))
@@ -79,7 +79,7 @@ impl Var {
         let axis = axis.resolve(self.ndim(), "gather")?;
         let value = self.value().try_gather(axis, index)?;
         let index = index.clone();
-        Ok(Var::record("gather", value, &[self], move |a| {
+        Ok(Var::from_op("gather", value, &[self], move |a| {
             let zeros = Tensor::zeros(a.input(0).shape());
             smallvec::smallvec![Some(zeros.scatter_add(axis, &index, a.grad))]
         }))

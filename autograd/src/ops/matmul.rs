@@ -51,7 +51,7 @@ impl Var {
             };
         }
         let value = self.value().try_matmul(other.value())?;
-        Ok(Var::record("matmul", value, &[self, other], |a| {
+        Ok(Var::from_op("matmul", value, &[self, other], |a| {
             // C = A·B: dA = dC·Bᵀ, dB = Aᵀ·dC (transposes are views), summed over broadcast batches.
             smallvec![
                 a.needs(0)
@@ -108,7 +108,7 @@ impl Var {
             .into_iter()
             .flatten()
             .collect();
-        Ok(Var::record("linear", value, &inputs, move |a| {
+        Ok(Var::from_op("linear", value, &inputs, move |a| {
             let (x, w) = (a.input(0), a.input(1));
             let in_features = w.shape()[1];
             let rows_of = |t: &Tensor, cols: usize| t.reshape(&[-1, cols as isize]);

@@ -36,7 +36,7 @@ impl Var {
     pub fn try_sum_axes<A: Axis>(&self, axes: &[A], keepdim: bool) -> Result<Var> {
         let value = self.value().try_sum_axes(axes, keepdim)?;
         let axes = resolve(axes, self.ndim(), "sum")?;
-        Ok(Var::record("sum", value, &[self], move |a| {
+        Ok(Var::from_op("sum", value, &[self], move |a| {
             smallvec![Some(
                 with_kept_axes(a, &axes).broadcast_to(a.input(0).shape())
             )]
@@ -54,7 +54,7 @@ impl Var {
         let value = self.value().try_mean_axes(axes, keepdim)?;
         let axes = resolve(axes, self.ndim(), "mean")?;
         let count: usize = axes.iter().map(|&d| self.shape()[d]).product();
-        Ok(Var::record("mean", value, &[self], move |a| {
+        Ok(Var::from_op("mean", value, &[self], move |a| {
             let grad = with_kept_axes(a, &axes).mul_scalar(1.0 / count as f32);
             smallvec![Some(grad.broadcast_to(a.input(0).shape()))]
         }))
@@ -70,7 +70,7 @@ impl Var {
     pub fn try_max_axes<A: Axis>(&self, axes: &[A], keepdim: bool) -> Result<Var> {
         let value = self.value().try_max_axes(axes, keepdim)?;
         let axes = resolve(axes, self.ndim(), "max")?;
-        Ok(Var::record("max", value, &[self], move |a| {
+        Ok(Var::from_op("max", value, &[self], move |a| {
             let x = a.input(0);
             let mut kept_shape: Vec<usize> = x.shape().to_vec();
             for &d in &axes {

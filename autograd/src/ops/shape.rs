@@ -16,7 +16,7 @@ impl Var {
     /// Fallible [`Var::reshape`].
     pub fn try_reshape(&self, shape: &[isize]) -> Result<Var> {
         let value = self.value().try_reshape(shape)?;
-        Ok(Var::record("reshape", value, &[self], |a| {
+        Ok(Var::from_op("reshape", value, &[self], |a| {
             smallvec![Some(a.grad.reshape(&as_isize(a.input(0).shape())))]
         }))
     }
@@ -38,7 +38,7 @@ impl Var {
         for (i, &d) in order.iter().enumerate() {
             inverse[d] = i;
         }
-        Ok(Var::record("permute", value, &[self], move |a| {
+        Ok(Var::from_op("permute", value, &[self], move |a| {
             smallvec![Some(a.grad.permute(&inverse))]
         }))
     }
@@ -56,7 +56,7 @@ impl Var {
             d1.resolve(self.ndim(), "transpose")?,
         );
         let value = self.value().try_transpose(d0, d1)?;
-        Ok(Var::record("transpose", value, &[self], move |a| {
+        Ok(Var::from_op("transpose", value, &[self], move |a| {
             smallvec![Some(a.grad.transpose(d0, d1))]
         }))
     }
@@ -76,7 +76,7 @@ impl Var {
     /// Fallible [`Var::squeeze`].
     pub fn try_squeeze<A: Axis>(&self, axis: A) -> Result<Var> {
         let value = self.value().try_squeeze(axis)?;
-        Ok(Var::record("squeeze", value, &[self], |a| {
+        Ok(Var::from_op("squeeze", value, &[self], |a| {
             smallvec![Some(a.grad.reshape(&as_isize(a.input(0).shape())))]
         }))
     }
@@ -90,7 +90,7 @@ impl Var {
     /// Fallible [`Var::unsqueeze`].
     pub fn try_unsqueeze<A: Axis>(&self, axis: A) -> Result<Var> {
         let value = self.value().try_unsqueeze(axis)?;
-        Ok(Var::record("unsqueeze", value, &[self], |a| {
+        Ok(Var::from_op("unsqueeze", value, &[self], |a| {
             smallvec![Some(a.grad.reshape(&as_isize(a.input(0).shape())))]
         }))
     }
@@ -104,7 +104,7 @@ impl Var {
     /// Fallible [`Var::broadcast_to`].
     pub fn try_broadcast_to(&self, shape: &[usize]) -> Result<Var> {
         let value = self.value().try_broadcast_to(shape)?;
-        Ok(Var::record("broadcast_to", value, &[self], |a| {
+        Ok(Var::from_op("broadcast_to", value, &[self], |a| {
             smallvec![Some(sum_to_shape(a.grad, a.input(0).shape()))]
         }))
     }
@@ -119,7 +119,7 @@ impl Var {
     pub fn try_narrow<A: Axis>(&self, axis: A, start: usize, len: usize) -> Result<Var> {
         let axis = axis.resolve(self.ndim(), "narrow")?;
         let value = self.value().try_narrow(axis, start, len)?;
-        Ok(Var::record("narrow", value, &[self], move |a| {
+        Ok(Var::from_op("narrow", value, &[self], move |a| {
             // Pad the gradient with zeros where the slice cut the input.
             let full = a.input(0).shape();
             let zeros = |size: usize| {

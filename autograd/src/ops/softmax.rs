@@ -29,7 +29,7 @@ impl Var {
         let axis = axis.resolve(self.ndim(), "softmax")?;
         let e = shifted(self.value(), axis).exp();
         let value = e.div(&e.sum_axes(&[axis], true));
-        Ok(Var::record("softmax", value, &[self], move |a| {
+        Ok(Var::from_op("softmax", value, &[self], move |a| {
             // dx = y ⊙ (g − Σ g⊙y)
             let y = a.output;
             let dot = a.grad.mul(y).sum_axes(&[axis], true);
@@ -48,7 +48,7 @@ impl Var {
         let axis = axis.resolve(self.ndim(), "log_softmax")?;
         let z = shifted(self.value(), axis);
         let value = z.sub(&z.exp().sum_axes(&[axis], true).log());
-        Ok(Var::record("log_softmax", value, &[self], move |a| {
+        Ok(Var::from_op("log_softmax", value, &[self], move |a| {
             // dx = g − softmax ⊙ Σ g
             let total = a.grad.sum_axes(&[axis], true);
             smallvec![Some(a.grad.sub(&a.output.exp().mul(&total)))]

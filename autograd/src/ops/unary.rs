@@ -23,7 +23,7 @@ impl Var {
         saved: Tensor,
         derivative: impl Fn(f32) -> f32 + Send + Sync + 'static,
     ) -> Var {
-        Var::record(name, value, &[self], move |a| {
+        Var::from_op(name, value, &[self], move |a| {
             smallvec![Some(a.grad.zip_map(&saved, |g, s| g * derivative(s)))]
         })
     }
