@@ -191,11 +191,13 @@ impl Tensor {
             }
         }
         let mut result = Tensor::from_dims(out, out_shape);
-        if other.ndim() == 1 {
-            result = result.squeeze(-1);
-        }
+        // Drop the row of a vector lhs before the column of a vector rhs, so that
+        // vector · vector (`[1, 1]`) ends as a 0-d tensor.
         if self.ndim() == 1 {
-            result = result.squeeze(-2);
+            result = result.try_squeeze(-2)?;
+        }
+        if other.ndim() == 1 {
+            result = result.try_squeeze(-1)?;
         }
         Ok(result)
     }
