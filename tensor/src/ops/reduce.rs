@@ -71,6 +71,9 @@ impl Tensor {
         let (red_shape, red_strides) = split(false);
         let out_len = numel(&kept_shape);
         let src = self.buffer();
+        if out_len == 0 {
+            return Tensor::from_dims(Vec::new(), out_shape);
+        }
 
         // Reducing the leading axes of a contiguous tensor: fold whole rows into the output,
         // a vectorised pass (e.g. the bias gradient, a sum over the batch axis).
