@@ -27,17 +27,28 @@ pub fn num_threads() -> usize {
 
 /// Sets the number of threads tensor kernels may use (1 = everything on the calling thread).
 ///
-/// When called before anything has used rayon, this also sizes rayon's global pool, so more
-/// threads than cores can be requested; afterwards, the count is capped by the pool's size.
+/// When called before anything has used rayon, this also builds rayon's global pool, with
+/// `n` threads or its default size (`RAYON_NUM_THREADS`, else one per core), whichever is
+/// larger: so more threads than cores can be requested, and a count lowered to 1 can be
+/// raised again later. Once the pool exists, the count is capped by its size.
 /// `0` returns to the default (the pool's size).
 pub fn set_num_threads(n: usize) {
     if n > 0 {
         // Fails harmlessly when the global pool already exists.
         let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
+            .num_threads(n.max(default_pool_size()))
             .build_global();
     }
     THREADS.store(n, Ordering::Relaxed);
+}
+
+/// The size rayon gives its global pool by default.
+fn default_pool_size() -> usize {
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Whether an element-wise pass over `len` elements should be split across threads.
