@@ -11,43 +11,62 @@ pub type Strides = SmallVec<[isize; 6]>;
 
 /// An axis index: `usize` counts from the front, negative `i32`/`isize` from the back (`-1` is the last axis).
 pub trait Axis: Copy {
-    /// Resolves the axis against a tensor of `ndim` dimensions.
-    fn resolve(self, ndim: usize, op: &'static str) -> Result<usize>;
-}
+    /// The axis as written by the caller (negative counts from the back), for messages.
+    fn signed(self) -> isize;
 
-fn axis_error(op: &'static str, axis: isize, ndim: usize) -> TensorError {
-    TensorError::new(
-        op,
-        ErrorKind::InvalidAxis,
-        format!("axis {axis} is out of range for a tensor with {ndim} dimensions"),
-    )
+    /// Resolves the axis against a tensor of `ndim` dimensions.
+    fn resolve(self, ndim: usize, op: &'static str) -> Result<usize> {
+        let axis = self.signed();
+        let resolved = if axis < 0 { axis + ndim as isize } else { axis };
+        if (0..ndim as isize).contains(&resolved) {
+            Ok(resolved as usize)
+        } else {
+            Err(TensorError::new(
+                op,
+                ErrorKind::InvalidAxis,
+                format!("axis {axis} is out of range for a tensor with {ndim} dimensions"),
+            ))
+        }
+    }
 }
 
 impl Axis for usize {
-    fn resolve(self, ndim: usize, op: &'static str) -> Result<usize> {
-        if self < ndim {
-            Ok(self)
-        } else {
-            Err(axis_error(op, self as isize, ndim))
-        }
+    fn signed(self) -> isize {
+        // Saturate, so that a huge index stays out of range instead of wrapping to negative.
+        self.min(isize::MAX as usize) as isize
     }
 }
 
 impl Axis for isize {
-    fn resolve(self, ndim: usize, op: &'static str) -> Result<usize> {
-        let resolved = if self < 0 { self + ndim as isize } else { self };
-        if (0..ndim as isize).contains(&resolved) {
-            Ok(resolved as usize)
-        } else {
-            Err(axis_error(op, self, ndim))
-        }
+    fn signed(self) -> isize {
+        self
     }
 }
 
 impl Axis for i32 {
-    fn resolve(self, ndim: usize, op: &'static str) -> Result<usize> {
-        (self as isize).resolve(ndim, op)
+    fn signed(self) -> isize {
+        self as isize
     }
+}
+
+/// Resolves where a new axis goes when inserted into `shape` (`0..=ndim`; `-1` appends).
+pub(crate) fn resolve_new_axis<A: Axis>(
+    axis: A,
+    shape: &[usize],
+    op: &'static str,
+) -> Result<usize> {
+    let ndim = shape.len();
+    axis.resolve(ndim + 1, op).map_err(|_| {
+        TensorError::new(
+            op,
+            ErrorKind::InvalidAxis,
+            format!(
+                "cannot insert axis {} into shape {shape:?} (valid: -{}..={ndim})",
+                axis.signed(),
+                ndim + 1
+            ),
+        )
+    })
 }
 
 /// Resolves a list of axes, rejecting repeats; the result is sorted.

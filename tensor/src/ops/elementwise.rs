@@ -95,7 +95,16 @@ impl Tensor {
     /// ```
     #[track_caller]
     pub fn zip_map(&self, other: &Tensor, f: impl Fn(f32, f32) -> f32 + Sync) -> Tensor {
-        expect_ok(self.try_zip_with(other, "zip_map", f))
+        expect_ok(self.try_zip_map(other, f))
+    }
+
+    /// Fallible [`Tensor::zip_map`].
+    pub fn try_zip_map(
+        &self,
+        other: &Tensor,
+        f: impl Fn(f32, f32) -> f32 + Sync,
+    ) -> Result<Tensor> {
+        self.try_zip_with(other, "zip_map", f)
     }
 
     /// Broadcasting binary map; errors name `op` and both shapes.

@@ -6,7 +6,7 @@
 
 use crate::buffer;
 use crate::error::{expect_ok, ErrorKind, Result, TensorError};
-use crate::shape::{numel, Axis, Dims};
+use crate::shape::{numel, resolve_new_axis, Axis, Dims};
 use crate::Tensor;
 
 /// `(outer, axis length, inner)` of a shape split at `axis`.
@@ -113,7 +113,7 @@ impl Tensor {
                 format!("shapes {:?} and {:?} differ", first.shape(), t.shape()),
             ));
         }
-        let axis = axis.resolve(first.ndim() + 1, "stack")?;
+        let axis = resolve_new_axis(axis, first.shape(), "stack")?;
         let expanded: Vec<Tensor> = tensors.iter().map(|t| t.unsqueeze(axis)).collect();
         let refs: Vec<&Tensor> = expanded.iter().collect();
         Self::try_concat(&refs, axis)

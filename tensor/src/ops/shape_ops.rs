@@ -3,7 +3,9 @@
 //! non-contiguous view copies.
 
 use crate::error::{expect_ok, ErrorKind, Result, TensorError};
-use crate::shape::{contiguous_strides, numel, resolve_axes, Axis, Dims, Strides};
+use crate::shape::{
+    contiguous_strides, numel, resolve_axes, resolve_new_axis, Axis, Dims, Strides,
+};
 use crate::Tensor;
 
 impl Tensor {
@@ -118,7 +120,22 @@ impl Tensor {
     /// Transpose of a 2-D tensor (swap of the last two dimensions for N-D).
     #[track_caller]
     pub fn t(&self) -> Tensor {
-        expect_ok(self.try_transpose(-2, -1))
+        expect_ok(self.try_t())
+    }
+
+    /// Fallible [`Tensor::t`]: the tensor needs at least 2 dimensions.
+    pub fn try_t(&self) -> Result<Tensor> {
+        if self.ndim() < 2 {
+            return Err(TensorError::new(
+                "t",
+                ErrorKind::InvalidAxis,
+                format!(
+                    "expects at least 2 dimensions, found shape {:?}",
+                    self.shape()
+                ),
+            ));
+        }
+        self.try_transpose(-2, -1)
     }
 
     /// Removes one dimension of size 1.
@@ -173,7 +190,7 @@ impl Tensor {
 
     /// Fallible [`Tensor::unsqueeze`].
     pub fn try_unsqueeze<A: Axis>(&self, axis: A) -> Result<Tensor> {
-        let axis = axis.resolve(self.ndim() + 1, "unsqueeze")?;
+        let axis = resolve_new_axis(axis, self.shape(), "unsqueeze")?;
         let mut shape: Dims = self.shape().into();
         let mut strides: Strides = self.strides().into();
         let inner = if axis < self.ndim() {
