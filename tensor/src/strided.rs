@@ -53,6 +53,32 @@ impl<const K: usize> Plan<K> {
         self.outer.iter().product()
     }
 
+    /// Calls `f(segment, offsets)` for the rows that overlap `out`, where `out` holds the
+    /// elements `start..start + out.len()` of the walk in row-major order: `segment` is the
+    /// part of `out` inside one row and `offsets[k]` is where that part starts in operand `k`.
+    /// Rows are cut wherever `out` begins or ends, so a pass can be split at any element.
+    pub(crate) fn for_segments(
+        &self,
+        start: usize,
+        out: &mut [f32],
+        mut f: impl FnMut(&mut [f32], [usize; K]),
+    ) {
+        let len = self.inner_len;
+        if out.is_empty() || len == 0 {
+            return;
+        }
+        let end = start + out.len();
+        self.for_rows(start / len, (end - 1) / len + 1, |row, offsets| {
+            let row_start = row * len;
+            let (from, to) = (start.max(row_start), end.min(row_start + len));
+            let skip = (from - row_start) as isize;
+            let offsets = std::array::from_fn(|k| {
+                (offsets[k] as isize + skip * self.inner_strides[k]) as usize
+            });
+            f(&mut out[from - start..to - start], offsets);
+        });
+    }
+
     /// Calls `f(row, offsets)` for rows `start..end`, where `offsets[k]` is where the row
     /// starts in operand `k`'s buffer.
     pub(crate) fn for_rows(&self, start: usize, end: usize, mut f: impl FnMut(usize, [usize; K])) {

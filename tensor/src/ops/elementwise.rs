@@ -10,35 +10,24 @@ use crate::Tensor;
 use rayon::prelude::*;
 use smallvec::SmallVec;
 
-/// Fills a fresh contiguous output row by row; `row_fn(out_row, offsets)` gets each output
-/// row and where that row starts in every operand.
+/// Fills a fresh contiguous output row by row; `row_fn(out, offsets)` gets a run of output
+/// elements that lies within one row and where that run starts in every operand. Large
+/// outputs are cut into equal chunks, one rayon task each, even when they are a single
+/// contiguous row.
 fn fill_rows<const K: usize>(
     shape: Dims,
     plan: &Plan<K>,
     row_fn: impl Fn(&mut [f32], [usize; K]) + Sync,
 ) -> Tensor {
-    let len = plan.inner_len;
-    let rows = plan.rows();
-    let mut out = buffer::take(rows * len);
-    if out.is_empty() {
-        return Tensor::from_dims(out, shape);
-    }
-    if parallel_elements(rows * len) && rows > 1 {
-        let rows_per_chunk = chunk_len(rows, PAR_MIN_ELEMENTS.div_ceil(len * 4).max(1));
-        out.par_chunks_mut(rows_per_chunk * len)
+    let total = plan.rows() * plan.inner_len;
+    let mut out = buffer::take(total);
+    if parallel_elements(total) {
+        let chunk = chunk_len(total, PAR_MIN_ELEMENTS / 4);
+        out.par_chunks_mut(chunk)
             .enumerate()
-            .for_each(|(chunk, out)| {
-                let start = chunk * rows_per_chunk;
-                let end = (start + rows_per_chunk).min(rows);
-                plan.for_rows(start, end, |row, offsets| {
-                    let at = (row - start) * len;
-                    row_fn(&mut out[at..at + len], offsets);
-                });
-            });
+            .for_each(|(i, out)| plan.for_segments(i * chunk, out, &row_fn));
     } else {
-        plan.for_rows(0, rows, |row, offsets| {
-            row_fn(&mut out[row * len..(row + 1) * len], offsets);
-        });
+        plan.for_segments(0, &mut out, &row_fn);
     }
     Tensor::from_dims(out, shape)
 }

@@ -9,6 +9,10 @@ use crate::strided::Plan;
 use crate::Tensor;
 use rayon::prelude::*;
 
+/// Length of the runs a whole-tensor fold is split into: long enough that a rayon task pays
+/// for itself, short enough that a sum of a few million elements keeps its precision.
+const WHOLE_FOLD_RUN: usize = 1 << 14;
+
 /// Folds a strided run of `len` elements into `acc`, in eight independent lanes when the run
 /// is contiguous (so the compiler vectorises it, and long sums lose less precision).
 fn fold_run(
@@ -73,6 +77,21 @@ impl Tensor {
         let src = self.buffer();
         if out_len == 0 {
             return Tensor::from_dims(Vec::new(), out_shape);
+        }
+
+        // Folding everything of a contiguous tensor: fixed-length runs are folded separately
+        // (in parallel when large), then combined. The runs do not depend on the thread
+        // count, so neither does the result.
+        if out_len == 1 && self.is_contiguous() {
+            let data = &src[self.offset()..self.offset() + self.numel()];
+            let fold_chunk = |run: &[f32]| fold_run(run, 0, run.len(), 1, identity, &fold);
+            let partials: Vec<f32> = if parallel_elements(data.len()) {
+                data.par_chunks(WHOLE_FOLD_RUN).map(fold_chunk).collect()
+            } else {
+                data.chunks(WHOLE_FOLD_RUN).map(fold_chunk).collect()
+            };
+            let total = partials.iter().fold(identity, |acc, &x| fold(acc, x));
+            return Tensor::from_dims(vec![total], out_shape);
         }
 
         // Reducing the leading axes of a contiguous tensor: fold whole rows into the output,
