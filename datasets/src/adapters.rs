@@ -172,3 +172,27 @@ impl Dataset for Concat {
         self.parts[part].get(index - self.starts[part])
     }
 }
+
+impl std::fmt::Debug for Mapped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mapped")
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Subset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subset")
+            .field("indices", &self.indices)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Concat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Concat")
+            .field("starts", &self.starts)
+            .finish_non_exhaustive()
+    }
+}

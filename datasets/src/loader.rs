@@ -33,7 +33,7 @@ const AUGMENT_STREAM: u64 = 0x0061_7567_6d65_6e74; // "augment" in ASCII
 /// let inputs = Tensor::arange(0.0, 10.0, 1.0).reshape(&[10, 1]);
 /// let data = TensorDataset::new(inputs.clone(), inputs.reshape(&[10])).unwrap();
 /// let mut loader = DataLoader::new(data, 4).shuffle(42).prefetch(2);
-/// let sizes: Vec<usize> = (&mut loader).map(|b| b.unwrap().len()).collect();
+/// let sizes: Vec<usize> = loader.iter().map(|b| b.unwrap().len()).collect();
 /// assert_eq!(sizes, vec![4, 4, 2]);
 /// let first_epoch: Vec<usize> = loader.epoch(0).flat_map(|b| b.unwrap().indices).collect();
 /// let second_epoch: Vec<usize> = loader.epoch(1).flat_map(|b| b.unwrap().indices).collect();

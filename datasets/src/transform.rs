@@ -31,10 +31,10 @@ where
 /// ```
 /// use strata_datasets::{Compose, Example, Flatten, ScaleToUnit, Transform};
 /// use strata_tensor::{Rng, Tensor};
-/// let t = Compose::new().then(ScaleToUnit::new(255.0)).then(Flatten);
-/// let example = Example::new(Tensor::full(&[1, 2, 2], 51.0), Tensor::scalar(3.0));
+/// let t = Compose::new().then(ScaleToUnit::new(16.0)).then(Flatten);
+/// let example = Example::new(Tensor::full(&[1, 2, 2], 8.0), Tensor::scalar(3.0));
 /// let out = t.apply(example, &mut Rng::new(0)).unwrap();
-/// assert_eq!(out.input.to_vec(), vec![0.2; 4]);
+/// assert_eq!(out.input.to_vec(), vec![0.5; 4]);
 /// ```
 #[derive(Default)]
 pub struct Compose {
