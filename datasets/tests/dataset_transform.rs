@@ -117,6 +117,18 @@ fn map_applies_the_transform_to_every_example() {
 }
 
 #[test]
+fn closures_are_transforms() {
+    let shifted = numbered(3).map(|mut example: Example, _: &mut Rng| {
+        example.target = example.target.add_scalar(10.0);
+        Ok(example)
+    });
+    assert_eq!(
+        shifted.get_batch(&[0, 1, 2]).unwrap().targets.to_vec(),
+        vec![10.0, 11.0, 12.0]
+    );
+}
+
+#[test]
 fn normalize_uses_one_or_per_channel_statistics() {
     let image = Tensor::from_vec(vec![1.0, 3.0, 10.0, 20.0], &[2, 1, 2]);
     let per_channel = Normalize::per_channel(vec![2.0, 10.0], vec![1.0, 5.0]).unwrap();
