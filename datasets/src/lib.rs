@@ -11,7 +11,7 @@
 //! let (train, test) = digits().split(0.2, 0).unwrap();
 //! let train = train.map(Compose::new().then(ScaleToUnit::new(DIGITS_MAX_VALUE)).then(Flatten));
 //! let mut loader = DataLoader::new(train, 128).shuffle(1).prefetch(2);
-//! for epoch in 0..2 {
+//! for _epoch in 0..2 {
 //!     for batch in &mut loader {
 //!         let batch = batch.unwrap();
 //!         assert_eq!(batch.inputs.shape()[1], 64); // [B, 64], targets [B]
