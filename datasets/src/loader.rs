@@ -134,6 +134,11 @@ impl DataLoader {
         self.next_epoch
     }
 
+    /// Examples per batch (the last batch of an epoch may hold fewer).
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
     /// The dataset.
     pub fn dataset(&self) -> &Arc<dyn Dataset> {
         &self.dataset
