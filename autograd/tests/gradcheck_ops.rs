@@ -5,6 +5,8 @@
 //! gradient gives errors of order 1. `TOL = 1e-2` separates the two. Inputs are drawn away
 //! from the kinks of relu/abs/max/clamp (see `away_from`), where the derivative jumps.
 
+#![allow(clippy::cloned_ref_to_slice_refs)] // `&[x.clone()]` reads best in a list of checks
+
 use strata_autograd::{gradcheck, Var};
 use strata_tensor::{Conv2dSpec, Pool2dSpec, Rng, Tensor};
 

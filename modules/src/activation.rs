@@ -1,0 +1,118 @@
+//! Activation modules: the non-linearities between dense layers (without them a stack of
+//! linear maps collapses into one), plus `Identity` and `Flatten`.
+
+use crate::module::Module;
+use crate::Params;
+use strata_autograd::Var;
+
+/// Declares a parameterless activation module whose forward is one `Var` method.
+macro_rules! activation {
+    ($(#[$doc:meta])* $name:ident, |$x:ident| $body:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, Default, Params)]
+        pub struct $name;
+
+        impl Module for $name {
+            fn forward(&self, $x: &Var) -> Var {
+                $body
+            }
+        }
+    };
+}
+
+activation!(
+    /// `1 / (1 + e⁻ˣ)`, into (0, 1).
+    Sigmoid, |x| x.sigmoid()
+);
+activation!(
+    /// Hyperbolic tangent, into (−1, 1).
+    Tanh, |x| x.tanh()
+);
+activation!(
+    /// `max(x, 0)`.
+    Relu, |x| x.relu()
+);
+activation!(
+    /// GELU, `x·Φ(x)` (exact form).
+    Gelu, |x| x.gelu()
+);
+activation!(
+    /// Passes its input through unchanged.
+    Identity, |x| x.clone()
+);
+
+/// `x` for positive inputs, `slope·x` otherwise.
+#[derive(Debug, Clone, Copy, Params)]
+pub struct LeakyRelu {
+    /// Slope for negative inputs (PyTorch's default is 0.01).
+    #[module(skip)]
+    pub slope: f32,
+}
+
+impl Default for LeakyRelu {
+    fn default() -> Self {
+        Self { slope: 0.01 }
+    }
+}
+
+impl Module for LeakyRelu {
+    fn forward(&self, x: &Var) -> Var {
+        x.leaky_relu(self.slope)
+    }
+}
+
+/// Softmax along an axis: non-negative outputs that sum to 1 (a distribution over classes).
+#[derive(Debug, Clone, Copy, Params)]
+pub struct Softmax {
+    /// The axis (negative counts from the back).
+    #[module(skip)]
+    pub axis: isize,
+}
+
+impl Default for Softmax {
+    /// Along the last axis.
+    fn default() -> Self {
+        Self { axis: -1 }
+    }
+}
+
+impl Module for Softmax {
+    fn forward(&self, x: &Var) -> Var {
+        x.softmax(self.axis)
+    }
+}
+
+/// Log-softmax along an axis (log-probabilities, for NLL).
+#[derive(Debug, Clone, Copy, Params)]
+pub struct LogSoftmax {
+    /// The axis (negative counts from the back).
+    #[module(skip)]
+    pub axis: isize,
+}
+
+impl Default for LogSoftmax {
+    /// Along the last axis.
+    fn default() -> Self {
+        Self { axis: -1 }
+    }
+}
+
+impl Module for LogSoftmax {
+    fn forward(&self, x: &Var) -> Var {
+        x.log_softmax(self.axis)
+    }
+}
+
+/// Merges all dimensions after the batch axis: `[N, …] → [N, Π…]`.
+#[derive(Debug, Clone, Copy, Default, Params)]
+pub struct Flatten;
+
+impl Module for Flatten {
+    fn forward(&self, x: &Var) -> Var {
+        if x.ndim() < 2 {
+            x.clone()
+        } else {
+            x.flatten(1, -1)
+        }
+    }
+}

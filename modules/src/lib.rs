@@ -1,0 +1,67 @@
+//! # strata-modules
+//!
+//! The building blocks of networks on top of [`strata_autograd`]: a [`Module`] maps a batch to
+//! a batch and owns its parameters; modules combine ([`Sequential`], or your own struct with
+//! `#[derive(Params)]`); [losses](crate::loss), [optimizers](crate::optim), checkpoints and a
+//! small [training loop](Trainer) complete the picture.
+//!
+//! ```
+//! use strata_modules::{Adam, Classification, Dense, Relu, Sequential, TrainConfig, Trainer};
+//! use strata_tensor::{Rng, Tensor};
+//! let mut rng = Rng::new(7);
+//! let mut mlp = Sequential::new()
+//!     .push(Dense::new(2, 16, &mut rng))
+//!     .push(Relu)
+//!     .push(Dense::new(16, 2, &mut rng));
+//! // XOR of the signs.
+//! let x = Tensor::rand_uniform(&[256, 2], -1.0, 1.0, &mut rng);
+//! let y = x.narrow(1, 0, 1).mul(&x.narrow(1, 1, 1)).gt(&Tensor::scalar(0.0)).squeeze(1);
+//! let history = Trainer::new(TrainConfig { epochs: 200, ..Default::default() })
+//!     .fit(&mut mlp, &mut Adam::new(0.02), &Classification::default(),
+//!          |_| [(x.clone(), y.clone())], || [(x.clone(), y.clone())])
+//!     .unwrap()
+//!     .to_vec();
+//! assert!(history.last().unwrap().val_accuracy.unwrap() > 0.9);
+//! ```
+
+extern crate self as strata_modules;
+
+mod activation;
+mod checkpoint;
+mod dense;
+mod heads;
+pub mod init;
+pub mod loss;
+mod module;
+pub mod optim;
+mod params;
+pub mod reference;
+mod sequential;
+mod train;
+
+pub use activation::{
+    Flatten, Gelu, Identity, LeakyRelu, LogSoftmax, Relu, Sigmoid, Softmax, Tanh,
+};
+pub use checkpoint::{
+    load_model, save_model, Checkpoint, CheckpointError, NamedTensor, FORMAT_VERSION,
+};
+pub use dense::Dense;
+pub use heads::{BinaryHead, MultiClassHead, MultiLabelHead};
+pub use init::Init;
+pub use loss::{
+    bce_loss, bce_with_logits, contrastive_loss, cosine_embedding_loss, cross_entropy, kl_div,
+    l1_loss, mse_loss, nll_loss, triplet_margin_loss, Reduction,
+};
+pub use module::Module;
+pub use optim::{
+    clip_grad_norm, Adam, AdamW, ConstantLr, CosineAnnealingLr, ExponentialLr, LinearWarmup,
+    LrSchedule, Optimizer, OptimizerState, OptimizerStateError, RmsProp, Sgd, StepLr,
+};
+pub use params::{join_name, Buffer, Params, RngCell, Visitor, VisitorMut};
+pub use sequential::Sequential;
+pub use strata_autograd::Var;
+pub use strata_modules_derive::Params;
+pub use train::{
+    evaluate, BinaryClassification, Callback, Classification, EarlyStopping, EpochMetrics, Event,
+    Objective, Regression, StepHook, TrainConfig, TrainError, Trainer, TrainingState,
+};

@@ -1,0 +1,137 @@
+//! Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019, decoupled weight decay).
+
+use super::{for_each_update, Optimizer, OptimizerState, OptimizerStateError, Slots};
+use crate::params::Params;
+use strata_autograd::Gradients;
+
+/// Adam's hyper-parameters and state, shared by [`Adam`] and [`AdamW`].
+#[derive(Debug, Clone)]
+struct AdamCore {
+    lr: f32,
+    betas: (f32, f32),
+    eps: f32,
+    weight_decay: f32,
+    steps: u64,
+    slots: Slots,
+}
+
+impl AdamCore {
+    fn new(lr: f32) -> Self {
+        Self {
+            lr,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.0,
+            steps: 0,
+            slots: Slots::default(),
+        }
+    }
+
+    /// One step; `decoupled` selects AdamW's `p ← p·(1 − lr·λ)` over Adam's `g ← g + λ·p`.
+    fn step(&mut self, model: &mut dyn Params, grads: &Gradients, decoupled: bool) {
+        self.steps += 1;
+        let (b1, b2) = self.betas;
+        let t = self.steps as i32;
+        let (correction1, correction2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
+        let step_size = self.lr / correction1;
+        let sqrt_c2 = correction2.sqrt();
+        let (lr, eps, wd) = (self.lr, self.eps, self.weight_decay);
+        let slots = &mut self.slots;
+        for_each_update(model, grads, |name, p, g| {
+            let [m, v] = slots.get(name, 2, p.len()) else {
+                unreachable!("two slots were requested")
+            };
+            for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                let g = if decoupled {
+                    *p *= 1.0 - lr * wd;
+                    g
+                } else {
+                    g + wd * *p
+                };
+                *m = b1 * *m + (1.0 - b1) * g;
+                *v = b2 * *v + (1.0 - b2) * g * g;
+                *p -= step_size * *m / (v.sqrt() / sqrt_c2 + eps);
+            }
+        });
+    }
+
+    fn state(&self, kind: &str) -> OptimizerState {
+        self.slots.to_state(kind, self.steps, self.lr)
+    }
+
+    fn load_state(
+        &mut self,
+        state: &OptimizerState,
+        kind: &str,
+    ) -> Result<(), OptimizerStateError> {
+        self.slots = Slots::load(state, kind, 2)?;
+        self.steps = state.steps;
+        self.lr = state.learning_rate;
+        Ok(())
+    }
+}
+
+/// Adam with PyTorch's defaults (β = (0.9, 0.999), ε = 1e-8) and optional L2 weight decay
+/// added to the gradient.
+#[derive(Debug, Clone)]
+pub struct Adam(AdamCore);
+
+/// AdamW: Adam with decoupled weight decay (default λ = 0.01, PyTorch's).
+#[derive(Debug, Clone)]
+pub struct AdamW(AdamCore);
+
+macro_rules! adam_builders {
+    ($name:ident, $kind:literal, $decoupled:literal, $default_decay:expr) => {
+        impl $name {
+            /// With learning rate `lr` and default hyper-parameters.
+            pub fn new(lr: f32) -> Self {
+                let mut core = AdamCore::new(lr);
+                core.weight_decay = $default_decay;
+                Self(core)
+            }
+
+            /// With the moment decay rates `(β1, β2)`.
+            pub fn betas(mut self, beta1: f32, beta2: f32) -> Self {
+                self.0.betas = (beta1, beta2);
+                self
+            }
+
+            /// With the denominator's ε.
+            pub fn eps(mut self, eps: f32) -> Self {
+                self.0.eps = eps;
+                self
+            }
+
+            /// With weight decay `λ`.
+            pub fn weight_decay(mut self, weight_decay: f32) -> Self {
+                self.0.weight_decay = weight_decay;
+                self
+            }
+        }
+
+        impl Optimizer for $name {
+            fn step(&mut self, model: &mut dyn Params, grads: &Gradients) {
+                self.0.step(model, grads, $decoupled);
+            }
+
+            fn learning_rate(&self) -> f32 {
+                self.0.lr
+            }
+
+            fn set_learning_rate(&mut self, lr: f32) {
+                self.0.lr = lr;
+            }
+
+            fn state(&self) -> OptimizerState {
+                self.0.state($kind)
+            }
+
+            fn load_state(&mut self, state: &OptimizerState) -> Result<(), OptimizerStateError> {
+                self.0.load_state(state, $kind)
+            }
+        }
+    };
+}
+
+adam_builders!(Adam, "adam", false, 0.0);
+adam_builders!(AdamW, "adamw", true, 0.01);

@@ -1,0 +1,101 @@
+//! Stochastic gradient descent with momentum, Nesterov momentum and weight decay.
+
+use super::{for_each_update, Optimizer, OptimizerState, OptimizerStateError, Slots};
+use crate::params::Params;
+use strata_autograd::Gradients;
+
+/// SGD, with PyTorch's update rule:
+/// `g ← ∇ + λ·p`; with momentum μ, `b ← μ·b + g` (`b = g` on the first step) and
+/// `g ← g + μ·b` (Nesterov) or `g ← b`; then `p ← p − lr·g`.
+///
+/// ```
+/// use strata_modules::{Optimizer, Params, Sgd, Var};
+/// use strata_tensor::Tensor;
+/// let mut w = Var::leaf(Tensor::from_vec(vec![1.0], &[1]));
+/// let grads = w.square().sum().backward().unwrap(); // d(w²)/dw = 2
+/// Sgd::new(0.1).step(&mut w, &grads);
+/// assert!((w.value().item() - 0.8).abs() < 1e-6);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Sgd {
+    lr: f32,
+    momentum: f32,
+    nesterov: bool,
+    weight_decay: f32,
+    steps: u64,
+    slots: Slots,
+}
+
+impl Sgd {
+    /// Plain SGD with learning rate `lr`.
+    pub fn new(lr: f32) -> Self {
+        Self {
+            lr,
+            momentum: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+            steps: 0,
+            slots: Slots::default(),
+        }
+    }
+
+    /// With momentum `μ` (0.9 is usual).
+    pub fn momentum(mut self, momentum: f32) -> Self {
+        self.momentum = momentum;
+        self
+    }
+
+    /// With Nesterov momentum (needs a non-zero momentum).
+    pub fn nesterov(mut self, nesterov: bool) -> Self {
+        self.nesterov = nesterov;
+        self
+    }
+
+    /// With L2 weight decay `λ`.
+    pub fn weight_decay(mut self, weight_decay: f32) -> Self {
+        self.weight_decay = weight_decay;
+        self
+    }
+}
+
+impl Optimizer for Sgd {
+    fn step(&mut self, model: &mut dyn Params, grads: &Gradients) {
+        let (lr, mu, wd, nesterov) = (self.lr, self.momentum, self.weight_decay, self.nesterov);
+        let slots = &mut self.slots;
+        for_each_update(model, grads, |name, p, g| {
+            if mu == 0.0 {
+                for (p, &g) in p.iter_mut().zip(g) {
+                    *p -= lr * (g + wd * *p);
+                }
+                return;
+            }
+            let buf = &mut slots.get(name, 1, p.len())[0];
+            for ((p, &g), b) in p.iter_mut().zip(g).zip(buf.iter_mut()) {
+                let g = g + wd * *p;
+                // The buffer starts at zero, so the first step gives b = g, as in PyTorch.
+                *b = mu * *b + g;
+                *p -= lr * if nesterov { g + mu * *b } else { *b };
+            }
+        });
+        self.steps += 1;
+    }
+
+    fn learning_rate(&self) -> f32 {
+        self.lr
+    }
+
+    fn set_learning_rate(&mut self, lr: f32) {
+        self.lr = lr;
+    }
+
+    fn state(&self) -> OptimizerState {
+        self.slots.to_state("sgd", self.steps, self.lr)
+    }
+
+    fn load_state(&mut self, state: &OptimizerState) -> Result<(), OptimizerStateError> {
+        self.slots = Slots::load(state, "sgd", 1)?;
+        self.steps = state.steps;
+        self.lr = state.learning_rate;
+        Ok(())
+    }
+}

@@ -1,0 +1,94 @@
+//! The portable data and initialisation of the PyTorch reference harness
+//! (`shared/bench/pytorch/README.md`), so Strata and PyTorch can train bit-identical problems
+//! from bit-identical weights and their loss traces can be compared, not only their timings.
+//!
+//! Everything comes from the counter-based SplitMix64 stream ([`splitmix64`]).
+
+use crate::params::Params;
+use std::collections::HashMap;
+use strata_autograd::Var;
+use strata_tensor::{splitmix64, Tensor};
+
+/// Seed of the input stream.
+pub const SEED_INPUTS: u64 = 0x1001;
+/// Seed of the teacher matrix that defines the labels.
+pub const SEED_TEACHER: u64 = 0x1002;
+/// Parameter `p` (in declaration order) is initialised from seed `SEED_PARAMS + p`.
+pub const SEED_PARAMS: u64 = 0x2000;
+
+/// Top 24 bits of output `i` of the stream `seed`: an integer in `[0, 2^24)`.
+fn uniform24(seed: u64, i: usize) -> u64 {
+    splitmix64(seed, i as u64) >> 40
+}
+
+/// Inputs `[rows, dims]`: `x[i, j] = k / 2^24`, `k = uniform24(SEED_INPUTS, i·dims + j)`
+/// (exact in f32).
+pub fn inputs(rows: usize, dims: usize) -> Tensor {
+    let data = (0..rows * dims)
+        .map(|i| uniform24(SEED_INPUTS, i) as f32 / (1u32 << 24) as f32)
+        .collect();
+    Tensor::from_vec(data, &[rows, dims])
+}
+
+/// Labels `[rows]`: the arg-max over classes of `Σ_j (2k[i, j] − 2^24)·t[j, c]` with teacher
+/// `t[j, c] = (splitmix64(SEED_TEACHER, j·classes + c) >> 57) − 64`, in exact integer
+/// arithmetic; ties go to the lowest class.
+pub fn labels(rows: usize, dims: usize, classes: usize) -> Tensor {
+    let teacher: Vec<i64> = (0..dims * classes)
+        .map(|i| (splitmix64(SEED_TEACHER, i as u64) >> 57) as i64 - 64)
+        .collect();
+    let labels = (0..rows)
+        .map(|i| {
+            let mut scores = vec![0i64; classes];
+            for j in 0..dims {
+                let centred = 2 * uniform24(SEED_INPUTS, i * dims + j) as i64 - (1 << 24);
+                for (c, score) in scores.iter_mut().enumerate() {
+                    *score += centred * teacher[j * classes + c];
+                }
+            }
+            let best =
+                (0..classes).fold(0, |best, c| if scores[c] > scores[best] { c } else { best });
+            best as f32
+        })
+        .collect();
+    Tensor::from_vec(labels, &[rows])
+}
+
+/// `f32((2u − 1)·bound)` with `u = uniform24(seed, e) / 2^24` and `bound = 1/√fan_in`, computed
+/// in f64: PyTorch's default Linear/Conv initialisation, made portable.
+pub fn uniform_init(seed: u64, shape: &[usize], fan_in: usize) -> Tensor {
+    let bound = 1.0 / (fan_in as f64).sqrt();
+    let n: usize = shape.iter().product();
+    let data = (0..n)
+        .map(|e| {
+            let u = uniform24(seed, e) as f64 / (1u64 << 24) as f64;
+            ((2.0 * u - 1.0) * bound) as f32
+        })
+        .collect();
+    Tensor::from_vec(data, shape)
+}
+
+/// Re-initialises every parameter of a model of Dense/Conv layers as the harness does:
+/// parameter `p` (declaration order, which is PyTorch's `named_parameters()` order) from seed
+/// `SEED_PARAMS + p`, with the fan-in of its layer's weight (`Π shape[1..]`).
+pub fn initialise(model: &mut dyn Params) {
+    let named = model.named_parameters();
+    let layer = |name: &str| {
+        name.rsplit_once('.')
+            .map_or(String::new(), |(layer, _)| layer.to_string())
+    };
+    let fan_in: HashMap<String, usize> = named
+        .iter()
+        .filter(|(name, _)| name.ends_with("weight"))
+        .map(|(name, w)| (layer(name), w.shape()[1..].iter().product()))
+        .collect();
+    let mut index = 0u64;
+    model.visit_mut("", &mut |name: &str, param: &mut Var| {
+        let fan = fan_in
+            .get(&layer(name))
+            .copied()
+            .unwrap_or(param.shape()[0]);
+        param.set_value(uniform_init(SEED_PARAMS + index, param.shape(), fan));
+        index += 1;
+    });
+}

@@ -1,0 +1,77 @@
+//! `Sequential`: a chain of modules, each one's output the next one's input.
+
+use crate::module::Module;
+use crate::params::{Params, Visitor, VisitorMut};
+use strata_autograd::Var;
+
+/// Modules applied in order. Parameters are named by position: `0.weight`, `2.bias`, …
+///
+/// ```
+/// use strata_modules::{Dense, Module, Params, Relu, Sequential, Var};
+/// use strata_tensor::{Rng, Tensor};
+/// let mut rng = Rng::new(0);
+/// let mlp = Sequential::new()
+///     .push(Dense::new(2, 16, &mut rng))
+///     .push(Relu)
+///     .push(Dense::new(16, 1, &mut rng));
+/// assert_eq!(mlp.named_parameters()[2].0, "2.weight");
+/// let y = mlp.forward(&Var::constant(Tensor::zeros(&[5, 2])));
+/// assert_eq!(y.shape(), &[5, 1]);
+/// ```
+#[derive(Default)]
+pub struct Sequential {
+    layers: Vec<Box<dyn Module>>,
+}
+
+impl Sequential {
+    /// An empty chain (the identity).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a module (builder style).
+    pub fn push(mut self, module: impl Module + 'static) -> Self {
+        self.layers.push(Box::new(module));
+        self
+    }
+
+    /// Appends a boxed module.
+    pub fn push_boxed(&mut self, module: Box<dyn Module>) {
+        self.layers.push(module);
+    }
+
+    /// Number of modules.
+    pub fn len(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// Whether the chain is empty.
+    pub fn is_empty(&self) -> bool {
+        self.layers.is_empty()
+    }
+
+    /// The module at `index`.
+    pub fn get(&self, index: usize) -> Option<&dyn Module> {
+        self.layers.get(index).map(|m| m.as_ref())
+    }
+}
+
+impl Params for Sequential {
+    fn visit(&self, prefix: &str, visitor: &mut dyn Visitor) {
+        self.layers.visit(prefix, visitor);
+    }
+    fn visit_mut(&mut self, prefix: &str, visitor: &mut dyn VisitorMut) {
+        self.layers.visit_mut(prefix, visitor);
+    }
+    fn set_training(&mut self, training: bool) {
+        self.layers.set_training(training);
+    }
+}
+
+impl Module for Sequential {
+    fn forward(&self, x: &Var) -> Var {
+        self.layers
+            .iter()
+            .fold(x.clone(), |h, layer| layer.forward(&h))
+    }
+}

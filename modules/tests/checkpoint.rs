@@ -1,0 +1,194 @@
+//! Save/load: bit-exact round trips, atomic writes, and every error path of loading.
+
+mod common;
+
+use common::mlp;
+use strata_modules::{
+    load_model, save_model, Adam, Checkpoint, CheckpointError, Dense, Module, Optimizer, Params,
+    Sgd, Var,
+};
+use strata_tensor::{Rng, Tensor};
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("strata-ckpt-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn outputs(model: &dyn Module) -> Vec<f32> {
+    let x = Tensor::rand_normal(&[7, 2], 0.0, 1.0, &mut Rng::new(99));
+    model.forward(&Var::constant(x)).value().to_vec()
+}
+
+#[test]
+fn save_then_load_reproduces_outputs_bit_for_bit() {
+    let dir = temp_dir("roundtrip");
+    let path = dir.join("model.ckpt");
+    let model = mlp(8, 3, &mut Rng::new(1));
+    save_model(&model, &path).unwrap();
+    let mut other = mlp(8, 3, &mut Rng::new(2));
+    assert_ne!(outputs(&model), outputs(&other));
+    load_model(&mut other, &path).unwrap();
+    let (a, b) = (outputs(&model), outputs(&other));
+    assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn optimizer_state_round_trips() {
+    let mut model = mlp(4, 2, &mut Rng::new(3));
+    let mut adam = Adam::new(0.01);
+    let x = Var::constant(Tensor::ones(&[2, 2]));
+    let grads = model.forward(&x).square().sum().backward().unwrap();
+    adam.step(&mut model, &grads);
+    let bytes = Checkpoint::of_model(&model)
+        .with_optimizer(&adam)
+        .to_bytes()
+        .unwrap();
+    let restored = Checkpoint::from_bytes(&bytes).unwrap();
+    let mut fresh = Adam::new(0.5);
+    restored.apply_to_optimizer(&mut fresh).unwrap();
+    assert_eq!(fresh.state(), adam.state());
+    // A state of another kind is refused with both kinds named.
+    let err = restored.apply_to_optimizer(&mut Sgd::new(0.1)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "checkpoint: optimizer state: expected a `sgd` state, found a `adam` state"
+    );
+}
+
+#[test]
+fn saving_over_an_existing_checkpoint_replaces_it_and_leaves_no_temporary_files() {
+    let dir = temp_dir("replace");
+    let path = dir.join("model.ckpt");
+    save_model(&mlp(4, 2, &mut Rng::new(1)), &path).unwrap();
+    let newer = mlp(4, 2, &mut Rng::new(2));
+    save_model(&newer, &path).unwrap();
+    let mut loaded = mlp(4, 2, &mut Rng::new(3));
+    load_model(&mut loaded, &path).unwrap();
+    assert_eq!(outputs(&loaded), outputs(&newer));
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(files, vec!["model.ckpt"]);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_failed_save_reports_the_path_and_cleans_up() {
+    let dir = temp_dir("failed");
+    // The target is a directory, so the final rename fails after the data was written.
+    let target = dir.join("occupied");
+    std::fs::create_dir(&target).unwrap();
+    std::fs::write(target.join("keep"), b"x").unwrap();
+    let err = save_model(&mlp(4, 2, &mut Rng::new(1)), &target).unwrap_err();
+    assert!(
+        matches!(err, CheckpointError::Io { ref path, .. } if path == &target),
+        "{err}"
+    );
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        vec!["occupied"],
+        "no temporary file may be left behind"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn load_errors_name_what_was_expected_and_found() {
+    let model = mlp(4, 2, &mut Rng::new(1));
+    let good = Checkpoint::of_model(&model).to_bytes().unwrap();
+
+    let err = Checkpoint::from_bytes(b"PK\x03\x04 a zip file").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "not a Strata checkpoint: expected the magic bytes \"STRATAck\", found [80, 75, 3, 4, 32, 97, 32, 122]"
+    );
+
+    let err = Checkpoint::from_bytes(&good[..good.len() - 10]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "checkpoint is truncated or padded: expected {} bytes, found {}",
+            good.len(),
+            good.len() - 10
+        )
+    );
+    assert!(matches!(
+        Checkpoint::from_bytes(&good[..15]),
+        Err(CheckpointError::Truncated { .. })
+    ));
+
+    let mut flipped = good.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x40;
+    assert!(matches!(
+        Checkpoint::from_bytes(&flipped),
+        Err(CheckpointError::Corrupted)
+    ));
+
+    let mut future = good.clone();
+    future[8..12].copy_from_slice(&7u32.to_le_bytes());
+    assert_eq!(
+        Checkpoint::from_bytes(&future).unwrap_err().to_string(),
+        "checkpoint format version 7 is not supported (this build reads version 1)"
+    );
+
+    let err = Checkpoint::load("/nonexistent/strata/model.ckpt").unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("checkpoint /nonexistent/strata/model.ckpt: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn loading_into_a_different_model_names_the_first_mismatch_and_changes_nothing() {
+    let saved = Checkpoint::of_model(&mlp(4, 2, &mut Rng::new(1)));
+
+    let mut wider = mlp(5, 2, &mut Rng::new(2));
+    let before = outputs(&wider);
+    let err = saved.apply_to(&mut wider).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "checkpoint does not fit the model: parameter `0.weight` has shape [5, 2] in the model but [4, 2] in the checkpoint"
+    );
+    assert_eq!(
+        outputs(&wider),
+        before,
+        "a failed load must leave the model untouched"
+    );
+
+    let mut single = Dense::new(2, 4, &mut Rng::new(3));
+    let err = saved.apply_to(&mut single).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "checkpoint does not fit the model: parameter `weight` is missing from the checkpoint"
+    );
+
+    let mut no_bias =
+        strata_modules::Sequential::new().push(Dense::without_bias(2, 4, &mut Rng::new(4)));
+    let one_layer = Checkpoint::of_model(&strata_modules::Sequential::new().push(Dense::new(
+        2,
+        4,
+        &mut Rng::new(5),
+    )));
+    let err = one_layer.apply_to(&mut no_bias).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "checkpoint does not fit the model: the checkpoint has parameter `0.bias`, which the model lacks"
+    );
+
+    let err = saved.apply_to_optimizer(&mut Adam::new(0.1)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "checkpoint does not fit the model: the checkpoint holds no optimizer state"
+    );
+    assert_eq!(single.num_parameters(), 12);
+}

@@ -1,0 +1,65 @@
+//! Shared helpers of the modules tests: a seeded two-class spiral and a small MLP.
+
+#![allow(dead_code)]
+
+use strata_modules::{Dense, Sequential, Tanh};
+use strata_tensor::{Rng, Tensor};
+
+/// Two interleaved spirals in the plane, `n` points per class, with Gaussian noise; returns
+/// inputs `[2n, 2]` and class ids `[2n]`, shuffled.
+pub fn two_spirals(n: usize, noise: f32, seed: u64) -> (Tensor, Tensor) {
+    let mut rng = Rng::new(seed);
+    let mut points = Vec::with_capacity(2 * n);
+    for class in 0..2 {
+        for i in 0..n {
+            let t = 0.25 + 2.5 * i as f32 / n as f32; // radius and angle grow together
+            let angle = t * std::f32::consts::PI + class as f32 * std::f32::consts::PI;
+            let x = t * angle.cos() + noise * rng.next_normal() as f32;
+            let y = t * angle.sin() + noise * rng.next_normal() as f32;
+            points.push((x, y, class as f32));
+        }
+    }
+    rng.shuffle(&mut points);
+    let inputs = points.iter().flat_map(|p| [p.0, p.1]).collect();
+    let labels = points.iter().map(|p| p.2).collect();
+    (
+        Tensor::from_vec(inputs, &[2 * n, 2]),
+        Tensor::from_vec(labels, &[2 * n]),
+    )
+}
+
+/// The first `count` rows and the rest.
+pub fn split_rows(t: &Tensor, count: usize) -> (Tensor, Tensor) {
+    let rows = t.shape()[0];
+    (
+        t.narrow(0, 0, count).contiguous(),
+        t.narrow(0, count, rows - count).contiguous(),
+    )
+}
+
+/// Mini-batches of `size` rows in a seeded order that changes with `epoch`.
+pub fn batches(
+    x: &Tensor,
+    y: &Tensor,
+    size: usize,
+    seed: u64,
+    epoch: usize,
+) -> Vec<(Tensor, Tensor)> {
+    let rows = x.shape()[0];
+    let mut order: Vec<usize> = (0..rows).collect();
+    Rng::new(seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9)).shuffle(&mut order);
+    order
+        .chunks(size)
+        .map(|idx| (x.index_select(0, idx), y.index_select(0, idx)))
+        .collect()
+}
+
+/// An MLP `2 → h → h → out` with tanh.
+pub fn mlp(hidden: usize, out: usize, rng: &mut Rng) -> Sequential {
+    Sequential::new()
+        .push(Dense::new(2, hidden, rng))
+        .push(Tanh)
+        .push(Dense::new(hidden, hidden, rng))
+        .push(Tanh)
+        .push(Dense::new(hidden, out, rng))
+}

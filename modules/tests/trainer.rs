@@ -1,0 +1,221 @@
+//! The training loop: exact resumption, early stopping, periodic checkpoints, events.
+
+mod common;
+
+use common::{batches, mlp, split_rows, two_spirals};
+use std::sync::{Arc, Mutex};
+use strata_modules::{
+    Adam, Checkpoint, Classification, EarlyStopping, Event, Params, Sequential, StepLr,
+    TrainConfig, TrainError, Trainer,
+};
+use strata_tensor::{Rng, Tensor};
+
+fn data() -> ((Tensor, Tensor), (Tensor, Tensor)) {
+    let (x, y) = two_spirals(100, 0.05, 9);
+    let (train_x, val_x) = split_rows(&x, 150);
+    let (train_y, val_y) = split_rows(&y, 150);
+    ((train_x, train_y), (val_x, val_y))
+}
+
+fn params_bits(model: &Sequential) -> Vec<u32> {
+    model
+        .parameters()
+        .iter()
+        .flat_map(|p| p.value().to_vec())
+        .map(f32::to_bits)
+        .collect()
+}
+
+fn run(
+    config: TrainConfig,
+    model: &mut Sequential,
+    optimizer: &mut Adam,
+    trainer: Option<Trainer>,
+) -> Trainer {
+    let ((tx, ty), (vx, vy)) = data();
+    let mut trainer = trainer.unwrap_or_else(|| Trainer::new(config));
+    trainer
+        .fit(
+            model,
+            optimizer,
+            &Classification::default(),
+            |epoch| batches(&tx, &ty, 16, 7, epoch),
+            || [(vx.clone(), vy.clone())],
+        )
+        .unwrap();
+    trainer
+}
+
+#[test]
+fn resuming_from_a_checkpoint_matches_an_uninterrupted_run_exactly() {
+    let dir = std::env::temp_dir().join(format!("strata-resume-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("train.ckpt");
+    let config = |epochs| TrainConfig {
+        epochs,
+        checkpoint_every: Some(2),
+        checkpoint_path: Some(path.clone()),
+        schedule: Some(Arc::new(StepLr {
+            step_size: 3,
+            gamma: 0.5,
+        })),
+        grad_clip: Some(5.0),
+        ..Default::default()
+    };
+
+    // Uninterrupted: 6 epochs.
+    let mut model = mlp(16, 2, &mut Rng::new(4));
+    let mut adam = Adam::new(0.01);
+    let full = run(config(6), &mut model, &mut adam, None);
+    let expected = params_bits(&model);
+
+    // Interrupted after 4 epochs (the checkpoint of epoch 4 is on disk), then a fresh
+    // process-like start: new model and optimizer with other values, resumed from the file.
+    let mut model = mlp(16, 2, &mut Rng::new(4));
+    run(config(4), &mut model, &mut Adam::new(0.01), None);
+    let mut resumed_model = mlp(16, 2, &mut Rng::new(1234));
+    let mut resumed_adam = Adam::new(0.5);
+    let mut trainer = Trainer::new(config(6));
+    trainer
+        .resume_from(&path, &mut resumed_model, &mut resumed_adam)
+        .unwrap();
+    assert_eq!(trainer.state().next_epoch, 4);
+    let trainer = run(
+        config(6),
+        &mut resumed_model,
+        &mut resumed_adam,
+        Some(trainer),
+    );
+
+    assert_eq!(
+        params_bits(&resumed_model),
+        expected,
+        "parameters differ after resuming"
+    );
+    let losses = |t: &Trainer| {
+        t.state()
+            .history
+            .iter()
+            .map(|m| m.train_loss.to_bits())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(losses(&trainer), losses(&full));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn early_stopping_ends_the_run_when_validation_stops_improving() {
+    let ((tx, ty), _) = data();
+    let mut model = mlp(8, 2, &mut Rng::new(2));
+    // Validation targets are random, so validation loss cannot keep improving.
+    let noise = Tensor::from_vec((0..50).map(|i| ((i * 7) % 2) as f32).collect(), &[50]);
+    let noise_x = Tensor::rand_normal(&[50, 2], 0.0, 3.0, &mut Rng::new(3));
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&events);
+    let mut trainer = Trainer::new(TrainConfig {
+        epochs: 200,
+        early_stopping: Some(EarlyStopping {
+            patience: 3,
+            min_delta: 0.0,
+        }),
+        ..Default::default()
+    })
+    .with_callback(move |event: &Event<'_>| {
+        if let Event::EarlyStopped { epoch } = event {
+            log.lock().unwrap().push(*epoch);
+        }
+    });
+    let history = trainer
+        .fit(
+            &mut model,
+            &mut Adam::new(0.05),
+            &Classification::default(),
+            |epoch| batches(&tx, &ty, 16, 1, epoch),
+            || [(noise_x.clone(), noise.clone())],
+        )
+        .unwrap()
+        .to_vec();
+    assert!(history.len() < 200, "ran all {} epochs", history.len());
+    let best = history
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1.val_loss.partial_cmp(&b.1.val_loss).unwrap())
+        .unwrap()
+        .0;
+    assert_eq!(history.len(), best + 1 + 3, "stops 3 epochs after the best");
+    assert_eq!(*events.lock().unwrap(), vec![history.len() - 1]);
+}
+
+#[test]
+fn events_report_every_batch_and_epoch_and_checkpoints_follow_the_period() {
+    let dir = std::env::temp_dir().join(format!("strata-events-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("every.ckpt");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let mut trainer = Trainer::new(TrainConfig {
+        epochs: 5,
+        checkpoint_every: Some(2),
+        checkpoint_path: Some(path.clone()),
+        ..Default::default()
+    })
+    .with_callback(move |event: &Event<'_>| {
+        let line = match event {
+            Event::EpochStart { epoch, .. } => format!("start {epoch}"),
+            Event::Batch { index, .. } => format!("batch {index}"),
+            Event::EpochEnd(m) => format!("end {}", m.epoch),
+            Event::CheckpointSaved(_) => "saved".to_string(),
+            Event::EarlyStopped { .. } => "stopped".to_string(),
+        };
+        log.lock().unwrap().push(line);
+    });
+    let ((tx, ty), _) = data();
+    let mut model = mlp(4, 2, &mut Rng::new(5));
+    trainer
+        .fit(
+            &mut model,
+            &mut Adam::new(0.01),
+            &Classification::default(),
+            |epoch| batches(&tx, &ty, 75, 2, epoch),
+            std::iter::empty,
+        )
+        .unwrap();
+    let seen = seen.lock().unwrap().join(",");
+    assert_eq!(
+        seen,
+        "start 0,batch 0,batch 1,end 0,\
+         start 1,batch 0,batch 1,end 1,saved,\
+         start 2,batch 0,batch 1,end 2,\
+         start 3,batch 0,batch 1,end 3,saved,\
+         start 4,batch 0,batch 1,end 4,saved"
+    );
+    let saved = Checkpoint::load(&path).unwrap();
+    assert_eq!(saved.training.unwrap().next_epoch, 5);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_diverging_run_stops_with_an_error() {
+    let ((tx, ty), _) = data();
+    let mut model = mlp(8, 2, &mut Rng::new(6));
+    // A corrupt example (NaN feature) makes the loss non-finite.
+    let mut values = tx.to_vec();
+    values[3] = f32::NAN;
+    let huge = Tensor::from_vec(values, tx.shape());
+    let err = Trainer::new(TrainConfig {
+        epochs: 3,
+        ..Default::default()
+    })
+    .fit(
+        &mut model,
+        &mut Adam::new(0.1),
+        &Classification::default(),
+        |_| [(huge.clone(), ty.clone())],
+        std::iter::empty,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, TrainError::Diverged { epoch: 0, batch: 0 }),
+        "{err}"
+    );
+}
