@@ -111,19 +111,9 @@ impl Tensor {
                 ),
             ));
         }
-        let a = if self.ndim() == 1 {
-            self.unsqueeze(0)
-        } else {
-            self.clone()
-        };
-        let b = if other.ndim() == 1 {
-            other.unsqueeze(1)
-        } else {
-            other.clone()
-        };
-        let (m, k) = (a.shape()[a.ndim() - 2], a.shape()[a.ndim() - 1]);
-        let (k2, n) = (b.shape()[b.ndim() - 2], b.shape()[b.ndim() - 1]);
-        if k != k2 {
+        let k = self.shape()[self.ndim() - 1];
+        let k_rhs = other.shape()[other.ndim().saturating_sub(2)];
+        if k != k_rhs {
             return Err(TensorError::new(
                 "matmul",
                 ErrorKind::ShapeMismatch,
@@ -134,6 +124,29 @@ impl Tensor {
                 ),
             ));
         }
+        if self.ndim() == 2 && other.ndim() == 2 {
+            // The common case (dense layers and their gradients): one GEMM, no batch to walk.
+            let (m, n) = (self.shape()[0], other.shape()[1]);
+            let [ars, acs] = [self.strides()[0], self.strides()[1]];
+            let [brs, bcs] = [other.strides()[0], other.strides()[1]];
+            let mut out = buffer::take(m * n);
+            let lhs = mat_ref(self, self.offset(), m, k, ars, acs);
+            let rhs = mat_ref(other, other.offset(), k, n, brs, bcs);
+            gemm(&mut out, n, lhs, rhs, false);
+            return Ok(Tensor::from_dims(out, [m, n].as_slice().into()));
+        }
+        let a = if self.ndim() == 1 {
+            self.unsqueeze(0)
+        } else {
+            self.clone()
+        };
+        let b = if other.ndim() == 1 {
+            other.unsqueeze(1)
+        } else {
+            other.clone()
+        };
+        let m = a.shape()[a.ndim() - 2];
+        let n = b.shape()[b.ndim() - 1];
         let batch = broadcast_shapes(
             &a.shape()[..a.ndim() - 2],
             &b.shape()[..b.ndim() - 2],
