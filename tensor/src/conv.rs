@@ -139,34 +139,59 @@ impl Geometry {
         (MAX_COLUMN_ELEMENTS / per_image.max(1)).clamp(1, self.batch.max(1))
     }
 
-    /// Input position read by column row `row` (channel-in-group, ki, kj) at output pixel
-    /// (oh, ow), or `None` in the padding.
+    /// Input row read by kernel row `ki` at output row `oh`, or `None` in the padding.
     #[inline]
-    fn source(&self, ki: usize, kj: usize, oh: usize, ow: usize) -> Option<(usize, usize)> {
-        let ih = (oh * self.spec.stride[0] + ki).checked_sub(self.spec.padding[0])?;
-        let iw = (ow * self.spec.stride[1] + kj).checked_sub(self.spec.padding[1])?;
-        (ih < self.height && iw < self.width).then_some((ih, iw))
+    fn input_row(&self, ki: usize, oh: usize) -> Option<usize> {
+        (oh * self.spec.stride[0] + ki)
+            .checked_sub(self.spec.padding[0])
+            .filter(|&ih| ih < self.height)
+    }
+
+    /// For kernel column `kj`: the output columns `lo..hi` that read inside the image (the
+    /// others read padding), and the input column read at `lo` (then every `stride[1]`).
+    #[inline]
+    fn valid_columns(&self, kj: usize) -> (usize, usize, usize) {
+        let (stride, pad) = (self.spec.stride[1], self.spec.padding[1]);
+        // ow·stride + kj - pad must lie in 0..width.
+        let lo = pad.saturating_sub(kj).div_ceil(stride);
+        let hi = if self.width + pad > kj {
+            ((self.width - 1 + pad - kj) / stride + 1).min(self.out_width)
+        } else {
+            0
+        };
+        let lo = lo.min(hi);
+        (lo, hi, (lo * stride + kj).saturating_sub(pad))
     }
 
     /// Fills `cols` (`patch_len × images·pixels`, row-major) with the patches of images
-    /// `first..first + images` for channel group `group`.
+    /// `first..first + images` for channel group `group`. Each output row of a column row is
+    /// a (strided) slice of one input row, with zeros where the window reads padding.
     fn im2col(&self, input: &[f32], group: usize, first: usize, images: usize, cols: &mut [f32]) {
         let (kh, kw) = (self.kernel[0], self.kernel[1]);
         let plane = self.height * self.width;
         let width = images * self.pixels();
+        let stride = self.spec.stride[1];
         let fill_row = |row: usize, out: &mut [f32]| {
             let (c, ki, kj) = (row / (kh * kw), row / kw % kh, row % kw);
             let channel = group * self.group_in() + c;
-            let mut at = 0;
+            let (lo, hi, start) = self.valid_columns(kj);
+            let mut lines = out.chunks_exact_mut(self.out_width);
             for n in first..first + images {
                 let src = &input[(n * self.in_channels + channel) * plane..][..plane];
-                for oh in 0..self.out_height {
-                    for ow in 0..self.out_width {
-                        out[at] = match self.source(ki, kj, oh, ow) {
-                            Some((ih, iw)) => src[ih * self.width + iw],
-                            None => 0.0,
-                        };
-                        at += 1;
+                for (oh, dst) in (0..self.out_height).zip(&mut lines) {
+                    let Some(ih) = self.input_row(ki, oh) else {
+                        dst.fill(0.0);
+                        continue;
+                    };
+                    let line = &src[ih * self.width..][..self.width];
+                    dst[..lo].fill(0.0);
+                    dst[hi..].fill(0.0);
+                    if stride == 1 {
+                        dst[lo..hi].copy_from_slice(&line[start..start + hi - lo]);
+                    } else {
+                        for (i, d) in dst[lo..hi].iter_mut().enumerate() {
+                            *d = line[start + i * stride];
+                        }
                     }
                 }
             }
@@ -189,16 +214,29 @@ impl Geometry {
         let plane = self.height * self.width;
         let width = images * self.pixels();
         let image_len = self.in_channels * plane;
+        let stride = self.spec.stride[1];
         let add_image = |n: usize, image: &mut [f32]| {
             for row in 0..self.patch_len() {
                 let (c, ki, kj) = (row / (kh * kw), row / kw % kh, row % kw);
                 let channel = group * self.group_in() + c;
                 let dst = &mut image[channel * plane..(channel + 1) * plane];
                 let src = &cols[row * width + n * self.pixels()..][..self.pixels()];
-                for oh in 0..self.out_height {
-                    for ow in 0..self.out_width {
-                        if let Some((ih, iw)) = self.source(ki, kj, oh, ow) {
-                            dst[ih * self.width + iw] += src[oh * self.out_width + ow];
+                let (lo, hi, start) = self.valid_columns(kj);
+                for (oh, grad_line) in src.chunks_exact(self.out_width).enumerate() {
+                    let Some(ih) = self.input_row(ki, oh) else {
+                        continue;
+                    };
+                    let line = &mut dst[ih * self.width..][..self.width];
+                    if stride == 1 {
+                        for (d, &g) in line[start..start + hi - lo]
+                            .iter_mut()
+                            .zip(&grad_line[lo..hi])
+                        {
+                            *d += g;
+                        }
+                    } else {
+                        for (i, &g) in grad_line[lo..hi].iter().enumerate() {
+                            line[start + i * stride] += g;
                         }
                     }
                 }
