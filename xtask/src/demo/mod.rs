@@ -1,0 +1,119 @@
+//! What `train-demo` and `eval` share: the data, the networks, the evaluation on the test
+//! split, and the description of a run stored in its checkpoint.
+
+pub mod confusion;
+pub mod data;
+pub mod model;
+
+use data::{DataSpec, DatasetName};
+use model::{ModelKind, ModelSpec};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use strata_datasets::Normalize;
+
+/// A run, as far as rebuilding its network and its test split goes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DemoSpec {
+    /// The data and its split.
+    pub data: DataSpec,
+    /// The network.
+    pub model: ModelSpec,
+    /// The standardisation of the inputs, measured on the training split.
+    pub normalize: Normalize,
+}
+
+/// Checkpoint metadata keys.
+const DATASET: &str = "demo.dataset";
+const DATA_DIR: &str = "demo.data_dir";
+const SEED: &str = "demo.seed";
+const TEST_FRACTION: &str = "demo.test_fraction";
+const MODEL: &str = "demo.model";
+const INPUT_SHAPE: &str = "demo.input_shape";
+const CLASSES: &str = "demo.classes";
+const WIDTHS: &str = "demo.widths";
+const NORMALIZE_MEAN: &str = "demo.normalize_mean";
+const NORMALIZE_STD: &str = "demo.normalize_std";
+
+impl DemoSpec {
+    /// The run as checkpoint metadata (numbers in their shortest exact decimal form).
+    pub fn to_metadata(&self) -> BTreeMap<String, String> {
+        let mut meta = BTreeMap::new();
+        let mut put = |key: &str, value: String| {
+            meta.insert(key.to_string(), value);
+        };
+        put(DATASET, self.data.dataset.name().into());
+        if let Some(dir) = &self.data.data_dir {
+            put(DATA_DIR, dir.display().to_string());
+        }
+        put(SEED, self.data.seed.to_string());
+        put(TEST_FRACTION, data::TEST_FRACTION.to_string());
+        put(MODEL, self.model.kind.name().into());
+        put(INPUT_SHAPE, join(&self.model.input_shape));
+        put(CLASSES, self.model.classes.to_string());
+        put(WIDTHS, join(&self.model.widths));
+        put(NORMALIZE_MEAN, join(self.normalize.mean()));
+        put(NORMALIZE_STD, join(self.normalize.std()));
+        meta
+    }
+
+    /// Reads a run back from checkpoint metadata.
+    pub fn from_metadata(meta: &BTreeMap<String, String>) -> Result<Self, String> {
+        let get = |key: &str| {
+            meta.get(key).map(String::as_str).ok_or_else(|| {
+                format!("the checkpoint has no `{key}` entry: it was not written by train-demo")
+            })
+        };
+        let test_fraction: f64 = parse(TEST_FRACTION, get(TEST_FRACTION)?)?;
+        if test_fraction != data::TEST_FRACTION {
+            return Err(format!(
+                "the checkpoint's test split holds {test_fraction} of the data, this build holds out {}",
+                data::TEST_FRACTION
+            ));
+        }
+        let normalize = Normalize::per_channel(
+            parse_list(NORMALIZE_MEAN, get(NORMALIZE_MEAN)?)?,
+            parse_list(NORMALIZE_STD, get(NORMALIZE_STD)?)?,
+        )
+        .map_err(|err| err.to_string())?;
+        Ok(Self {
+            data: DataSpec {
+                dataset: DatasetName::parse(get(DATASET)?)?,
+                data_dir: meta.get(DATA_DIR).map(PathBuf::from),
+                seed: parse(SEED, get(SEED)?)?,
+            },
+            model: ModelSpec {
+                kind: ModelKind::parse(get(MODEL)?)?,
+                input_shape: parse_list(INPUT_SHAPE, get(INPUT_SHAPE)?)?,
+                classes: parse(CLASSES, get(CLASSES)?)?,
+                widths: parse_list(WIDTHS, get(WIDTHS)?)?,
+            },
+            normalize,
+        })
+    }
+}
+
+fn join<T: ToString>(values: &[T]) -> String {
+    values
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn parse<T: std::str::FromStr>(key: &str, text: &str) -> Result<T, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("checkpoint entry `{key}`: cannot read {text:?}"))
+}
+
+fn parse_list<T: std::str::FromStr>(key: &str, text: &str) -> Result<Vec<T>, String> {
+    text.split(',')
+        .filter(|item| !item.is_empty())
+        .map(|item| parse(key, item))
+        .collect()
+}
+
+/// A share as a percentage, `97.50%`, or `-` when there is no value.
+pub fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "-".to_string(), |s| format!("{:.2}%", 100.0 * s))
+}

@@ -1,0 +1,49 @@
+//! `cargo xtask eval --checkpoint FILE`: rebuilds the network a `train-demo` checkpoint
+//! describes, loads its weights and reports its accuracy on the same test split.
+
+use crate::demo::confusion::ConfusionMatrix;
+use crate::demo::data;
+use crate::demo::{percent, DemoSpec};
+use clap::Args;
+use std::path::PathBuf;
+use strata_modules::Checkpoint;
+
+/// Options of `eval`.
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// A checkpoint written by `cargo xtask train-demo` (e.g. target/train-demo/model.ckpt).
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Folder with the dataset files, when they moved since training [default: the folder
+    /// recorded in the checkpoint].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+/// Runs `eval`.
+pub fn run(args: EvalArgs) -> Result<(), String> {
+    let checkpoint = Checkpoint::load(&args.checkpoint).map_err(|err| err.to_string())?;
+    let mut spec = DemoSpec::from_metadata(&checkpoint.metadata)
+        .map_err(|err| format!("{}: {err}", args.checkpoint.display()))?;
+    if args.data_dir.is_some() {
+        spec.data.data_dir = args.data_dir;
+    }
+    let splits = data::load(&spec.data, Some(spec.normalize.clone()))?;
+    let mut model = spec.model.build(0);
+    checkpoint
+        .apply_to(&mut model)
+        .map_err(|err| format!("{}: {err}", args.checkpoint.display()))?;
+    let confusion = ConfusionMatrix::measure(&mut model, &splits.test, spec.model.classes);
+    println!(
+        "{}: {} on {} (seed {}), test accuracy: {} ({}/{})",
+        args.checkpoint.display(),
+        spec.model.describe(),
+        spec.data.dataset.name(),
+        spec.data.seed,
+        percent(Some(confusion.accuracy())),
+        confusion.correct(),
+        confusion.total(),
+    );
+    println!("\n{}", confusion.render(&splits.classes));
+    Ok(())
+}
