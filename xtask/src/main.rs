@@ -9,6 +9,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench;
 mod demo;
 mod eval;
 mod fetch;
@@ -38,6 +39,9 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Download a dataset (MNIST, Fashion-MNIST, CIFAR-10) into the cache, checksum-verified.
     Fetch(fetch::FetchArgs),
+    /// Run the criterion benchmarks behind the headline figures and write
+    /// target/bench-report.md and .json (optionally beside PyTorch in the same sitting).
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
         Command::TrainDemo(args) => train_demo::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Fetch(args) => fetch::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

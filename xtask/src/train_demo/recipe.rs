@@ -68,7 +68,7 @@ impl Recipe {
         };
         match (dataset, model) {
             (DatasetName::Digits, ModelKind::Mlp) => recipe(30, 32, 1e-3, &[512]),
-            (DatasetName::Iris, ModelKind::Mlp) => recipe(100, 16, 1e-2, &[16, 16]),
+            (DatasetName::Iris, ModelKind::Mlp) => recipe(50, 16, 1e-2, &[16, 16]),
             (DatasetName::Moons, ModelKind::Mlp) => recipe(60, 32, 1e-2, &[32, 32]),
             (DatasetName::Spirals, ModelKind::Mlp) => recipe(150, 32, 1e-2, &[64, 64]),
             (DatasetName::Mnist | DatasetName::FashionMnist, ModelKind::Mlp) => {

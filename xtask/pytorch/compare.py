@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""PyTorch side of `cargo xtask bench --compare-pytorch`.
+
+Measures, at each requested thread count, the same headline figures as the Strata benches,
+on the same problems:
+
+* matmul_1024: a 1024x1024 by 1024x1024 f32 product, in GFLOP/s;
+* mlp_train: training steps of an MLP 784-512-256-10 (ReLU) at batch 128 with Adam (lr 1e-3),
+  in samples/s;
+
+and the first-batch loss of each model before any update. Inputs, labels and initial weights
+follow the portable SplitMix64 specification that `strata_modules::reference` implements
+(`shared/bench/pytorch/README.md` in the project's shared folder), so Strata and PyTorch
+start from bit-identical numbers and their first losses agree to about 1e-6.
+
+A training step is: clear gradients, forward, softmax cross-entropy, backward, optimizer step.
+Step s uses rows [(s mod nb)*B, (s mod nb)*B + B) of the dataset (nb = rows // B). Each figure
+is the median over timed steps, after untimed warm-up steps.
+
+Progress goes to stderr; stdout gets exactly one JSON line:
+  {"torch": ..., "figures": {key: {threads: value}}, "first_loss": {model: loss}}
+
+Usage: python compare.py [--threads 1,2] [--quick]
+"""
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+MASK = (1 << 64) - 1
+INCREMENT = 0x9E3779B97F4A7C15
+MULTIPLIER_1 = 0xBF58476D1CE4E5B9
+MULTIPLIER_2 = 0x94D049BB133111EB
+
+INPUT_STREAM = 0x1001
+TEACHER_STREAM = 0x1002
+PARAMETER_STREAM = 0x2000
+
+MLP_ROWS, MLP_BATCH = 256 * 24, 128
+
+
+def stream(seed, count):
+    """Outputs 0..count-1 of SplitMix64 started at `seed` (uint64 numpy array)."""
+    with np.errstate(over="ignore"):
+        state = np.uint64(seed & MASK) + np.arange(1, count + 1, dtype=np.uint64) * np.uint64(INCREMENT)
+        mixed = (state ^ (state >> np.uint64(30))) * np.uint64(MULTIPLIER_1)
+        mixed = (mixed ^ (mixed >> np.uint64(27))) * np.uint64(MULTIPLIER_2)
+        return mixed ^ (mixed >> np.uint64(31))
+
+
+def top24(seed, count):
+    """The top 24 bits of each output: integers in [0, 2^24)."""
+    return (stream(seed, count) >> np.uint64(40)).astype(np.int64)
+
+
+def reference_data(rows, dims, classes):
+    """Inputs k / 2^24 and teacher labels argmax_c sum_j (2k - 2^24) t[j, c], exactly."""
+    k = top24(INPUT_STREAM, rows * dims).reshape(rows, dims)
+    inputs = (k.astype(np.float64) / float(1 << 24)).astype(np.float32)
+    teacher = (stream(TEACHER_STREAM, dims * classes) >> np.uint64(57)).astype(np.int64) - 64
+    scores = (2 * k - (1 << 24)) @ teacher.reshape(dims, classes)
+    labels = np.argmax(scores, axis=1)  # the first maximum: ties go to the lowest class
+    return torch.from_numpy(inputs), torch.from_numpy(labels.astype(np.int64))
+
+
+def reference_init(model):
+    """Parameter p (named_parameters order) from stream 0x2000 + p, uniform in
+    [-1/sqrt(fan_in), 1/sqrt(fan_in)) with its layer's fan-in, computed in float64."""
+    layers = {}
+    for name, parameter in model.named_parameters():
+        if name.endswith("weight"):
+            layers[name.rsplit(".", 1)[0]] = math.prod(parameter.shape[1:])
+    with torch.no_grad():
+        for index, (name, parameter) in enumerate(model.named_parameters()):
+            fan_in = layers.get(name.rsplit(".", 1)[0], parameter.shape[0])
+            bound = 1.0 / math.sqrt(fan_in)
+            unit = top24(PARAMETER_STREAM + index, parameter.numel()).astype(np.float64) / float(1 << 24)
+            values = ((2.0 * unit - 1.0) * bound).astype(np.float32).reshape(tuple(parameter.shape))
+            parameter.copy_(torch.from_numpy(values))
+
+
+def mlp():
+    return nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+
+
+def training_figure(build, inputs, labels, batch, warmup, steps):
+    """Median samples/s of Adam training steps, and the loss of the very first step."""
+    model = build()
+    reference_init(model)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    batches = inputs.shape[0] // batch
+    first_loss, times = None, []
+    for step in range(warmup + steps):
+        start = (step % batches) * batch
+        x, y = inputs[start:start + batch], labels[start:start + batch]
+        began = time.perf_counter()
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        elapsed = time.perf_counter() - began
+        if first_loss is None:
+            first_loss = loss.item()
+        if step >= warmup:
+            times.append(elapsed)
+    return batch / statistics.median(times), first_loss
+
+
+def matmul_figure(size, repeats):
+    """Median GFLOP/s of a size x size by size x size f32 product."""
+    generator = torch.Generator().manual_seed(1)
+    a = torch.rand(size, size, generator=generator) * 2 - 1
+    b = torch.rand(size, size, generator=generator) * 2 - 1
+    for _ in range(3):
+        torch.mm(a, b)
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        torch.mm(a, b)
+        times.append(time.perf_counter() - began)
+    return 2.0 * size ** 3 / statistics.median(times) * 1e-9
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    parser.add_argument("--quick", action="store_true", help="fewer timed steps")
+    args = parser.parse_args()
+    threads = [int(t) for t in args.threads.split(",") if t]
+    warmup, steps, repeats = (10, 60, 20) if args.quick else (30, 300, 60)
+
+    mlp_x, mlp_y = reference_data(MLP_ROWS, 784, 10)
+
+    figures = {"matmul_1024": {}, "mlp_train": {}}
+    first_loss = {}
+    for count in threads:
+        torch.set_num_threads(count)
+        figures["matmul_1024"][str(count)] = matmul_figure(1024, repeats)
+        rate, loss = training_figure(mlp, mlp_x, mlp_y, MLP_BATCH, warmup, steps)
+        figures["mlp_train"][str(count)] = rate
+        first_loss.setdefault("mlp", loss)
+        print(
+            f"[compare.py] {count} thread(s): matmul {figures['matmul_1024'][str(count)]:.1f} GFLOP/s, "
+            f"MLP {rate:.0f} samples/s (first loss {loss:.7f})",
+            file=sys.stderr,
+        )
+    print(json.dumps({"torch": torch.__version__, "figures": figures, "first_loss": first_loss}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+//! End-to-end tests of the `xtask` binary: the demo on the embedded digits reaches its
+//! accuracy target and writes every output in a readable form, `eval` reports the accuracy
+//! measured at the end of training, and a missing dataset fails with the fetch command.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use strata_modules::{Checkpoint, Dense, Flatten, Relu, Sequential};
+use strata_tensor::Rng;
+
+/// The accuracy the issue asks of the default demo on the held-out digits.
+const DIGITS_TARGET_ACCURACY: f64 = 0.97;
+
+/// A fresh, empty folder for one test, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("xtask-test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create a temporary folder");
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn xtask(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .output()
+        .expect("run the xtask binary")
+}
+
+fn train_demo(out: &Path, extra: &[&str]) -> Output {
+    let out = out.to_str().expect("a UTF-8 temporary path");
+    let output = xtask(&[&["train-demo", "--out", out], extra].concat());
+    assert!(
+        output.status.success(),
+        "train-demo failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn read_metrics(out: &Path) -> Value {
+    let text = std::fs::read_to_string(out.join("metrics.json")).expect("metrics.json exists");
+    serde_json::from_str(&text).expect("metrics.json is JSON")
+}
+
+/// The contents of the `<text>` elements of an SVG document, trimmed.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|element| {
+            let content = element.split_once('>')?.1;
+            Some(content.split_once("</text>")?.0.trim().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn default_demo_reaches_the_target_and_writes_every_output() {
+    let out = TempDir::new("demo");
+    let run = train_demo(&out.0, &[]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+
+    // Accuracy on the held-out split, as logged and as printed.
+    let metrics = read_metrics(&out.0);
+    let accuracy = metrics["test"]["accuracy"].as_f64().expect("test accuracy");
+    assert!(
+        accuracy >= DIGITS_TARGET_ACCURACY,
+        "test accuracy {accuracy} is below {DIGITS_TARGET_ACCURACY}"
+    );
+    assert_eq!(metrics["dataset"], "digits");
+    let correct = metrics["test"]["correct"].as_u64().expect("correct count");
+    let total = metrics["test"]["total"].as_u64().expect("total count");
+    assert_eq!(total, 359, "20% of the 1,797 digits are held out");
+    assert!(stdout.contains(&format!(
+        "test accuracy: {:.2}% ({correct}/{total})",
+        100.0 * accuracy
+    )));
+
+    // The confusion matrix counts every test example once; its diagonal is the correct ones.
+    let matrix: Vec<Vec<u64>> = serde_json::from_value(metrics["test"]["confusion"].clone())
+        .expect("a confusion matrix of counts");
+    assert_eq!(matrix.len(), 10);
+    assert_eq!(matrix.iter().flatten().sum::<u64>(), total);
+    assert_eq!((0..10).map(|k| matrix[k][k]).sum::<u64>(), correct);
+    assert!(
+        stdout.contains("true \\ predicted"),
+        "confusion matrix printed:\n{stdout}"
+    );
+
+    // One history entry per epoch, with a falling training loss.
+    let history = metrics["history"].as_array().expect("history");
+    assert_eq!(
+        history.len() as u64,
+        metrics["epochs"].as_u64().expect("epochs")
+    );
+    let loss = |entry: &Value| entry["train_loss"].as_f64().expect("train loss");
+    assert!(loss(&history[history.len() - 1]) < loss(&history[0]) / 5.0);
+
+    // The curves: an SVG whose text includes the axis descriptions.
+    let svg = std::fs::read_to_string(out.0.join("curves.svg")).expect("curves.svg exists");
+    assert!(
+        svg.trim_start().starts_with("<svg"),
+        "not an SVG: {}",
+        &svg[..40.min(svg.len())]
+    );
+    let texts = svg_texts(&svg);
+    for label in [
+        "epoch",
+        "cross-entropy loss",
+        "accuracy (%)",
+        "train",
+        "test",
+    ] {
+        assert!(
+            texts.iter().any(|t| t == label),
+            "no {label:?} among the SVG texts {texts:?}"
+        );
+    }
+
+    // The patterns: a valid grayscale PNG large enough for 16x16 tiles of 8x8 digits.
+    let png = std::fs::File::open(out.0.join("patterns.png")).expect("patterns.png exists");
+    let mut reader = png::Decoder::new(std::io::BufReader::new(png))
+        .read_info()
+        .expect("a PNG header");
+    let info = reader.info();
+    assert_eq!(info.color_type, png::ColorType::Grayscale);
+    assert!(info.width >= 16 * 32 && info.height >= 16 * 32);
+    let mut pixels = vec![0; reader.output_buffer_size().expect("a buffer size")];
+    reader
+        .next_frame(&mut pixels)
+        .expect("the PNG's pixels decode");
+
+    // The checkpoint: loads, describes the run, and fits the network it describes.
+    let checkpoint = Checkpoint::load(out.0.join("model.ckpt")).expect("the checkpoint loads");
+    assert_eq!(checkpoint.metadata["demo.dataset"], "digits");
+    assert_eq!(checkpoint.metadata["demo.widths"], "512");
+    let mut rng = Rng::new(0);
+    let mut mlp = Sequential::new()
+        .push(Flatten)
+        .push(Dense::new(64, 512, &mut rng))
+        .push(Relu)
+        .push(Dense::new(512, 10, &mut rng));
+    checkpoint
+        .apply_to(&mut mlp)
+        .expect("the checkpoint fits a 64-512-10 MLP");
+    assert!(checkpoint.training.is_some() && checkpoint.optimizer.is_some());
+}
+
+#[test]
+fn eval_reports_the_accuracy_measured_after_training() {
+    let out = TempDir::new("eval");
+    // A short run: what matters is that both numbers agree, not how high they are.
+    train_demo(
+        &out.0,
+        &["--epochs", "3", "--seed", "5", "--optimizer", "sgd"],
+    );
+    let metrics = read_metrics(&out.0);
+    let expected = format!(
+        "({}/{})",
+        metrics["test"]["correct"], metrics["test"]["total"]
+    );
+    let checkpoint = out.0.join("model.ckpt");
+    let eval = xtask(&[
+        "eval",
+        "--checkpoint",
+        checkpoint.to_str().expect("UTF-8 path"),
+    ]);
+    let stdout = String::from_utf8_lossy(&eval.stdout);
+    assert!(
+        eval.status.success(),
+        "eval failed: {}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+    let reported = stdout
+        .lines()
+        .find(|line| line.contains("test accuracy"))
+        .expect("eval prints the test accuracy");
+    assert!(
+        reported.contains(&expected),
+        "eval reported {reported:?}, training ended with {expected}"
+    );
+    assert!(reported.contains("on digits (seed 5)"));
+}
+
+#[test]
+fn mnist_without_files_fails_naming_the_fetch_command() {
+    let empty = TempDir::new("no-mnist");
+    let dir = empty.0.to_str().expect("UTF-8 path");
+    let run = xtask(&["train-demo", "--dataset", "mnist", "--data-dir", dir]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        !run.status.success(),
+        "train-demo should fail without the MNIST files"
+    );
+    assert!(
+        stderr.contains("cargo xtask fetch mnist"),
+        "no fetch hint in: {stderr}"
+    );
+    assert!(
+        stderr.contains(dir),
+        "the folder searched is not named in: {stderr}"
+    );
+    assert!(
+        stderr.contains("train-images-idx3-ubyte"),
+        "the expected files are not named: {stderr}"
+    );
+}
+
+#[test]
+fn eval_of_a_file_that_is_not_a_checkpoint_fails_cleanly() {
+    let dir = TempDir::new("bad-ckpt");
+    let path = dir.0.join("model.ckpt");
+    std::fs::write(&path, b"not a checkpoint").expect("write a file");
+    let run = xtask(&["eval", "--checkpoint", path.to_str().expect("UTF-8 path")]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(stderr.contains("not a Strata checkpoint"), "{stderr}");
+}
+
+#[test]
+fn fetch_lists_the_downloadable_datasets_without_network() {
+    let run = xtask(&["fetch", "--list"]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success());
+    for name in ["mnist", "fashion-mnist", "cifar-10"] {
+        assert!(stdout.contains(name), "{name} missing from:\n{stdout}");
+    }
+}
