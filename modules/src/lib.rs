@@ -27,14 +27,21 @@
 extern crate self as strata_modules;
 
 mod activation;
+mod batch_norm;
 mod checkpoint;
+mod conv;
 mod dense;
+mod dropout;
+mod embedding;
 mod heads;
 pub mod init;
+pub mod interop;
+mod layer_norm;
 pub mod loss;
 mod module;
 pub mod optim;
 mod params;
+mod pool;
 pub mod reference;
 mod sequential;
 mod train;
@@ -42,12 +49,17 @@ mod train;
 pub use activation::{
     Flatten, Gelu, Identity, LeakyRelu, LogSoftmax, Relu, Sigmoid, Softmax, Tanh,
 };
+pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d, BATCH_NORM_EPS, BATCH_NORM_MOMENTUM};
 pub use checkpoint::{
     load_model, save_model, Checkpoint, CheckpointError, NamedTensor, FORMAT_VERSION,
 };
+pub use conv::{Conv2d, Conv2dConfig};
 pub use dense::Dense;
+pub use dropout::Dropout;
+pub use embedding::Embedding;
 pub use heads::{BinaryHead, MultiClassHead, MultiLabelHead};
 pub use init::Init;
+pub use layer_norm::{LayerNorm, LAYER_NORM_EPS};
 pub use loss::{
     bce_loss, bce_with_logits, contrastive_loss, cosine_embedding_loss, cross_entropy, kl_div,
     l1_loss, mse_loss, nll_loss, triplet_margin_loss, Reduction,
@@ -58,6 +70,7 @@ pub use optim::{
     LrSchedule, Optimizer, OptimizerState, OptimizerStateError, RmsProp, Sgd, StepLr,
 };
 pub use params::{join_name, Buffer, Params, RngCell, Visitor, VisitorMut};
+pub use pool::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
 pub use sequential::Sequential;
 pub use strata_autograd::Var;
 pub use strata_modules_derive::Params;

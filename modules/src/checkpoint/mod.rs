@@ -301,30 +301,9 @@ impl Checkpoint {
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), CheckpointError> {
         let path = path.as_ref();
         let bytes = encoding::encode(self)?;
-        let io = |source| CheckpointError::Io {
+        write_atomically(path, &bytes).map_err(|source| CheckpointError::Io {
             path: path.to_path_buf(),
             source,
-        };
-        let file_name = path.file_name().ok_or_else(|| {
-            io(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "no file name",
-            ))
-        })?;
-        let temp = path.with_file_name(format!(
-            ".{}.tmp-{}",
-            file_name.to_string_lossy(),
-            std::process::id()
-        ));
-        let write = || -> std::io::Result<()> {
-            let mut file = std::fs::File::create(&temp)?;
-            file.write_all(&bytes)?;
-            file.sync_all()?;
-            std::fs::rename(&temp, path)
-        };
-        write().map_err(|source| {
-            let _ = std::fs::remove_file(&temp);
-            io(source)
         })?;
         tracing::debug!(path = %path.display(), bytes = bytes.len(), "checkpoint saved");
         Ok(())
@@ -349,6 +328,28 @@ impl Checkpoint {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CheckpointError> {
         encoding::decode(bytes)
     }
+}
+
+/// Writes `bytes` to a temporary file in the folder of `path`, flushes it to disk, then renames
+/// it over `path`, so an interrupted write never destroys the previous file.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no file name"))?;
+    let temp = path.with_file_name(format!(
+        ".{}.tmp-{}",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    };
+    write().inspect_err(|_| {
+        let _ = std::fs::remove_file(&temp);
+    })
 }
 
 /// Saves a model's parameters, buffers and random streams to `path` (atomically).

@@ -1,0 +1,104 @@
+//! `Embedding`: a learned vector per class id, looked up by index — the dense layer applied
+//! to one-hot inputs without ever building them.
+
+use crate::init::Init;
+use crate::module::Module;
+use crate::Params;
+use strata_autograd::Var;
+use strata_tensor::{ErrorKind, Rng, Tensor, TensorError};
+
+/// A table of `num_embeddings` vectors of width `embedding_dim`: class ids of any shape
+/// `[…]` (integers stored as `f32`) become `[…, embedding_dim]`. Only the rows looked up
+/// receive gradient.
+///
+/// Default initialisation (PyTorch's): weight `N(0, 1)`.
+///
+/// ```
+/// use strata_modules::{Embedding, Module, Var};
+/// use strata_tensor::{Rng, Tensor};
+/// let embedding = Embedding::new(10, 4, &mut Rng::new(0));
+/// let ids = Tensor::from_vec(vec![1.0, 7.0, 7.0, 0.0, 2.0, 9.0], &[2, 3]);
+/// let vectors = embedding.forward(&Var::constant(ids));
+/// assert_eq!(vectors.shape(), &[2, 3, 4]);
+/// assert_eq!(
+///     vectors.value().narrow(0, 0, 1).narrow(1, 1, 1).to_vec(), // ids[0][1] = 7
+///     embedding.weight.value().narrow(0, 7, 1).to_vec()
+/// );
+/// ```
+#[derive(Params)]
+pub struct Embedding {
+    /// `[num_embeddings, embedding_dim]`.
+    pub weight: Var,
+}
+
+impl Embedding {
+    /// A table of `num_embeddings` vectors of width `embedding_dim`, drawn from `N(0, 1)`.
+    pub fn new(num_embeddings: usize, embedding_dim: usize, rng: &mut Rng) -> Self {
+        Self::with_init(
+            num_embeddings,
+            embedding_dim,
+            Init::Normal {
+                mean: 0.0,
+                std: 1.0,
+            },
+            rng,
+        )
+    }
+
+    /// A table filled by `init`.
+    pub fn with_init(
+        num_embeddings: usize,
+        embedding_dim: usize,
+        init: Init,
+        rng: &mut Rng,
+    ) -> Self {
+        Self {
+            weight: Var::leaf(init.tensor(&[num_embeddings, embedding_dim], rng)),
+        }
+    }
+
+    /// Number of vectors in the table.
+    pub fn num_embeddings(&self) -> usize {
+        self.weight.shape()[0]
+    }
+
+    /// Width of each vector.
+    pub fn embedding_dim(&self) -> usize {
+        self.weight.shape()[1]
+    }
+
+    /// The vectors of `ids` (any shape, whole numbers in `0..num_embeddings`), shaped
+    /// `[…ids, embedding_dim]`; an error names the first id that is not a valid row.
+    pub fn try_lookup(&self, ids: &Tensor) -> Result<Var, TensorError> {
+        let rows = self.num_embeddings();
+        let values = ids.values();
+        let mut indices = Vec::with_capacity(values.len());
+        for &id in values.iter() {
+            if !(id >= 0.0 && id.fract() == 0.0 && (id as usize) < rows) {
+                return Err(TensorError::new(
+                    "Embedding",
+                    ErrorKind::IndexOutOfRange,
+                    format!("ids must be whole numbers in 0..{rows}, found {id}"),
+                ));
+            }
+            indices.push(id as usize);
+        }
+        let mut shape: Vec<isize> = ids.shape().iter().map(|&d| d as isize).collect();
+        shape.push(self.embedding_dim() as isize);
+        self.weight
+            .try_index_select(0, &indices)?
+            .try_reshape(&shape)
+    }
+}
+
+impl Module for Embedding {
+    /// Looks up the ids held by `x` (its value; no gradient flows into ids). Panics on an
+    /// invalid id; use [`Embedding::try_lookup`] to handle it.
+    #[track_caller]
+    fn forward(&self, x: &Var) -> Var {
+        match self.try_lookup(x.value()) {
+            Ok(vectors) => vectors,
+            Err(err) => panic!("{err}"),
+        }
+    }
+}

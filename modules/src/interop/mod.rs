@@ -1,0 +1,353 @@
+//! PyTorch interoperability: parameters and buffers read from and written to
+//! [safetensors](https://github.com/huggingface/safetensors) files under PyTorch's
+//! `state_dict()` names and layouts.
+//!
+//! A Strata model whose fields (or [`Sequential`](crate::Sequential) positions) mirror the
+//! PyTorch module's attributes (or `nn.Sequential` indices) has the same names:
+//! `features.0.weight`, `features.1.running_mean`, `head.3.bias`, … Layers without
+//! parameters (ReLU, Dropout, pooling, Flatten) occupy their index in both libraries, so the
+//! indices line up when the layers are listed in the same order. Layouts are PyTorch's too:
+//! Linear weight `[out, in]`, Conv2d weight `[out, in/groups, kH, kW]`, Embedding
+//! `[num, dim]`.
+//!
+//! On the PyTorch side:
+//! ```python
+//! from safetensors.torch import save_file, load_file
+//! save_file(model.state_dict(), "model.safetensors")        # for load_safetensors
+//! model.load_state_dict(load_file("model.safetensors"))      # from save_safetensors
+//! ```
+//!
+//! Element types: `F32` is read as is, `F16` and `BF16` are widened exactly, `F64` is rounded
+//! to the nearest `f32` (like PyTorch's `.float()`); integer and other types are refused with
+//! an error naming the tensor and its type. Files are always written as `F32`.
+//!
+//! BatchNorm's `num_batches_tracked` (an `I64` counter that PyTorch uses only with
+//! `momentum=None`, which Strata does not offer) is not kept by Strata: when loading, a
+//! `<layer>.num_batches_tracked` entry is skipped when the model has `<layer>.running_mean`;
+//! when saving, none is written, and PyTorch's `load_state_dict` (strict) fills it with 0
+//! because safetensors state dicts carry no version metadata.
+
+mod dtype;
+
+use crate::checkpoint::{write_atomically, NamedTensor};
+use crate::params::{Buffer, Params, Visitor};
+use safetensors::{Dtype, SafeTensors, View};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use strata_autograd::Var;
+use strata_tensor::Tensor;
+
+/// PyTorch's BatchNorm counter, which Strata does not keep (see the module documentation).
+const NUM_BATCHES_TRACKED: &str = "num_batches_tracked";
+
+/// Why a safetensors file could not be read, written or loaded into a model.
+#[derive(Debug)]
+pub enum InteropError {
+    /// Reading or writing the file failed.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The bytes are not a valid safetensors file (or could not be encoded as one).
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What the safetensors parser reported.
+        message: String,
+    },
+    /// A tensor has an element type that is not read.
+    Dtype {
+        /// The tensor's name.
+        name: String,
+        /// The element type found (`I64`, `U8`, …).
+        found: String,
+    },
+    /// The model has a tensor that the file lacks.
+    Missing {
+        /// The tensor's name.
+        name: String,
+    },
+    /// The file has a tensor that the model lacks.
+    Unexpected {
+        /// The tensor's name.
+        name: String,
+    },
+    /// A tensor's shape differs between the model and the file.
+    Shape {
+        /// The tensor's name.
+        name: String,
+        /// Shape in the model.
+        expected: Vec<usize>,
+        /// Shape in the file.
+        found: Vec<usize>,
+    },
+}
+
+impl fmt::Display for InteropError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Io { path, source } => write!(f, "safetensors file {}: {source}", path.display()),
+            Self::Format { path, message } => write!(
+                f,
+                "{} is not a valid safetensors file: {message}",
+                path.display()
+            ),
+            Self::Dtype { name, found } => write!(
+                f,
+                "tensor `{name}` has element type {found}; expected F32 (or F16, BF16, F64)"
+            ),
+            Self::Missing { name } => {
+                write!(f, "tensor `{name}` of the model is missing from the file")
+            }
+            Self::Unexpected { name } => {
+                write!(f, "the file has tensor `{name}`, which the model lacks")
+            }
+            Self::Shape {
+                name,
+                expected,
+                found,
+            } => write!(
+                f,
+                "tensor `{name}` has shape {expected:?} in the model but {found:?} in the file"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for InteropError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// A tensor handed to the safetensors writer as little-endian `F32`.
+struct F32View<'a>(&'a Tensor);
+
+impl View for F32View<'_> {
+    fn dtype(&self) -> Dtype {
+        Dtype::F32
+    }
+    fn shape(&self) -> &[usize] {
+        self.0.shape()
+    }
+    fn data(&self) -> Cow<'_, [u8]> {
+        Cow::Owned(
+            self.0
+                .values()
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+        )
+    }
+    fn data_len(&self) -> usize {
+        self.0.numel() * 4
+    }
+}
+
+/// Writes named tensors to a safetensors file as `F32` (atomically: a temporary file renamed
+/// over `path`).
+///
+/// ```
+/// use strata_modules::interop::{read_safetensors, write_safetensors};
+/// use strata_modules::NamedTensor;
+/// use strata_tensor::Tensor;
+/// let path = std::env::temp_dir().join(format!("strata-doc-{}.safetensors", std::process::id()));
+/// let x = NamedTensor { name: "x".into(), tensor: Tensor::arange(0.0, 6.0, 1.0).reshape(&[2, 3]) };
+/// write_safetensors(&[x.clone()], &path).unwrap();
+/// assert_eq!(read_safetensors(&path).unwrap(), vec![x]);
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
+pub fn write_safetensors(
+    tensors: &[NamedTensor],
+    path: impl AsRef<Path>,
+) -> Result<(), InteropError> {
+    let path = path.as_ref();
+    let views = tensors
+        .iter()
+        .map(|t| (t.name.as_str(), F32View(&t.tensor)));
+    let bytes = safetensors::serialize(views, None).map_err(|err| InteropError::Format {
+        path: path.to_path_buf(),
+        message: err.to_string(),
+    })?;
+    write_atomically(path, &bytes).map_err(|source| InteropError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Every tensor of a safetensors file, sorted by name, as `f32` (see the module
+/// documentation for the element types read).
+pub fn read_safetensors(path: impl AsRef<Path>) -> Result<Vec<NamedTensor>, InteropError> {
+    let path = path.as_ref();
+    let bytes = read_file(path)?;
+    let file = parse(path, &bytes)?;
+    let mut names = file.names();
+    names.sort_unstable();
+    names
+        .into_iter()
+        .map(|name| decode(path, &file, name))
+        .collect()
+}
+
+/// Saves a model's parameters and buffers under their dotted names (PyTorch's state-dict
+/// names when the model mirrors the PyTorch module), as `F32`.
+///
+/// ```
+/// use strata_modules::interop::{load_safetensors, save_safetensors};
+/// use strata_modules::{BatchNorm1d, Dense, Params, Relu, Sequential};
+/// use strata_tensor::Rng;
+/// let model = |seed| {
+///     let mut rng = Rng::new(seed);
+///     Sequential::new().push(Dense::new(3, 4, &mut rng)).push(Relu).push(BatchNorm1d::new(4))
+/// };
+/// let path = std::env::temp_dir().join(format!("strata-doc-model-{}.safetensors", std::process::id()));
+/// save_safetensors(&model(0), &path).unwrap(); // 0.weight, 0.bias, 2.weight, 2.bias, 2.running_mean, …
+/// let mut copy = model(1);
+/// load_safetensors(&mut copy, &path).unwrap();
+/// let weights = |m: &Sequential| m.parameters()[0].value().clone();
+/// assert_eq!(weights(&copy), weights(&model(0)));
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
+pub fn save_safetensors(model: &dyn Params, path: impl AsRef<Path>) -> Result<(), InteropError> {
+    write_safetensors(&state_dict(model), path)
+}
+
+/// Loads parameters and buffers from a safetensors file (e.g. a PyTorch `state_dict()` saved
+/// with `safetensors.torch.save_file`) into a model of the same architecture.
+///
+/// Every tensor is checked before anything is written, so on an error the model is left
+/// untouched; the error names the first tensor of the model (in declaration order) that is
+/// missing or mis-shaped, else the first tensor of the file (by name) that the model lacks,
+/// or the first tensor whose element type is not read.
+pub fn load_safetensors(
+    model: &mut dyn Params,
+    path: impl AsRef<Path>,
+) -> Result<(), InteropError> {
+    let path = path.as_ref();
+    let bytes = read_file(path)?;
+    let file = parse(path, &bytes)?;
+    let wanted = state_dict(&*model);
+    let mut values: HashMap<String, Tensor> = HashMap::with_capacity(wanted.len());
+    for w in &wanted {
+        let view = file.tensor(&w.name).map_err(|_| InteropError::Missing {
+            name: w.name.clone(),
+        })?;
+        if view.shape() != w.tensor.shape() {
+            return Err(InteropError::Shape {
+                name: w.name.clone(),
+                expected: w.tensor.shape().to_vec(),
+                found: view.shape().to_vec(),
+            });
+        }
+        let loaded = decode(path, &file, &w.name)?;
+        values.insert(loaded.name, loaded.tensor);
+    }
+    let mut names = file.names();
+    names.sort_unstable();
+    if let Some(extra) = names
+        .into_iter()
+        .find(|name| !values.contains_key(*name) && !is_untracked_counter(name, &values))
+    {
+        return Err(InteropError::Unexpected {
+            name: extra.to_string(),
+        });
+    }
+    model.visit_mut("", &mut |name: &str, param: &mut Var| {
+        if let Some(value) = values.get(name) {
+            param.set_value(value.clone());
+        }
+    });
+    model.visit("", &mut SetBuffers(&values));
+    Ok(())
+}
+
+/// Whether `name` is BatchNorm's `num_batches_tracked` for a layer the model has.
+fn is_untracked_counter(name: &str, model: &HashMap<String, Tensor>) -> bool {
+    match name.rsplit_once('.') {
+        Some((layer, NUM_BATCHES_TRACKED)) => model.contains_key(&format!("{layer}.running_mean")),
+        None if name == NUM_BATCHES_TRACKED => model.contains_key("running_mean"),
+        _ => false,
+    }
+}
+
+/// Parameters then buffers of a model, each in declaration order.
+fn state_dict(model: &dyn Params) -> Vec<NamedTensor> {
+    #[derive(Default)]
+    struct Collect {
+        params: Vec<NamedTensor>,
+        buffers: Vec<NamedTensor>,
+    }
+    impl Visitor for Collect {
+        fn param(&mut self, name: &str, param: &Var) {
+            self.params.push(NamedTensor {
+                name: name.to_string(),
+                tensor: param.value().clone(),
+            });
+        }
+        fn buffer(&mut self, name: &str, buffer: &Buffer) {
+            self.buffers.push(NamedTensor {
+                name: name.to_string(),
+                tensor: buffer.get(),
+            });
+        }
+    }
+    let mut collect = Collect::default();
+    model.visit("", &mut collect);
+    collect.params.extend(collect.buffers);
+    collect.params
+}
+
+/// Writes the loaded values into the model's buffers.
+struct SetBuffers<'a>(&'a HashMap<String, Tensor>);
+
+impl Visitor for SetBuffers<'_> {
+    fn param(&mut self, _: &str, _: &Var) {}
+    fn buffer(&mut self, name: &str, buffer: &Buffer) {
+        if let Some(value) = self.0.get(name) {
+            buffer.set(value.clone());
+        }
+    }
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, InteropError> {
+    std::fs::read(path).map_err(|source| InteropError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<SafeTensors<'a>, InteropError> {
+    SafeTensors::deserialize(bytes).map_err(|err| InteropError::Format {
+        path: path.to_path_buf(),
+        message: err.to_string(),
+    })
+}
+
+/// The tensor `name` of a parsed file, as `f32`.
+fn decode(path: &Path, file: &SafeTensors<'_>, name: &str) -> Result<NamedTensor, InteropError> {
+    let view = file.tensor(name).map_err(|err| InteropError::Format {
+        path: path.to_path_buf(),
+        message: err.to_string(),
+    })?;
+    let dtype_error = || InteropError::Dtype {
+        name: name.to_string(),
+        found: view.dtype().to_string(),
+    };
+    let values = dtype::decode(view.dtype(), view.data()).ok_or_else(dtype_error)?;
+    let tensor =
+        Tensor::try_from_vec(values, view.shape()).map_err(|err| InteropError::Format {
+            path: path.to_path_buf(),
+            message: format!("tensor `{name}`: {err}"),
+        })?;
+    Ok(NamedTensor {
+        name: name.to_string(),
+        tensor,
+    })
+}

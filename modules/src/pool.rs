@@ -1,0 +1,102 @@
+//! Pooling layers: summarise each window of a feature map by its maximum or its mean, so
+//! features survive small shifts and the maps shrink scale by scale.
+
+use crate::module::Module;
+use crate::Params;
+use strata_autograd::Var;
+use strata_tensor::Pool2dSpec;
+
+/// Max pooling over `[N, C, H, W]`: each output is the largest value of its window.
+///
+/// ```
+/// use strata_modules::{MaxPool2d, Module, Var};
+/// use strata_tensor::Tensor;
+/// let x = Tensor::arange(0.0, 16.0, 1.0).reshape(&[1, 1, 4, 4]);
+/// let y = MaxPool2d::new(2).forward(&Var::constant(x));
+/// assert_eq!(y.value().to_vec(), vec![5.0, 7.0, 13.0, 15.0]);
+/// ```
+#[derive(Debug, Clone, Copy, Params)]
+pub struct MaxPool2d {
+    /// Window, stride and padding (padded positions never win).
+    #[module(skip)]
+    pub spec: Pool2dSpec,
+}
+
+impl MaxPool2d {
+    /// A `kernel × kernel` window with stride `kernel` (PyTorch's default) and no padding.
+    pub fn new(kernel: usize) -> Self {
+        Self::with_spec(Pool2dSpec::new(kernel, kernel, 0))
+    }
+
+    /// Any window, stride and padding.
+    pub fn with_spec(spec: Pool2dSpec) -> Self {
+        Self { spec }
+    }
+}
+
+impl Module for MaxPool2d {
+    fn forward(&self, x: &Var) -> Var {
+        x.max_pool2d(self.spec)
+    }
+}
+
+/// Average pooling over `[N, C, H, W]`: each output is the mean of its window (padded
+/// positions count as zeros, PyTorch's `count_include_pad = True`).
+///
+/// ```
+/// use strata_modules::{AvgPool2d, Module, Var};
+/// use strata_tensor::Tensor;
+/// let x = Tensor::arange(0.0, 16.0, 1.0).reshape(&[1, 1, 4, 4]);
+/// let y = AvgPool2d::new(2).forward(&Var::constant(x));
+/// assert_eq!(y.value().to_vec(), vec![2.5, 4.5, 10.5, 12.5]);
+/// ```
+#[derive(Debug, Clone, Copy, Params)]
+pub struct AvgPool2d {
+    /// Window, stride and padding.
+    #[module(skip)]
+    pub spec: Pool2dSpec,
+}
+
+impl AvgPool2d {
+    /// A `kernel × kernel` window with stride `kernel` (PyTorch's default) and no padding.
+    pub fn new(kernel: usize) -> Self {
+        Self::with_spec(Pool2dSpec::new(kernel, kernel, 0))
+    }
+
+    /// Any window, stride and padding.
+    pub fn with_spec(spec: Pool2dSpec) -> Self {
+        Self { spec }
+    }
+}
+
+impl Module for AvgPool2d {
+    fn forward(&self, x: &Var) -> Var {
+        x.avg_pool2d(self.spec)
+    }
+}
+
+/// Global average pooling: the mean of each whole feature map, `[N, C, H, W] → [N, C]`
+/// (PyTorch's `AdaptiveAvgPool2d(1)` followed by `Flatten`).
+///
+/// ```
+/// use strata_modules::{GlobalAvgPool2d, Module, Var};
+/// use strata_tensor::Tensor;
+/// let x = Tensor::arange(0.0, 8.0, 1.0).reshape(&[1, 2, 2, 2]);
+/// let y = GlobalAvgPool2d.forward(&Var::constant(x));
+/// assert_eq!(y.value().to_vec(), vec![1.5, 5.5]);
+/// ```
+#[derive(Debug, Clone, Copy, Default, Params)]
+pub struct GlobalAvgPool2d;
+
+impl Module for GlobalAvgPool2d {
+    #[track_caller]
+    fn forward(&self, x: &Var) -> Var {
+        assert_eq!(
+            x.ndim(),
+            4,
+            "GlobalAvgPool2d expects an [N, C, H, W] input, found {:?}",
+            x.shape()
+        );
+        x.mean_axes(&[2, 3], false)
+    }
+}

@@ -1,0 +1,189 @@
+//! Conv2d and the pooling layers: values against naive loops, shapes, initialisation bounds,
+//! and gradients (inputs and parameters) against finite differences, with padding, stride
+//! and groups.
+
+use strata_autograd::gradcheck;
+use strata_modules::{
+    AvgPool2d, Conv2d, Conv2dConfig, GlobalAvgPool2d, MaxPool2d, Module, Params, Var,
+};
+use strata_tensor::{Conv2dSpec, Pool2dSpec, Rng, Tensor};
+
+/// Finite differences in f32 (step 1e-3) reach relative errors of a few 1e-3 on these
+/// inputs; a wrong gradient gives errors of order 1. 1e-2 separates the two.
+const TOL: f64 = 1e-2;
+
+fn normal(shape: &[usize], seed: u64) -> Tensor {
+    Tensor::rand_normal(shape, 0.0, 1.0, &mut Rng::new(seed))
+}
+
+/// Cross-correlation by the definition, one output at a time.
+fn naive_conv(x: &Tensor, w: &Tensor, b: Option<&Tensor>, spec: Conv2dSpec) -> Tensor {
+    let (n, c, h, wd) = (x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3]);
+    let (o, cg, kh, kw) = (w.shape()[0], w.shape()[1], w.shape()[2], w.shape()[3]);
+    let og = o / spec.groups;
+    assert_eq!(cg * spec.groups, c);
+    let oh = (h + 2 * spec.padding[0] - kh) / spec.stride[0] + 1;
+    let ow = (wd + 2 * spec.padding[1] - kw) / spec.stride[1] + 1;
+    let mut out = vec![0.0f32; n * o * oh * ow];
+    for ni in 0..n {
+        for oi in 0..o {
+            let group = oi / og;
+            for y in 0..oh {
+                for xo in 0..ow {
+                    let mut sum = b.map_or(0.0, |b| b.get(&[oi]));
+                    for ci in 0..cg {
+                        for i in 0..kh {
+                            for j in 0..kw {
+                                let r =
+                                    (y * spec.stride[0] + i) as isize - spec.padding[0] as isize;
+                                let s =
+                                    (xo * spec.stride[1] + j) as isize - spec.padding[1] as isize;
+                                if r >= 0 && s >= 0 && (r as usize) < h && (s as usize) < wd {
+                                    sum += x.get(&[ni, group * cg + ci, r as usize, s as usize])
+                                        * w.get(&[oi, ci, i, j]);
+                                }
+                            }
+                        }
+                    }
+                    out[((ni * o + oi) * oh + y) * ow + xo] = sum;
+                }
+            }
+        }
+    }
+    Tensor::from_vec(out, &[n, o, oh, ow])
+}
+
+fn configs() -> Vec<(usize, usize, Conv2dConfig)> {
+    vec![
+        (2, 3, Conv2dConfig::new(3)),
+        (2, 4, Conv2dConfig::new(3).padding(1).stride(2)),
+        (4, 6, Conv2dConfig::new(2).groups(2).bias(false)),
+        (
+            4,
+            4,
+            Conv2dConfig {
+                kernel: [3, 1],
+                stride: [1, 2],
+                padding: [2, 0],
+                groups: 4,
+                bias: true,
+            },
+        ),
+    ]
+}
+
+#[test]
+fn conv2d_matches_the_definition_with_padding_stride_and_groups() {
+    for (i, (cin, cout, config)) in configs().into_iter().enumerate() {
+        let conv = Conv2d::with_config(cin, cout, config, &mut Rng::new(i as u64));
+        let x = normal(&[2, cin, 7, 6], 10 + i as u64);
+        let y = conv.forward(&Var::constant(x.clone()));
+        let expected = naive_conv(
+            &x,
+            conv.weight.value(),
+            conv.bias.as_ref().map(Var::value),
+            config.spec(),
+        );
+        assert_eq!(y.shape(), expected.shape(), "config {config:?}");
+        let worst = y.value().sub(&expected).abs().max().item();
+        assert!(worst < 1e-5, "config {config:?}: differs by {worst}");
+    }
+}
+
+#[test]
+fn conv2d_has_pytorch_shapes_names_and_init_bounds() {
+    let conv = Conv2d::with_config(6, 8, Conv2dConfig::new(5).groups(2), &mut Rng::new(3));
+    let names: Vec<String> = conv
+        .named_parameters()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(names, ["weight", "bias"]);
+    assert_eq!(conv.weight.shape(), &[8, 3, 5, 5]);
+    assert_eq!((conv.in_channels(), conv.out_channels()), (6, 8));
+    // fan_in = 3·5·5 = 75: both tensors within ±1/√75 and spread over most of that range.
+    let bound = 1.0 / 75f32.sqrt();
+    for p in conv.parameters() {
+        let (lo, hi) = (p.value().min().item(), p.value().max().item());
+        assert!(lo >= -bound && hi <= bound, "{lo}..{hi} outside ±{bound}");
+    }
+    let w = conv.weight.value();
+    assert!(w.min().item() < -0.8 * bound && w.max().item() > 0.8 * bound);
+}
+
+#[test]
+#[should_panic(expected = "groups must divide")]
+fn conv2d_rejects_groups_that_do_not_divide_the_channels() {
+    Conv2d::with_config(3, 4, Conv2dConfig::new(3).groups(2), &mut Rng::new(0));
+}
+
+#[test]
+fn conv2d_gradients_match_finite_differences() {
+    for (i, (cin, cout, config)) in configs().into_iter().enumerate() {
+        let conv = Conv2d::with_config(cin, cout, config, &mut Rng::new(i as u64));
+        let mut inputs = vec![
+            normal(&[2, cin, 5, 6], 20 + i as u64),
+            conv.weight.value().clone(),
+        ];
+        inputs.extend(conv.bias.as_ref().map(|b| b.value().clone()));
+        let spec = conv.spec;
+        let report = gradcheck(
+            |v| {
+                let layer = Conv2d {
+                    weight: v[1].clone(),
+                    bias: v.get(2).cloned(),
+                    spec,
+                };
+                layer.forward(&v[0])
+            },
+            &inputs,
+        )
+        .unwrap();
+        assert_eq!(report.max_relative_error.len(), inputs.len());
+        report.assert_within(TOL);
+    }
+}
+
+#[test]
+fn pooling_layers_match_hand_values() {
+    // 1..=16 in a 4×4 plane.
+    let x = Var::constant(Tensor::arange(1.0, 17.0, 1.0).reshape(&[1, 1, 4, 4]));
+    let max = MaxPool2d::new(2).forward(&x).value().to_vec();
+    assert_eq!(max, [6.0, 8.0, 14.0, 16.0]);
+    // Windows 3×3, stride 2, padding 1: rows/cols {0,1}, {1,2,3} clipped to the plane.
+    let padded = MaxPool2d::with_spec(Pool2dSpec::new(3, 2, 1)).forward(&x);
+    assert_eq!(padded.value().to_vec(), [6.0, 8.0, 14.0, 16.0]);
+    let avg = AvgPool2d::new(2).forward(&x).value().to_vec();
+    assert_eq!(avg, [3.5, 5.5, 11.5, 13.5]);
+    // Padding counts as zeros: the corner window holds only 1 of 4 real values.
+    let avg_padded = AvgPool2d::with_spec(Pool2dSpec::new(2, 2, 1)).forward(&x);
+    assert_eq!(avg_padded.shape(), &[1, 1, 3, 3]);
+    assert_eq!(avg_padded.value().get(&[0, 0, 0, 0]), 0.25);
+    let global = GlobalAvgPool2d.forward(&x);
+    assert_eq!(global.shape(), &[1, 1]);
+    assert_eq!(global.item(), 8.5);
+}
+
+#[test]
+fn pooling_gradients_match_finite_differences() {
+    // Distinct values 0.01 apart (more than two finite-difference steps), so no window has a
+    // tie for its maximum, and of order 1, so f32 rounding stays small.
+    let mut order: Vec<usize> = (0..2 * 3 * 6 * 5).collect();
+    Rng::new(4).shuffle(&mut order);
+    let x = Tensor::from_vec(
+        order.iter().map(|&k| k as f32 * 0.01).collect(),
+        &[2, 3, 6, 5],
+    );
+    let layers: Vec<Box<dyn Module>> = vec![
+        Box::new(MaxPool2d::new(2)),
+        Box::new(MaxPool2d::with_spec(Pool2dSpec::new(3, 2, 1))),
+        Box::new(AvgPool2d::new(2)),
+        Box::new(AvgPool2d::with_spec(Pool2dSpec::new(3, 1, 1))),
+        Box::new(GlobalAvgPool2d),
+    ];
+    for layer in &layers {
+        gradcheck(|v| layer.forward(&v[0]), std::slice::from_ref(&x))
+            .unwrap()
+            .assert_within(TOL);
+    }
+}
