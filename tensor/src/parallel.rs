@@ -3,13 +3,19 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Element-wise ops and reductions on fewer elements than this run on the calling thread:
-/// below it, handing work to rayon costs more than it saves (measured with the
-/// `kernels` bench: a 64 K-element add takes ~10 µs on one core, rayon's fork-join ~5 µs).
-pub const PAR_MIN_ELEMENTS: usize = 1 << 17;
+/// below it, waking rayon's second worker costs more than it saves. Measured on this 2-core
+/// Zen 3 with the `kernels` bench (`par_threshold`, an add, median times): a plain loop vs
+/// the same loop split into 4 rayon chunks took 2.4 vs 16 µs at 16 K elements, 12 vs 22 µs
+/// at 64 K, 25 vs 31 µs at 128 K, 51 vs 43 µs at 256 K and 246 vs 120 µs at 1 M. The split
+/// costs ~15 µs, so it starts to pay between 128 K and 256 K.
+pub const PAR_MIN_ELEMENTS: usize = 1 << 18;
 
-/// Matrix products with fewer multiply-adds than this run single-threaded: faer's own cut-off
-/// (16 K) is too eager on two cores, where splitting a thin product (the 10-wide output
-/// layer of an MLP) across threads runs slower than one thread.
+/// Matrix products with fewer multiply-adds (`m·k·n`) than this run single-threaded: faer's
+/// own cut-off (16 K) is far too eager on two cores. Measured with the `matmul` bench
+/// (`matmul_threshold`, faer `Par::Seq` vs `Par::rayon(2)`, median times): 64³ 6.7 vs
+/// 13 µs, 128³ 52 vs 80 µs, 160³ (4.1 M) 111 vs 111 µs, 192³ (7.1 M) 172 vs 153 µs,
+/// 128×512×256 (16.8 M) 423 vs 344 µs; the thin products of a 10-wide output layer
+/// (128×256×10 and its two gradients, 0.3 M) run 2-3× slower on two threads.
 pub const MATMUL_PAR_MIN_FLOPS: usize = 1 << 22;
 
 /// 0 means "not set in code": follow the rayon pool (and so `RAYON_NUM_THREADS`).
