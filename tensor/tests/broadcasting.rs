@@ -4,7 +4,7 @@
 mod common;
 
 use common::{assert_tensor, get_broadcast, indices, random};
-use strata_tensor::{broadcast_shapes, Rng, Tensor};
+use strata_tensor::{broadcast_shapes, Rng, Tensor, PAR_MIN_ELEMENTS};
 
 #[test]
 fn broadcast_shape_rule() {
@@ -150,23 +150,30 @@ fn non_contiguous_operands() {
 fn large_broadcasts_split_across_threads() {
     // Above the threading threshold, with row and column operands and a transposed one.
     let mut rng = Rng::new(23);
-    let m = random(&[700, 300], &mut rng);
+    let rows = PAR_MIN_ELEMENTS / 300 + 17;
+    let m = random(&[rows, 300], &mut rng);
     let row = random(&[300], &mut rng);
-    let col = random(&[700, 1], &mut rng);
-    let mt = random(&[300, 700], &mut rng).t();
+    let col = random(&[rows, 1], &mut rng);
+    let mt = random(&[300, rows], &mut rng).t();
     let out = &(&m + &row) * &col;
     let out2 = &mt - &m;
-    for &(i, j) in &[(0, 0), (699, 299), (350, 150), (1, 298), (698, 1)] {
+    for &(i, j) in &[
+        (0, 0),
+        (rows - 1, 299),
+        (rows / 2, 150),
+        (1, 298),
+        (rows - 2, 1),
+    ] {
         let expected = (m.get(&[i, j]) + row.get(&[j])) * col.get(&[i, 0]);
         assert_eq!(out.get(&[i, j]), expected);
         assert_eq!(out2.get(&[i, j]), mt.get(&[i, j]) - m.get(&[i, j]));
     }
     // Every element, through a second independent route.
-    let rows = out.to_vec();
+    let values = out.to_vec();
     let (mv, rv, cv) = (m.to_vec(), row.to_vec(), col.to_vec());
-    for i in 0..700 {
+    for i in 0..rows {
         for j in 0..300 {
-            assert_eq!(rows[i * 300 + j], (mv[i * 300 + j] + rv[j]) * cv[i]);
+            assert_eq!(values[i * 300 + j], (mv[i * 300 + j] + rv[j]) * cv[i]);
         }
     }
 }

@@ -7,7 +7,7 @@ use common::{
     assert_close, assert_tensor, dot, naive_avg_pool2d, naive_avg_pool2d_backward, naive_conv2d,
     naive_conv2d_backward_input, naive_conv2d_backward_weight, naive_max_pool2d, random,
 };
-use strata_tensor::{Conv2dSpec, Pool2dSpec, Rng, Tensor};
+use strata_tensor::{Conv2dSpec, Pool2dSpec, Rng, Tensor, PAR_MIN_ELEMENTS};
 
 #[test]
 fn conv2d_by_hand() {
@@ -314,6 +314,7 @@ fn large_pools_split_across_threads() {
     let mut rng = Rng::new(78);
     let shape = [64, 16, 24, 24];
     let x = random(&shape, &mut rng);
+    assert!(x.numel() >= PAR_MIN_ELEMENTS);
     let spec = Pool2dSpec::new(2, 2, 0);
     let (y, _) = x.max_pool2d(spec);
     assert_eq!(y.to_vec(), naive_max_pool2d(&x, spec).0);

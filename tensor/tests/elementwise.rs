@@ -186,6 +186,7 @@ fn large_maps_over_views() {
     // A transposed 600 x 500 view (non-contiguous, above the threshold) and a narrowed one.
     let mut rng = Rng::new(13);
     let base = random(&[600, 500], &mut rng);
+    assert!(base.numel() >= PAR_MIN_ELEMENTS);
     let t = base.t();
     let doubled = t.map(|x| 2.0 * x);
     assert_eq!(doubled.shape(), &[500, 600]);

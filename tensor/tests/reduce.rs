@@ -197,7 +197,8 @@ fn large_reductions_split_across_threads() {
         x.sum().item()
     );
 
-    let cube = random(&[64, 70, 40], &mut rng);
+    let cube = random(&[96, 70, 40], &mut rng);
+    assert!(cube.numel() >= PAR_MIN_ELEMENTS);
     check_large_middle(&cube);
     check_large_middle(&cube.permute(&[1, 0, 2]));
 }
