@@ -29,7 +29,7 @@ pub fn run(args: EvalArgs) -> Result<(), String> {
         spec.data.data_dir = args.data_dir;
     }
     let splits = data::load(&spec.data, Some(spec.normalize.clone()))?;
-    let mut model = spec.model.build(0);
+    let mut model = spec.model.build(0)?;
     checkpoint
         .apply_to(&mut model)
         .map_err(|err| format!("{}: {err}", args.checkpoint.display()))?;

@@ -24,7 +24,7 @@ use tracing_subscriber::EnvFilter;
 
 /// Strata's developer tasks.
 #[derive(Parser, Debug)]
-#[command(name = "cargo xtask", version, about, long_about = None)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -155,13 +155,22 @@ fn default_demo_reaches_the_target_and_writes_every_output() {
     assert!(checkpoint.training.is_some() && checkpoint.optimizer.is_some());
 }
 
-#[test]
-fn eval_reports_the_accuracy_measured_after_training() {
-    let out = TempDir::new("eval");
-    // A short run: what matters is that both numbers agree, not how high they are.
+/// Trains briefly with `model` and checks that `eval` of the checkpoint prints the accuracy
+/// the run ended with (what matters is that both agree, not how high they are).
+fn eval_matches_training(model: &str) {
+    let out = TempDir::new(&format!("eval-{model}"));
     train_demo(
         &out.0,
-        &["--epochs", "3", "--seed", "5", "--optimizer", "sgd"],
+        &[
+            "--model",
+            model,
+            "--epochs",
+            "2",
+            "--seed",
+            "5",
+            "--optimizer",
+            "sgd",
+        ],
     );
     let metrics = read_metrics(&out.0);
     let expected = format!(
@@ -188,7 +197,17 @@ fn eval_reports_the_accuracy_measured_after_training() {
         reported.contains(&expected),
         "eval reported {reported:?}, training ended with {expected}"
     );
-    assert!(reported.contains("on digits (seed 5)"));
+    assert!(reported.contains(&format!("{model} ")) && reported.contains("on digits (seed 5)"));
+}
+
+#[test]
+fn eval_of_an_mlp_reports_the_accuracy_measured_after_training() {
+    eval_matches_training("mlp");
+}
+
+#[test]
+fn eval_of_a_cnn_reports_the_accuracy_measured_after_training() {
+    eval_matches_training("cnn");
 }
 
 #[test]

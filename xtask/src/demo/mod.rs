@@ -31,6 +31,8 @@ const MODEL: &str = "demo.model";
 const INPUT_SHAPE: &str = "demo.input_shape";
 const CLASSES: &str = "demo.classes";
 const WIDTHS: &str = "demo.widths";
+const KERNEL: &str = "demo.kernel";
+const PADDING: &str = "demo.padding";
 const NORMALIZE_MEAN: &str = "demo.normalize_mean";
 const NORMALIZE_STD: &str = "demo.normalize_std";
 
@@ -51,6 +53,8 @@ impl DemoSpec {
         put(INPUT_SHAPE, join(&self.model.input_shape));
         put(CLASSES, self.model.classes.to_string());
         put(WIDTHS, join(&self.model.widths));
+        put(KERNEL, self.model.kernel.to_string());
+        put(PADDING, self.model.padding.to_string());
         put(NORMALIZE_MEAN, join(self.normalize.mean()));
         put(NORMALIZE_STD, join(self.normalize.std()));
         meta
@@ -86,6 +90,8 @@ impl DemoSpec {
                 input_shape: parse_list(INPUT_SHAPE, get(INPUT_SHAPE)?)?,
                 classes: parse(CLASSES, get(CLASSES)?)?,
                 widths: parse_list(WIDTHS, get(WIDTHS)?)?,
+                kernel: parse(KERNEL, get(KERNEL)?)?,
+                padding: parse(PADDING, get(PADDING)?)?,
             },
             normalize,
         })

@@ -90,6 +90,10 @@ pub fn run(args: TrainDemoArgs) -> Result<(), String> {
         seed: args.seed,
     };
     let splits = data::load(&data_spec, None)?;
+    let (kernel, padding) = match args.model {
+        ModelKind::Mlp => (0, 0),
+        ModelKind::Cnn => ModelSpec::conv_geometry(splits.input_shape()),
+    };
     let spec = DemoSpec {
         data: data_spec,
         model: ModelSpec {
@@ -97,10 +101,12 @@ pub fn run(args: TrainDemoArgs) -> Result<(), String> {
             input_shape: splits.input_shape().to_vec(),
             classes: splits.classes.len(),
             widths: recipe.widths.clone(),
+            kernel,
+            padding,
         },
         normalize: splits.normalize.clone(),
     };
-    let mut model = spec.model.build(stream_seed(args.seed, INIT_STREAM));
+    let mut model = spec.model.build(stream_seed(args.seed, INIT_STREAM))?;
     let mut optimizer = args.optimizer.build(lr);
     let threads = num_threads();
     println!(

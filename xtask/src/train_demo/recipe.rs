@@ -75,6 +75,12 @@ impl Recipe {
                 recipe(15, 128, 1e-3, &[512, 256])
             }
             (DatasetName::Cifar10, ModelKind::Mlp) => recipe(20, 128, 5e-4, &[512, 256]),
+            (DatasetName::Mnist | DatasetName::FashionMnist, ModelKind::Cnn) => {
+                recipe(10, 64, 1e-3, &[16, 32, 128])
+            }
+            (DatasetName::Cifar10, ModelKind::Cnn) => recipe(20, 64, 1e-3, &[32, 64, 256]),
+            // The digits; on vectors (iris, moons, spirals) building the CNN explains why not.
+            (_, ModelKind::Cnn) => recipe(30, 32, 1e-3, &[16, 32, 64]),
         }
     }
 

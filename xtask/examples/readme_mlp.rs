@@ -1,0 +1,45 @@
+//! The code example of the workspace README, kept here so that every `cargo test` compiles it
+//! (and `tests/readme.rs` checks that the README shows exactly this code).
+//!
+//! Run: `cargo run --release -p xtask --example readme_mlp`
+
+#![allow(clippy::print_stdout)]
+
+use strata_datasets::{digits, DataLoader, Dataset, ScaleToUnit};
+use strata_modules::{save_model, Adam, Classification, Dense, Flatten, Relu, Sequential};
+use strata_modules::{TrainConfig, Trainer};
+use strata_tensor::Rng;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // 1,797 handwritten 8x8 digits (embedded), pixels 0..16 scaled to [0, 1]; 20% held out.
+    let (train, test) = digits().map(ScaleToUnit::new(16.0)).split(0.2, 0)?;
+    let train = DataLoader::new(train, 32).shuffle(1);
+    let test = DataLoader::new(test, 512);
+    let batches = |loader: &DataLoader, epoch| {
+        let batches = loader.epoch(epoch).map(|b| b.expect("in-memory data"));
+        batches.map(|b| (b.inputs, b.targets))
+    };
+
+    let mut rng = Rng::new(2);
+    let mut mlp = Sequential::new()
+        .push(Flatten) // [B, 1, 8, 8] -> [B, 64]
+        .push(Dense::new(64, 128, &mut rng))
+        .push(Relu)
+        .push(Dense::new(128, 10, &mut rng)); // one score per digit
+
+    let mut trainer = Trainer::new(TrainConfig {
+        epochs: 20,
+        ..Default::default()
+    });
+    let history = trainer.fit(
+        &mut mlp,
+        &mut Adam::new(1e-3),
+        &Classification::default(),
+        |epoch| batches(&train, epoch as u64),
+        || batches(&test, 0),
+    )?;
+    let accuracy = history.last().and_then(|e| e.val_accuracy).unwrap_or(0.0);
+    println!("test accuracy: {:.1}%", 100.0 * accuracy);
+    save_model(&mlp, std::env::temp_dir().join("digits-mlp.ckpt"))?;
+    Ok(())
+}
