@@ -7,6 +7,9 @@ on the same problems:
 * matmul_1024: a 1024x1024 by 1024x1024 f32 product, in GFLOP/s;
 * mlp_train: training steps of an MLP 784-512-256-10 (ReLU) at batch 128 with Adam (lr 1e-3),
   in samples/s;
+* lenet_train: training steps of LeNet-5 (conv 1->6 5x5, ReLU, max-pool 2, conv 6->16 5x5,
+  ReLU, max-pool 2, dense 256-120-84-10 with ReLU) on the same inputs viewed as 1x28x28, at
+  batch 64 with Adam (lr 1e-3), in samples/s;
 
 and the first-batch loss of each model before any update. Inputs, labels and initial weights
 follow the portable SplitMix64 specification that `strata_modules::reference` implements
@@ -44,6 +47,7 @@ TEACHER_STREAM = 0x1002
 PARAMETER_STREAM = 0x2000
 
 MLP_ROWS, MLP_BATCH = 256 * 24, 128
+LENET_ROWS, LENET_BATCH = 64 * 32, 64
 
 
 def stream(seed, count):
@@ -88,6 +92,15 @@ def reference_init(model):
 
 def mlp():
     return nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+
+
+def lenet():
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
+    )
 
 
 def training_figure(build, inputs, labels, batch, warmup, steps):
@@ -138,8 +151,10 @@ def main():
     warmup, steps, repeats = (10, 60, 20) if args.quick else (30, 300, 60)
 
     mlp_x, mlp_y = reference_data(MLP_ROWS, 784, 10)
+    lenet_x, lenet_y = reference_data(LENET_ROWS, 784, 10)
+    lenet_x = lenet_x.reshape(LENET_ROWS, 1, 28, 28)
 
-    figures = {"matmul_1024": {}, "mlp_train": {}}
+    figures = {"matmul_1024": {}, "mlp_train": {}, "lenet_train": {}}
     first_loss = {}
     for count in threads:
         torch.set_num_threads(count)
@@ -147,9 +162,13 @@ def main():
         rate, loss = training_figure(mlp, mlp_x, mlp_y, MLP_BATCH, warmup, steps)
         figures["mlp_train"][str(count)] = rate
         first_loss.setdefault("mlp", loss)
+        lenet_rate, lenet_loss = training_figure(lenet, lenet_x, lenet_y, LENET_BATCH, warmup, steps)
+        figures["lenet_train"][str(count)] = lenet_rate
+        first_loss.setdefault("lenet", lenet_loss)
         print(
             f"[compare.py] {count} thread(s): matmul {figures['matmul_1024'][str(count)]:.1f} GFLOP/s, "
-            f"MLP {rate:.0f} samples/s (first loss {loss:.7f})",
+            f"MLP {rate:.0f} samples/s (first loss {loss:.7f}), "
+            f"LeNet-5 {lenet_rate:.0f} samples/s (first loss {lenet_loss:.7f})",
             file=sys.stderr,
         )
     print(json.dumps({"torch": torch.__version__, "figures": figures, "first_loss": first_loss}))

@@ -108,3 +108,67 @@ fn read_one(dir: &Path, since: SystemTime) -> Result<Option<(String, Measurement
         },
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Writes one criterion result folder as criterion 0.8 does.
+    fn write_result(root: &Path, dir: &str, full_id: &str, elements: Option<u64>, median_ns: f64) {
+        let new = root.join(dir).join("new");
+        std::fs::create_dir_all(&new).expect("create the result folder");
+        let throughput = elements.map_or("null".to_string(), |n| format!("{{\"Elements\":{n}}}"));
+        std::fs::write(
+            new.join("benchmark.json"),
+            format!("{{\"group_id\":\"g\",\"function_id\":null,\"value_str\":null,\"throughput\":{throughput},\"full_id\":\"{full_id}\",\"directory_name\":\"{dir}\",\"title\":\"{full_id}\"}}"),
+        )
+        .expect("write benchmark.json");
+        let estimate = |value: f64| {
+            format!("{{\"confidence_interval\":{{\"confidence_level\":0.95,\"lower_bound\":{value},\"upper_bound\":{value}}},\"point_estimate\":{value},\"standard_error\":1.0}}")
+        };
+        std::fs::write(
+            new.join("estimates.json"),
+            format!(
+                "{{\"mean\":{},\"median\":{},\"median_abs_dev\":{},\"slope\":null,\"std_dev\":{}}}",
+                estimate(2.0 * median_ns),
+                estimate(median_ns),
+                estimate(1.0),
+                estimate(1.0)
+            ),
+        )
+        .expect("write estimates.json");
+    }
+
+    #[test]
+    fn reads_fresh_results_by_full_id_with_their_throughput() {
+        let root = std::env::temp_dir().join(format!("xtask-criterion-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let before = SystemTime::now() - Duration::from_secs(60);
+        // Criterion replaces '/' in group names by '_' in folder names; the id keeps it.
+        write_result(
+            &root,
+            "matmul_64x64x64/strata/1t",
+            "matmul/64x64x64/strata/1t",
+            Some(524_288),
+            2_000.0,
+        );
+        write_result(&root, "tiny_step", "tiny_step", None, 40_000.0);
+        let results = read_results(&root, before).expect("results read");
+        let matmul = &results["matmul/64x64x64/strata/1t"];
+        assert_eq!(matmul.median_ns, 2_000.0, "the median, not the mean");
+        // 524,288 flops in 2 µs: 262.144 GFLOP/s.
+        assert!((matmul.per_second().expect("a throughput") - 262.144e9).abs() < 1.0);
+        assert_eq!(results["tiny_step"].per_second(), None);
+
+        let later = SystemTime::now() + Duration::from_secs(60);
+        assert!(
+            read_results(&root, later).expect("results read").is_empty(),
+            "stale results are ignored"
+        );
+        assert!(read_results(&root.join("absent"), before)
+            .expect("no folder")
+            .is_empty());
+        std::fs::remove_dir_all(&root).expect("clean up");
+    }
+}

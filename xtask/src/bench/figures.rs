@@ -47,7 +47,7 @@ pub struct Figure {
 }
 
 /// The bench targets to run.
-pub const SUITES: [Suite; 3] = [
+pub const SUITES: [Suite; 4] = [
     Suite {
         package: "strata-tensor",
         bench: "matmul",
@@ -59,6 +59,11 @@ pub const SUITES: [Suite; 3] = [
         filter: "^mlp_784_512_256_10_adam/threads[12]/128$",
     },
     Suite {
+        package: "strata-modules",
+        bench: "lenet",
+        filter: "^lenet5_batch64_adam/threads/",
+    },
+    Suite {
         package: "strata-datasets",
         bench: "loader",
         filter: "^loader_epoch_60000x784_b128_shuffled/",
@@ -66,7 +71,7 @@ pub const SUITES: [Suite; 3] = [
 ];
 
 /// The figures of the report, in order.
-pub const FIGURES: [Figure; 3] = [
+pub const FIGURES: [Figure; 4] = [
     Figure {
         key: "matmul_1024",
         label: "matmul 1024x1024 · 1024x1024 (f32)",
@@ -84,6 +89,16 @@ pub const FIGURES: [Figure; 3] = [
         benchmarks: [
             (1, "mlp_784_512_256_10_adam/threads1/128"),
             (2, "mlp_784_512_256_10_adam/threads2/128"),
+        ],
+        threads_note: None,
+    },
+    Figure {
+        key: "lenet_train",
+        label: "LeNet-5 training, batch 64, Adam",
+        metric: Metric::SamplesPerSecond,
+        benchmarks: [
+            (1, "lenet5_batch64_adam/threads/1"),
+            (2, "lenet5_batch64_adam/threads/2"),
         ],
         threads_note: None,
     },

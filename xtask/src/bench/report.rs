@@ -224,3 +224,87 @@ fn strata_cell(row: &Row) -> String {
 fn optional(value: Option<f64>, decimals: usize) -> String {
     value.map_or("-".into(), |v| format!("{v:.decimals$}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn measured(id: &str, elements: f64, median_ns: f64) -> (String, Measurement) {
+        let elements = Some(elements);
+        (
+            id.to_string(),
+            Measurement {
+                median_ns,
+                elements,
+            },
+        )
+    }
+
+    #[test]
+    fn rows_carry_rates_peak_shares_and_speed_ratios() {
+        // 2^31 flops in 67.108864 ms: 32 GFLOP/s, half the 64 GFLOP/s peak of one 2 GHz core.
+        let results: HashMap<String, Measurement> = [
+            measured(
+                "matmul/1024x1024x1024/strata/1t",
+                2_147_483_648.0,
+                67_108_864.0,
+            ),
+            measured("mlp_784_512_256_10_adam/threads1/128", 128.0, 8_000_000.0),
+        ]
+        .into_iter()
+        .collect();
+        let machine = Machine {
+            cpu: "test".into(),
+            cores: 2,
+            mhz: Some(2000.0),
+            load_at_start: None,
+        };
+        let pytorch = PytorchResults {
+            torch: "test".into(),
+            figures: BTreeMap::from([(
+                "mlp_train".to_string(),
+                BTreeMap::from([("1".to_string(), 8_000.0)]),
+            )]),
+            first_loss: BTreeMap::new(),
+        };
+        let rows = Report::rows(&results, &machine, Some(&pytorch));
+        let find = |key: &str, threads: usize| {
+            rows.iter()
+                .find(|r| r.key == key && r.threads == threads)
+                .expect("a row per figure and thread count")
+        };
+        let matmul = find("matmul_1024", 1);
+        assert!((matmul.strata.expect("measured") - 32.0).abs() < 1e-9);
+        assert!((matmul.percent_of_peak.expect("a peak") - 50.0).abs() < 1e-9);
+        let mlp = find("mlp_train", 1);
+        // 128 samples in 8 ms: 16,000 samples/s, twice PyTorch's 8,000.
+        assert!((mlp.strata.expect("measured") - 16_000.0).abs() < 1e-6);
+        assert_eq!(mlp.speed_ratio, Some(2.0));
+        assert_eq!(find("mlp_train", 2).strata, None);
+
+        let report = Report {
+            mode: "quick",
+            commit: "abc".into(),
+            peak_gflops_per_core: machine.peak_gflops(1),
+            rows,
+            machine,
+            load_at_end: None,
+            first_losses: Vec::new(),
+            pytorch: Some(pytorch),
+            failed_suites: Vec::new(),
+        };
+        let markdown = report.markdown();
+        assert!(
+            markdown.contains("| 1 | 32.0 (50% of peak) | - | - |"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("| 1 | 16000 | 8000 | 2.00 |"),
+            "{markdown}"
+        );
+        assert!(report
+            .missing()
+            .contains(&"mlp_784_512_256_10_adam/threads2/128"));
+    }
+}
