@@ -1,49 +1,74 @@
 //! Reusable f32 buffers.
 //!
-//! glibc hands large freed blocks back to the operating system, so a training step that
-//! allocates the same large activations every iteration pays fresh page faults each time.
-//! Buffers of at least [`POOL_MIN_LEN`] elements are therefore returned to a process-wide
-//! pool when their last tensor is dropped, and handed out again for the next request of the
-//! same length. Smaller buffers go straight to the allocator, which serves them from its own
-//! free lists without touching the OS.
+//! A training step allocates the same activations and gradients every iteration. Two costs
+//! follow if each goes back to the system allocator: glibc hands large freed blocks back to
+//! the operating system, so the next step pays fresh page faults; and every fresh small block
+//! is zero-filled before the kernel overwrites it. So buffers of at least [`POOL_MIN_LEN`]
+//! elements are kept, when their last tensor is dropped, in a pool owned by the dropping
+//! thread, and handed out again for the next request of the same length on that thread.
+//! Training runs its ops on one thread, so its buffers cycle through that thread's pool with
+//! no locking.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::hash::{BuildHasherDefault, Hasher};
 
-/// Smallest buffer (in f32 elements) worth pooling: 16 K elements = 64 KiB, half of glibc's
-/// initial mmap threshold, chosen so the buffers that would page-fault are the ones kept.
-pub const POOL_MIN_LEN: usize = 16 * 1024;
+/// Smallest buffer (in f32 elements) worth pooling: below this, the allocator's own free
+/// lists are as fast as the pool's lookup (measured with callgrind on a 2-64-64-2 MLP step).
+pub const POOL_MIN_LEN: usize = 16;
 
-/// Most bytes the pool keeps; beyond this, freed buffers go back to the allocator.
+/// Most bytes one thread's pool keeps; beyond this, freed buffers go back to the allocator.
 pub const POOL_MAX_BYTES: usize = 512 << 20;
 
 /// Most buffers kept for any one length.
 const POOL_MAX_PER_LEN: usize = 64;
 
+/// Hashes a length with one multiplication (Fibonacci hashing): the pool's keys are lengths,
+/// so SipHash's protection against crafted keys buys nothing here.
+#[derive(Default)]
+struct LengthHasher(u64);
+
+impl Hasher for LengthHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 #[derive(Default)]
 struct Pool {
-    free: HashMap<usize, Vec<Vec<f32>>>,
+    free: HashMap<usize, Vec<Vec<f32>>, BuildHasherDefault<LengthHasher>>,
     bytes: usize,
 }
 
-fn pool() -> &'static Mutex<Pool> {
-    static POOL: OnceLock<Mutex<Pool>> = OnceLock::new();
-    POOL.get_or_init(Mutex::default)
-}
-
-fn lock() -> std::sync::MutexGuard<'static, Pool> {
-    // A panic while holding the lock leaves the pool consistent (it only holds plain vectors).
-    pool()
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+thread_local! {
+    static POOL: RefCell<Pool> = RefCell::default();
 }
 
 /// A vector of `len` elements whose contents are unspecified (the caller overwrites them all).
 pub(crate) fn take(len: usize) -> Vec<f32> {
     if len >= POOL_MIN_LEN {
-        let mut pool = lock();
-        if let Some(vec) = pool.free.get_mut(&len).and_then(Vec::pop) {
-            pool.bytes -= len * 4;
+        let reused = POOL
+            .try_with(|pool| {
+                let mut pool = pool.borrow_mut();
+                let vec = pool.free.get_mut(&len).and_then(Vec::pop);
+                if vec.is_some() {
+                    pool.bytes -= len * 4;
+                }
+                vec
+            })
+            .ok()
+            .flatten();
+        if let Some(vec) = reused {
             return vec;
         }
     }
@@ -53,43 +78,47 @@ pub(crate) fn take(len: usize) -> Vec<f32> {
 /// A vector of `len` zeros.
 pub(crate) fn take_zeroed(len: usize) -> Vec<f32> {
     let mut vec = take(len);
-    if len >= POOL_MIN_LEN {
-        vec.fill(0.0);
-    }
+    vec.fill(0.0);
     vec
 }
 
-/// Gives a vector back to the pool (or to the allocator when it is small or the pool is full).
+/// Gives a vector back to this thread's pool (or to the allocator when it is small or the
+/// pool is full).
 pub(crate) fn recycle(vec: Vec<f32>) {
     let len = vec.len();
     if len < POOL_MIN_LEN || vec.capacity() != len {
         return;
     }
-    let mut pool = lock();
-    if pool.bytes + len * 4 > POOL_MAX_BYTES {
-        return;
-    }
-    let list = pool.free.entry(len).or_default();
-    if list.len() < POOL_MAX_PER_LEN {
-        list.push(vec);
-        pool.bytes += len * 4;
-    }
+    // During thread teardown the pool may be gone; the vector is then simply freed.
+    let _ = POOL.try_with(|pool| {
+        let mut pool = pool.borrow_mut();
+        if pool.bytes + len * 4 > POOL_MAX_BYTES {
+            return;
+        }
+        let list = pool.free.entry(len).or_default();
+        if list.len() < POOL_MAX_PER_LEN {
+            list.push(vec);
+            pool.bytes += len * 4;
+        }
+    });
 }
 
-/// Frees every buffer the pool holds; returns the number of bytes released.
+/// Frees every buffer the calling thread's pool holds; returns the number of bytes released.
 ///
 /// Useful after training, when the activations of the training step will not recur.
 pub fn release_cached_buffers() -> usize {
-    let mut pool = lock();
-    let bytes = pool.bytes;
-    pool.free.clear();
-    pool.bytes = 0;
-    bytes
+    POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        let bytes = pool.bytes;
+        pool.free.clear();
+        pool.bytes = 0;
+        bytes
+    })
 }
 
-/// Bytes currently held by the pool for reuse.
+/// Bytes currently held for reuse by the calling thread's pool.
 pub fn cached_buffer_bytes() -> usize {
-    lock().bytes
+    POOL.with(|pool| pool.borrow().bytes)
 }
 
 /// The storage behind a tensor: a vector that returns to the pool when dropped.

@@ -6,7 +6,8 @@ use strata_tensor::{
     cached_buffer_bytes, release_cached_buffers, Conv2dSpec, Pool2dSpec, Rng, Tensor, POOL_MIN_LEN,
 };
 
-/// The pool is process-wide: tests that count its bytes run one at a time.
+/// The pool belongs to the thread that drops a buffer; tests that count its bytes also run
+/// one at a time, so a test thread never sees another's buffers.
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {

@@ -1,6 +1,8 @@
 //! RMSprop (Hinton's lecture 6e), with PyTorch's options.
 
-use super::{for_each_update, Optimizer, OptimizerState, OptimizerStateError, Slots};
+use super::{
+    flush_subnormal, for_each_update, Optimizer, OptimizerState, OptimizerStateError, Slots,
+};
 use crate::params::Params;
 use strata_autograd::Gradients;
 
@@ -66,10 +68,10 @@ impl Optimizer for RmsProp {
             };
             for (((p, &g), v), b) in p.iter_mut().zip(g).zip(v.iter_mut()).zip(b.iter_mut()) {
                 let g = g + wd * *p;
-                *v = alpha * *v + (1.0 - alpha) * g * g;
+                *v = flush_subnormal(alpha * *v + (1.0 - alpha) * g * g);
                 let scaled = g / (v.sqrt() + eps);
                 if mu > 0.0 {
-                    *b = mu * *b + scaled;
+                    *b = flush_subnormal(mu * *b + scaled);
                     *p -= lr * *b;
                 } else {
                     *p -= lr * scaled;

@@ -1,6 +1,8 @@
 //! Stochastic gradient descent with momentum, Nesterov momentum and weight decay.
 
-use super::{for_each_update, Optimizer, OptimizerState, OptimizerStateError, Slots};
+use super::{
+    flush_subnormal, for_each_update, Optimizer, OptimizerState, OptimizerStateError, Slots,
+};
 use crate::params::Params;
 use strata_autograd::Gradients;
 
@@ -73,7 +75,7 @@ impl Optimizer for Sgd {
             for ((p, &g), b) in p.iter_mut().zip(g).zip(buf.iter_mut()) {
                 let g = g + wd * *p;
                 // The buffer starts at zero, so the first step gives b = g, as in PyTorch.
-                *b = mu * *b + g;
+                *b = flush_subnormal(mu * *b + g);
                 *p -= lr * if nesterov { g + mu * *b } else { *b };
             }
         });
