@@ -5,14 +5,14 @@ use crate::error::AutogradError;
 use crate::graph::{anomaly_detection, has_non_finite};
 use crate::var::{BackwardArgs, Kind, Var, VarId};
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
+use strata_tensor::int_hash::{IntMap, IntSet};
 use strata_tensor::Tensor;
 
 /// The gradients of one backward pass, keyed by tracked leaf. Each pass returns a fresh
 /// store, so there is nothing to zero between training steps.
 #[derive(Debug, Clone, Default)]
 pub struct Gradients {
-    grads: HashMap<VarId, Tensor>,
+    grads: IntMap<VarId, Tensor>,
 }
 
 impl Gradients {
@@ -78,7 +78,7 @@ impl Gradients {
 }
 
 /// Adds `grad` to the entry of `id`, storing it as is when it is the first.
-fn add_into(grads: &mut HashMap<VarId, Tensor>, id: VarId, grad: Tensor) {
+fn add_into(grads: &mut IntMap<VarId, Tensor>, id: VarId, grad: Tensor) {
     match grads.entry(id) {
         Entry::Vacant(slot) => {
             slot.insert(grad);
@@ -138,7 +138,8 @@ impl Var {
             return Err(AutogradError::Untracked);
         }
         let order = self.graph_in_reverse_order()?;
-        let mut pending: HashMap<VarId, Tensor> = HashMap::new();
+        let mut pending: IntMap<VarId, Tensor> = IntMap::default();
+        pending.reserve(order.len() + 1);
         pending.insert(self.id(), seed);
         for node in order {
             let Kind::Op { name, grad_fn } = &node.0.kind else {
@@ -184,7 +185,7 @@ impl Var {
     /// Every recorded node this value depends on (itself included), latest first. Fails if
     /// part of the graph was freed by an earlier backward.
     fn graph_in_reverse_order(&self) -> Result<Vec<Var>, AutogradError> {
-        let mut seen = HashSet::new();
+        let mut seen = IntSet::default();
         let mut stack = vec![self.clone()];
         let mut order = Vec::new();
         seen.insert(self.id());

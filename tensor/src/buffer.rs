@@ -9,9 +9,8 @@
 //! Training runs its ops on one thread, so its buffers cycle through that thread's pool with
 //! no locking.
 
+use crate::int_hash::IntMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 /// Smallest buffer (in f32 elements) worth pooling: below this, the allocator's own free
 /// lists are as fast as the pool's lookup (measured with callgrind on a 2-64-64-2 MLP step).
@@ -23,30 +22,9 @@ pub const POOL_MAX_BYTES: usize = 512 << 20;
 /// Most buffers kept for any one length.
 const POOL_MAX_PER_LEN: usize = 64;
 
-/// Hashes a length with one multiplication (Fibonacci hashing): the pool's keys are lengths,
-/// so SipHash's protection against crafted keys buys nothing here.
-#[derive(Default)]
-struct LengthHasher(u64);
-
-impl Hasher for LengthHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
 #[derive(Default)]
 struct Pool {
-    free: HashMap<usize, Vec<Vec<f32>>, BuildHasherDefault<LengthHasher>>,
+    free: IntMap<usize, Vec<Vec<f32>>>,
     bytes: usize,
 }
 

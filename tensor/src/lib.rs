@@ -29,6 +29,7 @@ mod buffer;
 mod conv;
 mod display;
 mod error;
+pub mod int_hash;
 mod matmul;
 pub mod ops;
 mod parallel;

@@ -226,3 +226,79 @@ impl Tensor {
         )
     }
 }
+
+impl Tensor {
+    /// The dense layer's product `x·Wᵀ + b` for `x` of shape `[…, in]`, weight `[out, in]` and
+    /// an optional bias `[out]`; output `[…, out]`. The bias is written into the output first
+    /// and the GEMM accumulates onto it, so the output is traversed once.
+    ///
+    /// ```
+    /// use strata_tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0, 2.0], &[1, 2]);
+    /// let w = Tensor::from_vec(vec![1.0, 0.0, 1.0, 1.0], &[2, 2]);
+    /// let b = Tensor::from_vec(vec![0.5, -0.5], &[2]);
+    /// assert_eq!(x.linear(&w, Some(&b)).to_vec(), vec![1.5, 2.5]);
+    /// ```
+    #[track_caller]
+    pub fn linear(&self, weight: &Tensor, bias: Option<&Tensor>) -> Tensor {
+        expect_ok(self.try_linear(weight, bias))
+    }
+
+    /// Fallible [`Tensor::linear`].
+    pub fn try_linear(&self, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
+        let err = |msg: String| Err(TensorError::new("linear", ErrorKind::ShapeMismatch, msg));
+        if self.ndim() == 0
+            || weight.ndim() != 2
+            || self.shape()[self.ndim() - 1] != weight.shape()[1]
+        {
+            return err(format!(
+                "input {:?} needs [..., in] and weight [out, in], found weight {:?}",
+                self.shape(),
+                weight.shape()
+            ));
+        }
+        let (out_features, in_features) = (weight.shape()[0], weight.shape()[1]);
+        if let Some(b) = bias {
+            if b.shape() != [out_features] {
+                return err(format!(
+                    "bias should be [{out_features}], found {:?}",
+                    b.shape()
+                ));
+            }
+        }
+        let x = self.reshape_dims(
+            [self.numel() / in_features.max(1), in_features]
+                .as_slice()
+                .into(),
+        );
+        let rows = x.shape()[0];
+        let mut out = buffer::take(rows * out_features);
+        if let Some(b) = bias {
+            let b = b.values();
+            for row in out.chunks_exact_mut(out_features.max(1)) {
+                row.copy_from_slice(&b);
+            }
+        }
+        let lhs = mat_ref(
+            &x,
+            x.offset(),
+            rows,
+            in_features,
+            x.strides()[0],
+            x.strides()[1],
+        );
+        // Wᵀ as a view: element (i, o) of Wᵀ is W[o, i].
+        let rhs = mat_ref(
+            weight,
+            weight.offset(),
+            in_features,
+            out_features,
+            weight.strides()[1],
+            weight.strides()[0],
+        );
+        gemm(&mut out, out_features, lhs, rhs, bias.is_some());
+        let mut shape: Dims = self.shape()[..self.ndim() - 1].into();
+        shape.push(out_features);
+        Ok(Tensor::from_dims(out, shape))
+    }
+}

@@ -80,30 +80,10 @@ impl Var {
 
     /// Fallible [`Var::linear`].
     pub fn try_linear(&self, weight: &Var, bias: Option<&Var>) -> Result<Var> {
-        let err = |msg: String| Err(TensorError::new("linear", ErrorKind::ShapeMismatch, msg));
-        if self.ndim() == 0
-            || weight.ndim() != 2
-            || self.shape()[self.ndim() - 1] != weight.shape()[1]
-        {
-            return err(format!(
-                "input {:?} needs [..., in] and weight [out, in], found weight {:?}",
-                self.shape(),
-                weight.shape()
-            ));
-        }
+        let value = self
+            .value()
+            .try_linear(weight.value(), bias.map(Var::value))?;
         let out_features = weight.shape()[0];
-        if let Some(b) = bias {
-            if b.shape() != [out_features] {
-                return err(format!(
-                    "bias should be [{out_features}], found {:?}",
-                    b.shape()
-                ));
-            }
-        }
-        let mut value = self.value().matmul(&weight.value().t());
-        if let Some(b) = bias {
-            value = value.add(b.value());
-        }
         let inputs: Vec<&Var> = [Some(self), Some(weight), bias]
             .into_iter()
             .flatten()

@@ -1,0 +1,58 @@
+//! The fused dense-layer product against matmul + broadcast add.
+
+use strata_tensor::{Rng, Tensor};
+
+fn close(a: &Tensor, b: &Tensor) -> bool {
+    a.shape() == b.shape()
+        && a.to_vec()
+            .iter()
+            .zip(b.to_vec())
+            .all(|(x, y)| (x - y).abs() <= 1e-5 * (1.0 + y.abs()))
+}
+
+#[test]
+fn linear_matches_matmul_plus_bias_on_2d_3d_and_strided_inputs() {
+    let mut rng = Rng::new(17);
+    let w = Tensor::rand_normal(&[7, 5], 0.0, 1.0, &mut rng);
+    let b = Tensor::rand_normal(&[7], 0.0, 1.0, &mut rng);
+    let inputs = [
+        Tensor::rand_normal(&[4, 5], 0.0, 1.0, &mut rng),
+        Tensor::rand_normal(&[2, 3, 5], 0.0, 1.0, &mut rng),
+        // A transposed (non-contiguous) input.
+        Tensor::rand_normal(&[5, 6], 0.0, 1.0, &mut rng).t(),
+        Tensor::rand_normal(&[1, 5], 0.0, 1.0, &mut rng),
+    ];
+    for x in &inputs {
+        let expected = x.matmul(&w.t()).add(&b);
+        assert!(
+            close(&x.linear(&w, Some(&b)), &expected),
+            "with bias, input {:?}",
+            x.shape()
+        );
+        assert!(
+            close(&x.linear(&w, None), &x.matmul(&w.t())),
+            "without bias, input {:?}",
+            x.shape()
+        );
+    }
+    // A transposed weight view works too.
+    let wt = Tensor::rand_normal(&[5, 7], 0.0, 1.0, &mut rng);
+    assert!(close(
+        &inputs[0].linear(&wt.t(), None),
+        &inputs[0].matmul(&wt)
+    ));
+}
+
+#[test]
+fn linear_shape_errors_name_the_shapes() {
+    let x = Tensor::zeros(&[32, 784]);
+    let err = x.try_linear(&Tensor::zeros(&[512, 256]), None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "linear: input [32, 784] needs [..., in] and weight [out, in], found weight [512, 256]"
+    );
+    let err = x
+        .try_linear(&Tensor::zeros(&[10, 784]), Some(&Tensor::zeros(&[9])))
+        .unwrap_err();
+    assert_eq!(err.to_string(), "linear: bias should be [10], found [9]");
+}
