@@ -42,6 +42,7 @@ mod module;
 pub mod optim;
 mod params;
 mod pool;
+mod recurrent;
 pub mod reference;
 mod sequential;
 mod train;
@@ -71,6 +72,9 @@ pub use optim::{
 };
 pub use params::{join_name, Buffer, Params, RngCell, Visitor, VisitorMut};
 pub use pool::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
+pub use recurrent::{
+    Gru, GruCell, Lstm, LstmCell, RecurrentConfig, RecurrentWeights, Rnn, RnnCell,
+};
 pub use sequential::Sequential;
 pub use strata_autograd::Var;
 pub use strata_modules_derive::Params;

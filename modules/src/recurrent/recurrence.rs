@@ -1,0 +1,166 @@
+//! A recurrent layer's whole recurrence as one recorded op.
+//!
+//! The recurrence is sequential: step `t` needs the state of step `t − 1`. Recording it as
+//! ~10 small ops per step would make the graph, not the arithmetic, the cost; and slicing the
+//! input projection per step would send a full-size gradient back from every step. So the op
+//! takes the input projections of all steps at once (one matmul, made by the caller) and
+//! runs, per step, one small matmul for the hidden projection and one pass of the cell's rule
+//! ([`CellRule`]) over the batch. Backward runs back-propagation through time the same way
+//! and ends with one matmul for the hidden weights' gradient over all steps.
+
+use strata_autograd::{Grads, Var};
+use strata_tensor::Tensor;
+
+/// How one kind of cell updates its state, for one example, on plain slices: the forward rule
+/// and, beside it, its derivative. `H` is the hidden size; the state is `STATES` vectors of
+/// `H` (`[h]`, or `[h | c]` for the LSTM).
+pub(crate) trait CellRule: 'static {
+    /// Name of the recorded op.
+    const NAME: &'static str;
+    /// Gate blocks `G` of `H` rows in `weight_ih` / `weight_hh`.
+    const GATES: usize;
+    /// State vectors of `H` carried from step to step.
+    const STATES: usize;
+    /// Vectors of `H` the forward keeps for the backward.
+    const SAVED: usize;
+
+    /// One step: `xp` and `hp` (`[G·H]`) are the input and hidden projections with their
+    /// biases, `prev` (`[STATES·H]`) the previous state; writes the new state into `next` and
+    /// what the backward needs into `saved` (`[SAVED·H]`).
+    fn forward(xp: &[f32], hp: &[f32], prev: &[f32], next: &mut [f32], saved: &mut [f32]);
+
+    /// The step's derivative: from `d_next`, the loss gradient with respect to `next`, writes
+    /// the gradients with respect to `xp` and `hp`, and into `d_prev` the gradient with
+    /// respect to `prev` along every path except through `hp`.
+    fn backward(
+        step: Step<'_>,
+        d_next: &[f32],
+        d_xp: &mut [f32],
+        d_hp: &mut [f32],
+        d_prev: &mut [f32],
+    );
+}
+
+/// What the backward of one step of one example may read: the states around it and what its
+/// forward saved.
+#[derive(Clone, Copy)]
+pub(crate) struct Step<'a> {
+    /// The state before the step.
+    pub(crate) prev: &'a [f32],
+    /// The state after the step.
+    pub(crate) next: &'a [f32],
+    /// What the forward saved.
+    pub(crate) saved: &'a [f32],
+}
+
+/// Runs rule `K` over all steps: `xp` `[N, T, G·H]` holds the input projections (bias
+/// included), `initial` `[N, STATES·H]` the starting state. Returns every step's state,
+/// `[N, T, STATES·H]`. Shapes are checked by the caller.
+pub(crate) fn recurrence<K: CellRule>(
+    xp: &Var,
+    initial: &Var,
+    weight_hh: &Var,
+    bias_hh: Option<&Var>,
+) -> Var {
+    let (n, steps, gh) = (xp.shape()[0], xp.shape()[1], xp.shape()[2]);
+    let sh = initial.shape()[1];
+    let h = sh / K::STATES;
+    let saved_len = K::SAVED * h;
+
+    let projections = xp.value().values();
+    let weight_t = weight_hh.value().t();
+    let bias = bias_hh.map(|b| b.value().to_vec());
+    // States of every step, time-major: [T + 1, N, STATES·H], the initial state first.
+    let mut states = vec![0.0; (steps + 1) * n * sh];
+    states[..n * sh].copy_from_slice(&initial.value().values());
+    let mut saved = vec![0.0; steps * n * saved_len];
+    let mut hp_row = vec![0.0; gh];
+    for t in 0..steps {
+        let (done, rest) = states.split_at_mut((t + 1) * n * sh);
+        let prev = &done[t * n * sh..];
+        let hp = hidden_part(prev, n, sh, h).matmul(&weight_t);
+        let hp = hp.values();
+        for row in 0..n {
+            hp_row.copy_from_slice(&hp[row * gh..(row + 1) * gh]);
+            if let Some(b) = &bias {
+                hp_row.iter_mut().zip(b).for_each(|(x, b)| *x += b);
+            }
+            K::forward(
+                &projections[(row * steps + t) * gh..][..gh],
+                &hp_row,
+                &prev[row * sh..][..sh],
+                &mut rest[row * sh..][..sh],
+                &mut saved[(t * n + row) * saved_len..][..saved_len],
+            );
+        }
+    }
+
+    let mut outputs = vec![0.0; n * steps * sh];
+    for t in 0..steps {
+        for row in 0..n {
+            outputs[(row * steps + t) * sh..][..sh]
+                .copy_from_slice(&states[((t + 1) * n + row) * sh..][..sh]);
+        }
+    }
+    let outputs = Tensor::from_vec(outputs, &[n, steps, sh]);
+
+    let mut inputs = vec![xp, initial, weight_hh];
+    inputs.extend(bias_hh);
+    Var::from_op(K::NAME, outputs, &inputs, move |a| {
+        let d_outputs = a.grad().values();
+        let weight_hh = a.input(2);
+        let mut d_carry = vec![0.0; n * sh];
+        let mut d_next = vec![0.0; sh];
+        let mut d_xp = vec![0.0; n * steps * gh];
+        // Gradients of the hidden projections, time-major [T, N, G·H] like `states`.
+        let mut d_hp = vec![0.0; steps * n * gh];
+        for t in (0..steps).rev() {
+            let d_hp_t = &mut d_hp[t * n * gh..][..n * gh];
+            for row in 0..n {
+                let from_output = &d_outputs[(row * steps + t) * sh..][..sh];
+                let carried = &mut d_carry[row * sh..][..sh];
+                for ((d, &o), &c) in d_next.iter_mut().zip(from_output).zip(carried.iter()) {
+                    *d = o + c;
+                }
+                let step = Step {
+                    prev: &states[(t * n + row) * sh..][..sh],
+                    next: &states[((t + 1) * n + row) * sh..][..sh],
+                    saved: &saved[(t * n + row) * saved_len..][..saved_len],
+                };
+                K::backward(
+                    step,
+                    &d_next,
+                    &mut d_xp[(row * steps + t) * gh..][..gh],
+                    &mut d_hp_t[row * gh..][..gh],
+                    carried,
+                );
+            }
+            if t > 0 || a.needs(1) {
+                // hp = h·W_hhᵀ, so dh += d_hp·W_hh.
+                let d_h = Tensor::from_slice(d_hp_t, &[n, gh]).matmul(weight_hh);
+                for (carried, d) in d_carry.chunks_mut(sh).zip(d_h.values().chunks(h)) {
+                    carried[..h].iter_mut().zip(d).for_each(|(c, d)| *c += d);
+                }
+            }
+        }
+        let d_hp = Tensor::from_vec(d_hp, &[steps * n, gh]);
+        let mut grads: Grads = Grads::new();
+        grads.push(a.needs(0).then(|| Tensor::from_vec(d_xp, &[n, steps, gh])));
+        grads.push(a.needs(1).then(|| Tensor::from_vec(d_carry, &[n, sh])));
+        grads.push(a.needs(2).then(|| {
+            // dW_hh = Σ_t d_hpₜᵀ·h_{t−1}, one product over all steps.
+            let previous =
+                Tensor::from_slice(&states[..steps * n * sh], &[steps * n, sh]).narrow(1, 0, h);
+            d_hp.t().matmul(&previous)
+        }));
+        if a.num_inputs() == 4 {
+            grads.push(a.needs(3).then(|| d_hp.sum_axes(&[0], false)));
+        }
+        grads
+    })
+}
+
+/// The `h` part of a packed `[N, STATES·H]` state block, as an `[N, H]` tensor.
+fn hidden_part(states: &[f32], n: usize, sh: usize, h: usize) -> Tensor {
+    Tensor::from_slice(&states[..n * sh], &[n, sh]).narrow(1, 0, h)
+}
