@@ -27,6 +27,7 @@
 extern crate self as strata_modules;
 
 mod activation;
+mod attention;
 mod batch_norm;
 mod checkpoint;
 mod conv;
@@ -49,6 +50,10 @@ mod train;
 
 pub use activation::{
     Flatten, Gelu, Identity, LeakyRelu, LogSoftmax, Relu, Sigmoid, Softmax, Tanh,
+};
+pub use attention::{
+    scaled_dot_product_attention, try_scaled_dot_product_attention, AttentionMask, AttentionMasks,
+    MultiHeadAttention, MultiHeadAttentionConfig, NeedWeights,
 };
 pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d, BATCH_NORM_EPS, BATCH_NORM_MOMENTUM};
 pub use checkpoint::{
