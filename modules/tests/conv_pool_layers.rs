@@ -6,7 +6,7 @@ use strata_autograd::gradcheck;
 use strata_modules::{
     AvgPool2d, Conv2d, Conv2dConfig, GlobalAvgPool2d, MaxPool2d, Module, Params, Var,
 };
-use strata_tensor::{Conv2dSpec, Pool2dSpec, Rng, Tensor};
+use strata_tensor::{set_num_threads, Conv2dSpec, Pool2dSpec, Rng, Tensor};
 
 /// Finite differences in f32 (step 1e-3) reach relative errors of a few 1e-3 on these
 /// inputs; a wrong gradient gives errors of order 1. 1e-2 separates the two.
@@ -186,4 +186,21 @@ fn pooling_gradients_match_finite_differences() {
             .unwrap()
             .assert_within(TOL);
     }
+}
+
+#[test]
+fn conv2d_gradients_do_not_depend_on_the_thread_count() {
+    // A batch large enough that the kernels spread images over threads.
+    let conv = Conv2d::with_config(3, 8, Conv2dConfig::new(3).padding(1), &mut Rng::new(7));
+    let x = Var::leaf(normal(&[40, 3, 24, 24], 8));
+    let upstream = normal(&[40, 8, 24, 24], 9);
+    let gradients = |threads: usize| {
+        set_num_threads(threads);
+        let grads = conv.forward(&x).backward_with_seed(&upstream).unwrap();
+        let all = [&x, &conv.weight, conv.bias.as_ref().unwrap()];
+        all.map(|v| grads.get(v).unwrap().to_vec())
+    };
+    let (one, two) = (gradients(1), gradients(2));
+    set_num_threads(0);
+    assert!(one == two, "gradients differ between 1 and 2 threads");
 }

@@ -1,8 +1,11 @@
-//! 2-D convolution on NCHW images, lowered to matrix products: the input patches are laid out
-//! as columns (`im2col`: one column per output pixel of the whole batch, one row per weight
-//! of a filter), so each group of filters is applied to the batch by one GEMM. The two
-//! kernels of the backward pass reuse the same layout: the weight gradient is one GEMM
-//! against the columns, the input gradient one GEMM followed by the scatter-add `col2im`.
+//! 2-D convolution on NCHW images, lowered to matrix products one image at a time: the
+//! patches of an image are laid out as columns (`im2col`: one column per output pixel, one row
+//! per weight of a filter), so each group of filters is applied to the image by one GEMM whose
+//! result is already the image's `[O, H'·W']` block of the output (no reordering copy). The
+//! columns of one image stay in cache between `im2col` and the GEMM, and images are spread
+//! over threads, each with its own columns buffer. The backward kernels reuse the layout: the
+//! weight gradient sums one GEMM per image against that image's columns, and the input
+//! gradient is one GEMM per image followed by the scatter-add `col2im`.
 
 use crate::buffer;
 use crate::error::{expect_ok, ErrorKind, Result, TensorError};
@@ -12,9 +15,10 @@ use crate::Tensor;
 use faer::MatRef;
 use rayon::prelude::*;
 
-/// Columns buffers larger than this many elements (64 MiB of f32) are built a slice of the
-/// batch at a time, so memory stays bounded for large images.
-const MAX_COLUMN_ELEMENTS: usize = 16 << 20;
+/// Images whose weight gradients are summed into one partial before the partials are added:
+/// a fixed grouping (independent of the thread count, so results are too) that gives each
+/// thread several images' worth of work per partial buffer.
+const IMAGES_PER_PARTIAL: usize = 8;
 
 /// Stride, zero-padding and groups of a 2-D convolution (`[height, width]` pairs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -133,10 +137,51 @@ impl Geometry {
         self.out_height * self.out_width
     }
 
-    /// Images per slice of the batch, so the columns buffer stays under its cap.
-    fn images_per_slice(&self) -> usize {
-        let per_image = self.patch_len() * self.pixels();
-        (MAX_COLUMN_ELEMENTS / per_image.max(1)).clamp(1, self.batch.max(1))
+    /// Elements of one image's columns matrix (all groups share one buffer).
+    fn cols_len(&self) -> usize {
+        self.patch_len() * self.pixels()
+    }
+
+    /// Whether images are spread over threads: more than one image, and enough columns in
+    /// the batch that splitting pays (the element-wise threshold).
+    fn parallel_images(&self) -> bool {
+        self.batch > 1 && parallel_elements(self.batch * self.cols_len())
+    }
+
+    /// The weights of group `group`, `[O/groups, patch_len]` row-major.
+    fn group_weight<'w>(&self, weight: &'w [f32], group: usize) -> MatRef<'w, f32> {
+        let len = self.group_out() * self.patch_len();
+        MatRef::from_row_major_slice(
+            &weight[group * len..][..len],
+            self.group_out(),
+            self.patch_len(),
+        )
+    }
+
+    /// Runs `f(n, chunk_n, cols)` for each image `n`, where `chunk_n` is image `n`'s part of
+    /// `data` (`chunk` elements) and `cols` a columns buffer for the image; images are spread
+    /// over threads when [`Geometry::parallel_images`].
+    fn for_each_image(
+        &self,
+        data: &mut [f32],
+        chunk: usize,
+        f: impl Fn(usize, &mut [f32], &mut [f32]) + Sync,
+    ) {
+        if chunk == 0 {
+            return;
+        }
+        if self.parallel_images() {
+            data.par_chunks_mut(chunk).enumerate().for_each_init(
+                || buffer::take(self.cols_len()),
+                |cols, (n, part)| f(n, part, cols),
+            );
+        } else {
+            let mut cols = buffer::take(self.cols_len());
+            for (n, part) in data.chunks_mut(chunk).enumerate() {
+                f(n, part, &mut cols);
+            }
+            buffer::recycle(cols);
+        }
     }
 
     /// Input row read by kernel row `ki` at output row `oh`, or `None` in the padding.
@@ -163,94 +208,65 @@ impl Geometry {
         (lo, hi, (lo * stride + kj).saturating_sub(pad))
     }
 
-    /// Fills `cols` (`patch_len × images·pixels`, row-major) with the patches of images
-    /// `first..first + images` for channel group `group`. Each output row of a column row is
-    /// a (strided) slice of one input row, with zeros where the window reads padding.
-    fn im2col(&self, input: &[f32], group: usize, first: usize, images: usize, cols: &mut [f32]) {
+    /// Fills `cols` (`patch_len × pixels`, row-major) with the patches of channel group
+    /// `group` of one image (`[C, H, W]`). Each output row of a column row is a (strided)
+    /// slice of one input row, with zeros where the window reads padding.
+    fn im2col(&self, image: &[f32], group: usize, cols: &mut [f32]) {
         let (kh, kw) = (self.kernel[0], self.kernel[1]);
         let plane = self.height * self.width;
-        let width = images * self.pixels();
         let stride = self.spec.stride[1];
-        let fill_row = |row: usize, out: &mut [f32]| {
+        for (row, out) in cols.chunks_exact_mut(self.pixels()).enumerate() {
             let (c, ki, kj) = (row / (kh * kw), row / kw % kh, row % kw);
             let channel = group * self.group_in() + c;
+            let src = &image[channel * plane..][..plane];
             let (lo, hi, start) = self.valid_columns(kj);
-            let mut lines = out.chunks_exact_mut(self.out_width);
-            for n in first..first + images {
-                let src = &input[(n * self.in_channels + channel) * plane..][..plane];
-                for (oh, dst) in (0..self.out_height).zip(&mut lines) {
-                    let Some(ih) = self.input_row(ki, oh) else {
-                        dst.fill(0.0);
-                        continue;
-                    };
-                    let line = &src[ih * self.width..][..self.width];
-                    dst[..lo].fill(0.0);
-                    dst[hi..].fill(0.0);
-                    if stride == 1 {
-                        dst[lo..hi].copy_from_slice(&line[start..start + hi - lo]);
-                    } else {
-                        for (i, d) in dst[lo..hi].iter_mut().enumerate() {
-                            *d = line[start + i * stride];
-                        }
+            for (oh, dst) in out.chunks_exact_mut(self.out_width).enumerate() {
+                let Some(ih) = self.input_row(ki, oh) else {
+                    dst.fill(0.0);
+                    continue;
+                };
+                let line = &src[ih * self.width..][..self.width];
+                dst[..lo].fill(0.0);
+                dst[hi..].fill(0.0);
+                if stride == 1 {
+                    dst[lo..hi].copy_from_slice(&line[start..start + hi - lo]);
+                } else {
+                    for (i, d) in dst[lo..hi].iter_mut().enumerate() {
+                        *d = line[start + i * stride];
                     }
                 }
-            }
-        };
-        if parallel_elements(cols.len()) {
-            cols.par_chunks_mut(width)
-                .enumerate()
-                .for_each(|(row, out)| fill_row(row, out));
-        } else {
-            for (row, out) in cols.chunks_mut(width).enumerate() {
-                fill_row(row, out);
             }
         }
     }
 
-    /// Adds the columns gradient back onto the input gradient of images
-    /// `first..first + images` (the transpose of `im2col`).
-    fn col2im(&self, cols: &[f32], group: usize, first: usize, images: usize, grad: &mut [f32]) {
+    /// Adds the columns gradient of channel group `group` back onto one image's input
+    /// gradient (`[C, H, W]`): the transpose of `im2col`.
+    fn col2im(&self, cols: &[f32], group: usize, image: &mut [f32]) {
         let (kh, kw) = (self.kernel[0], self.kernel[1]);
         let plane = self.height * self.width;
-        let width = images * self.pixels();
-        let image_len = self.in_channels * plane;
         let stride = self.spec.stride[1];
-        let add_image = |n: usize, image: &mut [f32]| {
-            for row in 0..self.patch_len() {
-                let (c, ki, kj) = (row / (kh * kw), row / kw % kh, row % kw);
-                let channel = group * self.group_in() + c;
-                let dst = &mut image[channel * plane..(channel + 1) * plane];
-                let src = &cols[row * width + n * self.pixels()..][..self.pixels()];
-                let (lo, hi, start) = self.valid_columns(kj);
-                for (oh, grad_line) in src.chunks_exact(self.out_width).enumerate() {
-                    let Some(ih) = self.input_row(ki, oh) else {
-                        continue;
-                    };
-                    let line = &mut dst[ih * self.width..][..self.width];
-                    if stride == 1 {
-                        for (d, &g) in line[start..start + hi - lo]
-                            .iter_mut()
-                            .zip(&grad_line[lo..hi])
-                        {
-                            *d += g;
-                        }
-                    } else {
-                        for (i, &g) in grad_line[lo..hi].iter().enumerate() {
-                            line[start + i * stride] += g;
-                        }
+        for (row, src) in cols.chunks_exact(self.pixels()).enumerate() {
+            let (c, ki, kj) = (row / (kh * kw), row / kw % kh, row % kw);
+            let channel = group * self.group_in() + c;
+            let dst = &mut image[channel * plane..][..plane];
+            let (lo, hi, start) = self.valid_columns(kj);
+            for (oh, grad_line) in src.chunks_exact(self.out_width).enumerate() {
+                let Some(ih) = self.input_row(ki, oh) else {
+                    continue;
+                };
+                let line = &mut dst[ih * self.width..][..self.width];
+                if stride == 1 {
+                    for (d, &g) in line[start..start + hi - lo]
+                        .iter_mut()
+                        .zip(&grad_line[lo..hi])
+                    {
+                        *d += g;
+                    }
+                } else {
+                    for (i, &g) in grad_line[lo..hi].iter().enumerate() {
+                        line[start + i * stride] += g;
                     }
                 }
-            }
-        };
-        let images_grad = &mut grad[first * image_len..(first + images) * image_len];
-        if parallel_elements(cols.len()) {
-            images_grad
-                .par_chunks_mut(image_len)
-                .enumerate()
-                .for_each(|(n, image)| add_image(n, image));
-        } else {
-            for (n, image) in images_grad.chunks_mut(image_len).enumerate() {
-                add_image(n, image);
             }
         }
     }
@@ -294,46 +310,29 @@ impl Tensor {
         check_bias(bias, g.out_channels)?;
         let input = self.values();
         let weight = weight.values();
-        let pixels = g.pixels();
+        let bias = bias.map(Tensor::values);
+        let (pixels, image_len) = (g.pixels(), g.in_channels * g.height * g.width);
         let mut out = buffer::take(g.batch * g.out_channels * pixels);
-        let slice = g.images_per_slice();
-        let mut cols = buffer::take(g.patch_len() * slice * pixels);
-        let mut product = buffer::take(g.group_out() * slice * pixels);
-        for first in (0..g.batch).step_by(slice) {
-            let images = slice.min(g.batch - first);
-            let width = images * pixels;
-            for group in 0..spec.groups {
-                let cols = &mut cols[..g.patch_len() * width];
-                g.im2col(&input, group, first, images, cols);
-                let w = &weight[group * g.group_out() * g.patch_len()..]
-                    [..g.group_out() * g.patch_len()];
-                let lhs = MatRef::from_row_major_slice(w, g.group_out(), g.patch_len());
-                let rhs = MatRef::from_row_major_slice(cols, g.patch_len(), width);
-                let product = &mut product[..g.group_out() * width];
-                gemm(product, width, lhs, rhs, false);
-                // [O/groups, images·pixels] → out[n, group·O/groups + o, pixel].
-                for o in 0..g.group_out() {
-                    let channel = group * g.group_out() + o;
-                    for n in 0..images {
-                        let dst =
-                            &mut out[((first + n) * g.out_channels + channel) * pixels..][..pixels];
-                        dst.copy_from_slice(&product[o * width + n * pixels..][..pixels]);
-                    }
+        g.for_each_image(&mut out, g.out_channels * pixels, |n, out, cols| {
+            let image = &input[n * image_len..][..image_len];
+            // Group `group`'s filters fill rows group·O/groups.. of the image's [O, pixels].
+            for (group, rows) in out.chunks_exact_mut(g.group_out() * pixels).enumerate() {
+                g.im2col(image, group, cols);
+                let patches = MatRef::from_row_major_slice(cols, g.patch_len(), pixels);
+                gemm(rows, pixels, g.group_weight(&weight, group), patches, false);
+            }
+            if let Some(bias) = &bias {
+                for (row, &b) in out.chunks_exact_mut(pixels).zip(bias.iter()) {
+                    row.iter_mut().for_each(|v| *v += b);
                 }
             }
-        }
-        buffer::recycle(cols);
-        buffer::recycle(product);
-        let mut result = Tensor::from_dims(
+        });
+        Ok(Tensor::from_dims(
             out,
             [g.batch, g.out_channels, g.out_height, g.out_width]
                 .as_slice()
                 .into(),
-        );
-        if let Some(bias) = bias {
-            result = result.add(&bias.reshape(&[-1, 1, 1]));
-        }
-        Ok(result)
+        ))
     }
 
     /// Gradient of [`Tensor::conv2d`] with respect to its input, given the output gradient
@@ -365,27 +364,29 @@ impl Tensor {
         let grad_out = grad_out.values();
         let weight = weight.values();
         let pixels = g.pixels();
+        let out_len = g.out_channels * pixels;
         let mut grad = buffer::take_zeroed(g.batch * g.in_channels * g.height * g.width);
-        let slice = g.images_per_slice();
-        let mut cols = buffer::take(g.patch_len() * slice * pixels);
-        let mut gathered = buffer::take(g.group_out() * slice * pixels);
-        for first in (0..g.batch).step_by(slice) {
-            let images = slice.min(g.batch - first);
-            let width = images * pixels;
-            for group in 0..spec.groups {
-                let gathered = &mut gathered[..g.group_out() * width];
-                gather_grad_out(&grad_out, &g, group, first, images, gathered);
-                let w = &weight[group * g.group_out() * g.patch_len()..]
-                    [..g.group_out() * g.patch_len()];
-                let lhs = MatRef::from_row_major_slice(w, g.group_out(), g.patch_len()).transpose();
-                let rhs = MatRef::from_row_major_slice(gathered, g.group_out(), width);
-                let cols = &mut cols[..g.patch_len() * width];
-                gemm(cols, width, lhs, rhs, false);
-                g.col2im(cols, group, first, images, &mut grad);
-            }
-        }
-        buffer::recycle(cols);
-        buffer::recycle(gathered);
+        g.for_each_image(
+            &mut grad,
+            g.in_channels * g.height * g.width,
+            |n, image, cols| {
+                let image_grad = &grad_out[n * out_len..][..out_len];
+                for group in 0..spec.groups {
+                    let rows =
+                        &image_grad[group * g.group_out() * pixels..][..g.group_out() * pixels];
+                    let rows = MatRef::from_row_major_slice(rows, g.group_out(), pixels);
+                    // [patch_len, O/groups] · [O/groups, pixels]: each pixel's patch gradient.
+                    gemm(
+                        cols,
+                        pixels,
+                        g.group_weight(&weight, group).transpose(),
+                        rows,
+                        false,
+                    );
+                    g.col2im(cols, group, image);
+                }
+            },
+        );
         Ok(Tensor::from_dims(grad, input_shape.into()))
     }
 
@@ -417,29 +418,48 @@ impl Tensor {
         check_grad_out("conv2d_backward_weight", grad_out, &g)?;
         let grad_out = grad_out.values();
         let input = input.values();
-        let pixels = g.pixels();
-        let mut grad = buffer::take_zeroed(g.out_channels * g.patch_len());
-        let slice = g.images_per_slice();
-        let mut cols = buffer::take(g.patch_len() * slice * pixels);
-        let mut gathered = buffer::take(g.group_out() * slice * pixels);
-        for first in (0..g.batch).step_by(slice) {
-            let images = slice.min(g.batch - first);
-            let width = images * pixels;
-            for group in 0..spec.groups {
-                let cols = &mut cols[..g.patch_len() * width];
-                g.im2col(&input, group, first, images, cols);
-                let gathered = &mut gathered[..g.group_out() * width];
-                gather_grad_out(&grad_out, &g, group, first, images, gathered);
-                let lhs = MatRef::from_row_major_slice(gathered, g.group_out(), width);
-                let rhs = MatRef::from_row_major_slice(cols, g.patch_len(), width).transpose();
-                let dst = &mut grad[group * g.group_out() * g.patch_len()..]
-                    [..g.group_out() * g.patch_len()];
-                gemm(dst, g.patch_len(), lhs, rhs, true);
+        let (pixels, image_len) = (g.pixels(), g.in_channels * g.height * g.width);
+        let out_len = g.out_channels * pixels;
+        let weight_len = g.out_channels * g.patch_len();
+        // Each run of IMAGES_PER_PARTIAL images sums its own partial gradient, and the partials
+        // are added in order: the same arithmetic on any number of threads.
+        let chunks = g.batch.div_ceil(IMAGES_PER_PARTIAL).max(1);
+        let mut partials = buffer::take_zeroed(chunks * weight_len);
+        let accumulate = |k: usize, grad: &mut [f32]| {
+            let mut cols = buffer::take(g.cols_len());
+            for n in k * IMAGES_PER_PARTIAL..((k + 1) * IMAGES_PER_PARTIAL).min(g.batch) {
+                let image = &input[n * image_len..][..image_len];
+                let image_grad = &grad_out[n * out_len..][..out_len];
+                for group in 0..spec.groups {
+                    g.im2col(image, group, &mut cols);
+                    let rows =
+                        &image_grad[group * g.group_out() * pixels..][..g.group_out() * pixels];
+                    let lhs = MatRef::from_row_major_slice(rows, g.group_out(), pixels);
+                    let rhs =
+                        MatRef::from_row_major_slice(&cols, g.patch_len(), pixels).transpose();
+                    let dst = &mut grad[group * g.group_out() * g.patch_len()..]
+                        [..g.group_out() * g.patch_len()];
+                    gemm(dst, g.patch_len(), lhs, rhs, true);
+                }
+            }
+            buffer::recycle(cols);
+        };
+        if weight_len > 0 && chunks > 1 && g.parallel_images() {
+            partials
+                .par_chunks_mut(weight_len)
+                .enumerate()
+                .for_each(|(k, grad)| accumulate(k, grad));
+        } else if weight_len > 0 {
+            for (k, grad) in partials.chunks_exact_mut(weight_len).enumerate() {
+                accumulate(k, grad);
             }
         }
-        buffer::recycle(cols);
-        buffer::recycle(gathered);
-        Ok(Tensor::from_dims(grad, weight_shape.into()))
+        let (grad, rest) = partials.split_at_mut(weight_len);
+        for partial in rest.chunks_exact(weight_len.max(1)) {
+            grad.iter_mut().zip(partial).for_each(|(g, &p)| *g += p);
+        }
+        partials.truncate(weight_len);
+        Ok(Tensor::from_dims(partials, weight_shape.into()))
     }
 }
 
@@ -456,25 +476,4 @@ fn check_grad_out(op: &'static str, grad_out: &Tensor, g: &Geometry) -> Result<(
         ));
     }
     Ok(())
-}
-
-/// Copies the output gradient of one group and slice of the batch into the
-/// `[O/groups, images·pixels]` layout of the GEMMs.
-fn gather_grad_out(
-    grad_out: &[f32],
-    g: &Geometry,
-    group: usize,
-    first: usize,
-    images: usize,
-    dst: &mut [f32],
-) {
-    let pixels = g.pixels();
-    let width = images * pixels;
-    for o in 0..g.group_out() {
-        let channel = group * g.group_out() + o;
-        for n in 0..images {
-            let src = &grad_out[((first + n) * g.out_channels + channel) * pixels..][..pixels];
-            dst[o * width + n * pixels..][..pixels].copy_from_slice(src);
-        }
-    }
 }
