@@ -74,7 +74,7 @@ pub const SUITES: [Suite; 4] = [
 pub const FIGURES: [Figure; 4] = [
     Figure {
         key: "matmul_1024",
-        label: "matmul 1024x1024 · 1024x1024 (f32)",
+        label: "f32 matmul 1024x1024 · 1024x1024",
         metric: Metric::Gflops,
         benchmarks: [
             (1, "matmul/1024x1024x1024/strata/1t"),
