@@ -124,11 +124,7 @@ fn one_step_of_each_cell_by_hand() {
         "{}",
         c_lstm.item()
     );
-    assert!(
-        (h_lstm.item() - 0.326_2).abs() < 1e-6,
-        "{}",
-        h_lstm.item()
-    );
+    assert!((h_lstm.item() - 0.326_2).abs() < 1e-6, "{}", h_lstm.item());
 
     // GRU with x = 1, h = 0.5: r = σ(1 + 0.25), z = σ(−1 + 0.25),
     // n = tanh(0.5 + 0.1 + r·(2·0.5 − 0.3)) (b_hn inside the reset gate, as PyTorch),
