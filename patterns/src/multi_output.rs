@@ -1,0 +1,236 @@
+//! Multi-output decoder: a shared trunk computes one representation, and named heads read it
+//! for several tasks at once, each with its own loss; training minimises the weighted sum.
+
+use crate::expect_ok;
+use strata_autograd::{no_grad, Var};
+use strata_modules::{join_name, Module, Objective, Params, Visitor, VisitorMut};
+use strata_tensor::{ErrorKind, Result, Tensor, TensorError};
+
+/// One task of a [`MultiOutput`]: a head module, its objective and its weight in the sum.
+pub struct TaskHead<H> {
+    /// The task's name (the key of its output and target).
+    pub name: String,
+    /// Maps the trunk's representation to this task's output.
+    pub module: H,
+    /// The task's loss (and its notion of a correct answer, for accuracy).
+    pub objective: Box<dyn Objective + Send + Sync>,
+    /// The loss's weight in the combined loss.
+    pub weight: f32,
+}
+
+/// The outputs of a [`MultiOutput`] by task name, in the order the heads were added.
+pub struct Outputs(Vec<(String, Var)>);
+
+impl Outputs {
+    /// The output of task `name`.
+    pub fn get(&self, name: &str) -> Option<&Var> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// `(name, output)` pairs in head order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Var)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v))
+    }
+}
+
+/// The combined loss of a batch and each task's own (unweighted) loss.
+pub struct MultiLoss {
+    /// `Σ weight_h · loss_h`: differentiate this one.
+    pub total: Var,
+    /// `(name, loss_h)` in head order.
+    pub per_task: Vec<(String, f32)>,
+}
+
+/// Held-out metrics of one task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskMetrics {
+    /// The task's name.
+    pub name: String,
+    /// Its loss.
+    pub loss: f32,
+    /// Its accuracy, if its objective counts correct answers.
+    pub accuracy: Option<f32>,
+}
+
+/// A shared trunk `T` and named task heads `H` (`Box<dyn Module>` by default, so heads of
+/// different kinds mix).
+///
+/// ```
+/// use strata_modules::{BinaryClassification, Classification, Dense, Var};
+/// use strata_patterns::MultiOutput;
+/// use strata_tensor::{Rng, Tensor};
+/// let mut rng = Rng::new(0);
+/// let model = MultiOutput::new(Dense::new(4, 8, &mut rng))
+///     .with_head("kind", Dense::new(8, 3, &mut rng), Classification::default(), 1.0)
+///     .with_head("flag", Dense::new(8, 1, &mut rng), BinaryClassification, 0.5);
+/// let x = Var::constant(Tensor::ones(&[2, 4]));
+/// let outputs = model.forward(&x);
+/// assert_eq!(outputs.get("kind").unwrap().shape(), &[2, 3]);
+/// let kind = Tensor::from_vec(vec![0.0, 2.0], &[2]);
+/// let flag = Tensor::from_vec(vec![1.0, 0.0], &[2, 1]);
+/// let loss = model.loss(&outputs, &[("kind", &kind), ("flag", &flag)]);
+/// let (kind_loss, flag_loss) = (loss.per_task[0].1, loss.per_task[1].1);
+/// assert!((loss.total.item() - (kind_loss + 0.5 * flag_loss)).abs() < 1e-5);
+/// ```
+pub struct MultiOutput<T, H = Box<dyn Module>> {
+    /// The shared representation, named `trunk`.
+    pub trunk: T,
+    heads: Vec<TaskHead<H>>,
+}
+
+impl<T: Module, H: Module> MultiOutput<T, H> {
+    /// A trunk without heads yet.
+    pub fn new(trunk: T) -> Self {
+        Self {
+            trunk,
+            heads: Vec::new(),
+        }
+    }
+
+    /// Adds the task `name` (builder style). Panics if a task of that name exists: outputs and
+    /// targets are matched by name.
+    #[track_caller]
+    pub fn with_head(
+        mut self,
+        name: &str,
+        module: H,
+        objective: impl Objective + Send + Sync + 'static,
+        weight: f32,
+    ) -> Self {
+        assert!(
+            self.heads.iter().all(|h| h.name != name),
+            "MultiOutput: a task named `{name}` already exists"
+        );
+        self.heads.push(TaskHead {
+            name: name.to_string(),
+            module,
+            objective: Box::new(objective),
+            weight,
+        });
+        self
+    }
+
+    /// The tasks, in the order they were added.
+    pub fn heads(&self) -> &[TaskHead<H>] {
+        &self.heads
+    }
+
+    /// The tasks, mutably (e.g. to change a weight during training).
+    pub fn heads_mut(&mut self) -> &mut [TaskHead<H>] {
+        &mut self.heads
+    }
+
+    /// Runs the trunk once and every head on its representation.
+    pub fn forward(&self, x: &Var) -> Outputs {
+        let shared = self.trunk.forward(x);
+        Outputs(
+            self.heads
+                .iter()
+                .map(|h| (h.name.clone(), h.module.forward(&shared)))
+                .collect(),
+        )
+    }
+
+    /// The weighted sum of the tasks' losses, with `targets` given by task name. Panics if a
+    /// task has no target.
+    #[track_caller]
+    pub fn loss(&self, outputs: &Outputs, targets: &[(&str, &Tensor)]) -> MultiLoss {
+        expect_ok(self.try_loss(outputs, targets))
+    }
+
+    /// Fallible [`MultiOutput::loss`].
+    pub fn try_loss(&self, outputs: &Outputs, targets: &[(&str, &Tensor)]) -> Result<MultiLoss> {
+        let mut total: Option<Var> = None;
+        let mut per_task = Vec::with_capacity(self.heads.len());
+        for head in &self.heads {
+            let (output, target) = task_pair(&head.name, outputs, targets)?;
+            let loss = head.objective.loss(output, target);
+            per_task.push((head.name.clone(), loss.item()));
+            let weighted = loss.mul_scalar(head.weight);
+            total = Some(match total {
+                Some(sum) => sum.add(&weighted),
+                None => weighted,
+            });
+        }
+        let total = total.ok_or_else(|| {
+            TensorError::new(
+                "MultiOutput::loss",
+                ErrorKind::InvalidArgument,
+                "the model has no task head",
+            )
+        })?;
+        Ok(MultiLoss { total, per_task })
+    }
+
+    /// Each task's loss and accuracy on one held-out batch (evaluation mode, nothing
+    /// recorded; the model is left in evaluation mode). Panics if a task has no target.
+    #[track_caller]
+    pub fn evaluate(&mut self, x: &Tensor, targets: &[(&str, &Tensor)]) -> Vec<TaskMetrics> {
+        self.eval();
+        no_grad(|| {
+            let outputs = self.forward(&Var::constant(x.clone()));
+            self.heads
+                .iter()
+                .map(|head| {
+                    let (output, target) = expect_ok(task_pair(&head.name, &outputs, targets));
+                    let rows = target.shape().first().copied().unwrap_or(1).max(1);
+                    TaskMetrics {
+                        name: head.name.clone(),
+                        loss: head.objective.loss(output, target).item(),
+                        accuracy: head
+                            .objective
+                            .correct(output.value(), target)
+                            .map(|c| c as f32 / rows as f32),
+                    }
+                })
+                .collect()
+        })
+    }
+}
+
+/// The output and target of task `name`.
+fn task_pair<'a>(
+    name: &str,
+    outputs: &'a Outputs,
+    targets: &'a [(&str, &Tensor)],
+) -> Result<(&'a Var, &'a Tensor)> {
+    let missing = |what: &str| {
+        TensorError::new(
+            "MultiOutput",
+            ErrorKind::InvalidArgument,
+            format!("no {what} for task `{name}`"),
+        )
+    };
+    let output = outputs.get(name).ok_or_else(|| missing("output"))?;
+    let target = targets
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+        .ok_or_else(|| missing("target"))?;
+    Ok((output, target))
+}
+
+/// Parameters are named `trunk.…` and `heads.<task name>.…`.
+impl<T: Params, H: Params> Params for MultiOutput<T, H> {
+    fn visit(&self, prefix: &str, visitor: &mut dyn Visitor) {
+        self.trunk.visit(&join_name(prefix, "trunk"), visitor);
+        let heads = join_name(prefix, "heads");
+        for head in &self.heads {
+            head.module.visit(&join_name(&heads, &head.name), visitor);
+        }
+    }
+    fn visit_mut(&mut self, prefix: &str, visitor: &mut dyn VisitorMut) {
+        self.trunk.visit_mut(&join_name(prefix, "trunk"), visitor);
+        let heads = join_name(prefix, "heads");
+        for head in &mut self.heads {
+            head.module
+                .visit_mut(&join_name(&heads, &head.name), visitor);
+        }
+    }
+    fn set_training(&mut self, training: bool) {
+        self.trunk.set_training(training);
+        for head in &mut self.heads {
+            head.module.set_training(training);
+        }
+    }
+}
