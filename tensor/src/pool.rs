@@ -96,38 +96,53 @@ impl Tensor {
     pub fn try_max_pool2d(&self, spec: Pool2dSpec) -> Result<(Tensor, Tensor)> {
         let [planes, h, w, oh, ow] = geometry("max_pool2d", self.shape(), &spec)?;
         let input = self.values();
-        let mut out = buffer::take(planes * oh * ow * 2);
-        // Values and positions are written side by side, then split.
-        for_planes(&mut out, oh * ow * 2, |p, o| {
+        // The windows' row and column ranges, computed once for every plane.
+        let rows: Vec<_> = (0..oh).map(|i| window(i, 0, &spec, h)).collect();
+        let cols: Vec<_> = (0..ow).map(|j| window(j, 1, &spec, w)).collect();
+        let pool_plane = |p: usize, values: &mut [f32], positions: &mut [f32]| {
             let src = &input[p * h * w..(p + 1) * h * w];
-            let (values, positions) = o.split_at_mut(oh * ow);
-            for i in 0..oh {
-                for j in 0..ow {
-                    let mut best = f32::NEG_INFINITY;
-                    let mut best_at = 0;
-                    let mut first = true;
-                    for r in window(i, 0, &spec, h) {
-                        for c in window(j, 1, &spec, w) {
-                            let x = src[r * w + c];
-                            if first || x > best || x.is_nan() && !best.is_nan() {
+            let mut out = values.iter_mut().zip(positions.iter_mut());
+            for window_rows in &rows {
+                for (window_cols, (value, position)) in cols.iter().zip(&mut out) {
+                    let (mut best, mut best_at) = (f32::NEG_INFINITY, 0);
+                    if !window_rows.is_empty() && !window_cols.is_empty() {
+                        best_at = window_rows.start * w + window_cols.start;
+                        best = src[best_at];
+                    }
+                    for r in window_rows.clone() {
+                        let line = &src[r * w..(r + 1) * w];
+                        for c in window_cols.clone() {
+                            let x = line[c];
+                            // A NaN wins (and stays), as in PyTorch.
+                            if x > best || x.is_nan() && !best.is_nan() {
                                 best = x;
                                 best_at = r * w + c;
-                                first = false;
                             }
                         }
                     }
-                    values[i * ow + j] = best;
-                    positions[i * ow + j] = best_at as f32;
+                    *value = best;
+                    *position = best_at as f32;
                 }
             }
-        });
-        let mut values = buffer::take(planes * oh * ow);
-        let mut positions = buffer::take(planes * oh * ow);
-        for (p, chunk) in out.chunks(oh * ow * 2).enumerate() {
-            values[p * oh * ow..(p + 1) * oh * ow].copy_from_slice(&chunk[..oh * ow]);
-            positions[p * oh * ow..(p + 1) * oh * ow].copy_from_slice(&chunk[oh * ow..]);
+        };
+        let plane_out = oh * ow;
+        let mut values = buffer::take(planes * plane_out);
+        let mut positions = buffer::take(planes * plane_out);
+        if plane_out > 0 {
+            if parallel_elements(planes * h * w) {
+                values
+                    .par_chunks_mut(plane_out)
+                    .zip(positions.par_chunks_mut(plane_out))
+                    .enumerate()
+                    .for_each(|(p, (v, at))| pool_plane(p, v, at));
+            } else {
+                values
+                    .chunks_mut(plane_out)
+                    .zip(positions.chunks_mut(plane_out))
+                    .enumerate()
+                    .for_each(|(p, (v, at))| pool_plane(p, v, at));
+            }
         }
-        buffer::recycle(out);
         let shape = [self.shape()[0], self.shape()[1], oh, ow];
         Ok((
             Tensor::from_dims(values, shape.as_slice().into()),

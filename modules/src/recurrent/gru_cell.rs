@@ -1,12 +1,13 @@
 //! The GRU cell: a reset gate chooses how much of the past shapes the candidate state, an
 //! update gate how much of the past is kept.
 
+use super::fast_math::{sigmoid_in_place, tanh_in_place};
 use super::recurrence::{CellRule, Step};
 use super::run::cell_step;
 use super::weights::{recurrent_module, RecurrentWeights};
 use crate::module::Module;
 use strata_autograd::Var;
-use strata_tensor::{sigmoid, Result};
+use strata_tensor::Result;
 
 /// The GRU update for one example (gate order `r, z, n`, as PyTorch):
 /// ```text
@@ -25,15 +26,21 @@ impl CellRule for GruRule {
 
     fn forward(xp: &[f32], hp: &[f32], prev: &[f32], next: &mut [f32], saved: &mut [f32]) {
         let h = prev.len();
-        for j in 0..h {
-            let r = sigmoid(xp[j] + hp[j]);
-            let z = sigmoid(xp[h + j] + hp[h + j]);
-            let hn = hp[2 * h + j];
-            let n = (xp[2 * h + j] + r * hn).tanh();
-            next[j] = (1.0 - z) * n + z * prev[j];
-            for (k, value) in [r, z, n, hn].into_iter().enumerate() {
-                saved[k * h + j] = value;
-            }
+        let (reset_update, rest) = saved.split_at_mut(2 * h);
+        let (n, hn) = rest.split_at_mut(h);
+        for ((gate, &x), &r) in reset_update.iter_mut().zip(xp).zip(hp) {
+            *gate = x + r;
+        }
+        // Whole-block passes, so that the activations vectorise.
+        sigmoid_in_place(reset_update);
+        let (r, z) = reset_update.split_at(h);
+        hn.copy_from_slice(&hp[2 * h..]);
+        for (((n, &x), &r), &hn) in n.iter_mut().zip(&xp[2 * h..]).zip(r).zip(&*hn) {
+            *n = x + r * hn;
+        }
+        tanh_in_place(n);
+        for (((next, &prev), &z), &n) in next.iter_mut().zip(prev).zip(z).zip(&*n) {
+            *next = (1.0 - z) * n + z * prev;
         }
     }
 

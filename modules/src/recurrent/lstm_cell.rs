@@ -1,12 +1,13 @@
 //! The LSTM cell: gates decide what the cell state forgets, what it takes in and what it
 //! shows, so information can be carried over many steps.
 
+use super::fast_math::{sigmoid_in_place, tanh, tanh_in_place};
 use super::recurrence::{CellRule, Step};
 use super::run::cell_step;
 use super::weights::{recurrent_module, RecurrentWeights};
 use crate::module::Module;
 use strata_autograd::Var;
-use strata_tensor::{sigmoid, Result};
+use strata_tensor::Result;
 
 /// The LSTM update for one example (gate order `i, f, g, o`, as PyTorch):
 /// ```text
@@ -25,25 +26,28 @@ impl CellRule for LstmRule {
 
     fn forward(xp: &[f32], hp: &[f32], prev: &[f32], next: &mut [f32], saved: &mut [f32]) {
         let h = prev.len() / 2;
-        let c_prev = &prev[h..];
-        let (h_next, c_next) = next.split_at_mut(h);
         let (gates, tanh_c) = saved.split_at_mut(4 * h);
-        for j in 0..h {
-            let pre = |gate: usize| xp[gate * h + j] + hp[gate * h + j];
-            let (i, f, g, o) = (
-                sigmoid(pre(0)),
-                sigmoid(pre(1)),
-                pre(2).tanh(),
-                sigmoid(pre(3)),
-            );
-            let c = f * c_prev[j] + i * g;
-            let tc = c.tanh();
-            c_next[j] = c;
-            h_next[j] = o * tc;
-            tanh_c[j] = tc;
-            for (gate, value) in [i, f, g, o].into_iter().enumerate() {
-                gates[gate * h + j] = value;
-            }
+        for ((gate, &x), &r) in gates.iter_mut().zip(xp).zip(hp) {
+            *gate = x + r;
+        }
+        // Whole-block passes, so that the activations vectorise.
+        let (input_forget, cell_output) = gates.split_at_mut(2 * h);
+        let (g, o) = cell_output.split_at_mut(h);
+        sigmoid_in_place(input_forget);
+        tanh_in_place(g);
+        sigmoid_in_place(o);
+        let (i, f) = input_forget.split_at(h);
+        let (h_next, c_next) = next.split_at_mut(h);
+        for ((((c, &c_prev), &i), &f), &g) in
+            c_next.iter_mut().zip(&prev[h..]).zip(i).zip(f).zip(&*g)
+        {
+            *c = f * c_prev + i * g;
+        }
+        for (t, &c) in tanh_c.iter_mut().zip(c_next.iter()) {
+            *t = tanh(c);
+        }
+        for ((h, &o), &t) in h_next.iter_mut().zip(&*o).zip(&*tanh_c) {
+            *h = o * t;
         }
     }
 

@@ -7,6 +7,7 @@
 //! recurrence as one recorded op (`recurrence.rs`): per step one small matmul and one pass of
 //! the cell's rule, whose derivative is written beside it in the cell's file.
 
+mod fast_math;
 mod gru;
 mod gru_cell;
 mod lstm;

@@ -71,9 +71,9 @@ pub(crate) fn recurrence<K: CellRule>(
     let weight_t = weight_hh.value().t();
     let bias = bias_hh.map(|b| b.value().to_vec());
     // States of every step, time-major: [T + 1, N, STATES·H], the initial state first.
-    let mut states = vec![0.0; (steps + 1) * n * sh];
+    let mut states = pooled_zeros((steps + 1) * n * sh);
     states[..n * sh].copy_from_slice(&initial.value().values());
-    let mut saved = vec![0.0; steps * n * saved_len];
+    let mut saved = pooled_zeros(steps * n * saved_len);
     let mut hp_row = vec![0.0; gh];
     for t in 0..steps {
         let (done, rest) = states.split_at_mut((t + 1) * n * sh);
@@ -95,7 +95,7 @@ pub(crate) fn recurrence<K: CellRule>(
         }
     }
 
-    let mut outputs = vec![0.0; n * steps * sh];
+    let mut outputs = pooled_zeros(n * steps * sh);
     for t in 0..steps {
         for row in 0..n {
             outputs[(row * steps + t) * sh..][..sh]
@@ -103,17 +103,21 @@ pub(crate) fn recurrence<K: CellRule>(
         }
     }
     let outputs = Tensor::from_vec(outputs, &[n, steps, sh]);
+    // Kept for the backward as tensors, so that their buffers go back to the pool after it.
+    let states = Tensor::from_vec(states, &[(steps + 1) * n, sh]);
+    let saved = Tensor::from_vec(saved, &[steps * n * saved_len]);
 
     let mut inputs = vec![xp, initial, weight_hh];
     inputs.extend(bias_hh);
     Var::from_op(K::NAME, outputs, &inputs, move |a| {
         let d_outputs = a.grad().values();
+        let (states_all, saved) = (states.values(), saved.values());
         let weight_hh = a.input(2);
         let mut d_carry = vec![0.0; n * sh];
         let mut d_next = vec![0.0; sh];
-        let mut d_xp = vec![0.0; n * steps * gh];
+        let mut d_xp = pooled_zeros(n * steps * gh);
         // Gradients of the hidden projections, time-major [T, N, G·H] like `states`.
-        let mut d_hp = vec![0.0; steps * n * gh];
+        let mut d_hp = pooled_zeros(steps * n * gh);
         for t in (0..steps).rev() {
             let d_hp_t = &mut d_hp[t * n * gh..][..n * gh];
             for row in 0..n {
@@ -123,8 +127,8 @@ pub(crate) fn recurrence<K: CellRule>(
                     *d = o + c;
                 }
                 let step = Step {
-                    prev: &states[(t * n + row) * sh..][..sh],
-                    next: &states[((t + 1) * n + row) * sh..][..sh],
+                    prev: &states_all[(t * n + row) * sh..][..sh],
+                    next: &states_all[((t + 1) * n + row) * sh..][..sh],
                     saved: &saved[(t * n + row) * saved_len..][..saved_len],
                 };
                 K::backward(
@@ -149,8 +153,7 @@ pub(crate) fn recurrence<K: CellRule>(
         grads.push(a.needs(1).then(|| Tensor::from_vec(d_carry, &[n, sh])));
         grads.push(a.needs(2).then(|| {
             // dW_hh = Σ_t d_hpₜᵀ·h_{t−1}, one product over all steps.
-            let previous =
-                Tensor::from_slice(&states[..steps * n * sh], &[steps * n, sh]).narrow(1, 0, h);
+            let previous = states.narrow(0, 0, steps * n).narrow(1, 0, h);
             d_hp.t().matmul(&previous)
         }));
         if a.num_inputs() == 4 {
@@ -158,6 +161,12 @@ pub(crate) fn recurrence<K: CellRule>(
         }
         grads
     })
+}
+
+/// A zeroed work buffer, taken from strata-tensor's pool of large buffers when one of this
+/// length is free (these buffers are megabytes for a typical layer: fresh ones page-fault).
+fn pooled_zeros(len: usize) -> Vec<f32> {
+    Tensor::zeros(&[len]).into_vec()
 }
 
 /// The `h` part of a packed `[N, STATES·H]` state block, as an `[N, H]` tensor.

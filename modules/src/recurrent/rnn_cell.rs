@@ -1,6 +1,7 @@
 //! The plain (Elman) recurrent cell: the next hidden state is a tanh of the input and the
 //! previous hidden state.
 
+use super::fast_math::tanh;
 use super::recurrence::{CellRule, Step};
 use super::run::cell_step;
 use super::weights::{recurrent_module, RecurrentWeights};
@@ -20,7 +21,7 @@ impl CellRule for RnnRule {
 
     fn forward(xp: &[f32], hp: &[f32], _prev: &[f32], next: &mut [f32], _saved: &mut [f32]) {
         for ((h, &x), &r) in next.iter_mut().zip(xp).zip(hp) {
-            *h = (x + r).tanh();
+            *h = tanh(x + r);
         }
     }
 
