@@ -1,0 +1,58 @@
+//! Autoencoders on the embedded 8×8 digits, three ways:
+//!
+//! 1. a 16-number latent code, judged by its held-out reconstruction error against the error
+//!    of predicting the mean image;
+//! 2. a 2-number code, drawn as a scatter plot of the held-out digits coloured by class (an
+//!    SVG written next to the example's executable, or to the path given as argument);
+//! 3. a denoising autoencoder that maps noisy digits to clean ones.
+//!
+//! `cargo run --release -p strata-patterns --example autoencoder [PLOT.svg]`
+
+#![allow(clippy::print_stdout)]
+
+#[allow(dead_code)] // each example uses one recipe of the shared support module
+mod support;
+
+use std::path::PathBuf;
+use support::autoencoder::{
+    evaluate, latent_points, train, write_latent_plot, DENOISING, MAX_MSE_RATIO, PLAIN, PLANE,
+};
+use support::data::digits_split;
+use support::SPLIT_SEED;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let (train_set, test_set) = digits_split(SPLIT_SEED);
+
+    let plane = train(&PLANE, &train_set);
+    let report = evaluate(&plane, &PLANE, &train_set, &test_set);
+    let path = match std::env::args().nth(1) {
+        Some(path) => PathBuf::from(path),
+        None => std::env::current_exe()?.with_file_name("autoencoder_latent.svg"),
+    };
+    write_latent_plot(&path, &latent_points(&plane, &test_set), &test_set)?;
+    println!(
+        "2-D code: held-out MSE {:.4} ({:.0}% of the mean image's); latent plane drawn in {}",
+        report.model_mse,
+        100.0 * report.ratio(),
+        path.display()
+    );
+
+    let denoising = train(&DENOISING, &train_set);
+    let report = evaluate(&denoising, &DENOISING, &train_set, &test_set);
+    println!(
+        "denoising (σ = {}): noisy input MSE {:.4} → denoised MSE {:.4} (mean image {:.4})",
+        DENOISING.noise, report.input_mse, report.model_mse, report.mean_image_mse
+    );
+
+    let plain = train(&PLAIN, &train_set);
+    let report = evaluate(&plain, &PLAIN, &train_set, &test_set);
+    println!(
+        "{}-number code: held-out reconstruction MSE {:.4} = {:.1}% of the mean-image MSE {:.4} (threshold {:.0}%)",
+        PLAIN.latent,
+        report.model_mse,
+        100.0 * report.ratio(),
+        report.mean_image_mse,
+        100.0 * MAX_MSE_RATIO
+    );
+    Ok(())
+}
