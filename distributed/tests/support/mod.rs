@@ -1,0 +1,252 @@
+//! Shared by the in-process tests (ranks as threads) and the MPI rank program: a small
+//! data-parallel training run on the digits, and the single-process runs it must match.
+#![allow(dead_code)] // Each test binary uses its own part of this module.
+
+use strata_autograd::Var;
+use strata_datasets::{digits, DataLoader, TensorDataset};
+use strata_distributed::{Collective, DataParallel};
+use strata_modules::{
+    Adam, BatchNorm1d, Buffer, Classification, Dense, Module, Params, Relu, Sequential,
+    TrainConfig, Trainer, Visitor,
+};
+use strata_tensor::{Rng, Tensor};
+
+/// Digits used: 331 is odd, so sharding over 2 ranks leaves one example out per epoch (the
+/// remainder rule), and 165 per rank in batches of 16 ends each epoch on a batch of 5.
+pub const EXAMPLES: usize = 331;
+/// Examples per rank and step (the single-process reference uses `world × B`).
+pub const BATCH_PER_RANK: usize = 16;
+/// 2 epochs of 11 steps: enough for Adam's moments to carry any disagreement forward.
+pub const EPOCHS: usize = 2;
+/// Seed of the shuffling and of rank 0's initial weights.
+pub const SEED: u64 = 7;
+/// Adam's learning rate: large enough that the weights move far from their start.
+pub const LEARNING_RATE: f32 = 0.01;
+/// Replicas must match the single-process run within this (the bound): the two
+/// differ only in the order of floating-point additions.
+pub const TOLERANCE: f32 = 1e-5;
+/// With local batch-norm statistics a rank normalises with its own part of the batch, so
+/// the run must differ from one that normalises the whole batch at once by far more than
+/// rounding: the gap measured with 2 ranks is 0.12 (running variances and weights); a tenth
+/// of it still proves the point.
+pub const LOCAL_VS_GLOBAL_MIN_GAP: f32 = 1e-2;
+/// Small buckets, so the ~2,400 parameters travel in several, some tensors across two.
+pub const SMALL_BUCKET_BYTES: usize = 4096;
+
+/// The two models of the equivalence tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arch {
+    /// 64 → 32 → 10 with ReLU.
+    Mlp,
+    /// The same with batch normalisation after the hidden layer.
+    BatchNorm,
+}
+
+impl Arch {
+    /// The model with weights drawn from `seed`.
+    pub fn build(self, seed: u64) -> Sequential {
+        let mut rng = Rng::new(seed);
+        let hidden = Dense::new(64, 32, &mut rng);
+        let model = match self {
+            Arch::Mlp => Sequential::new().push(hidden),
+            Arch::BatchNorm => Sequential::new().push(hidden).push(BatchNorm1d::new(32)),
+        };
+        model.push(Relu).push(Dense::new(32, 10, &mut rng))
+    }
+}
+
+/// Parameters and buffers by name.
+pub type State = Vec<(String, Tensor)>;
+
+/// The model's parameters and buffers.
+pub fn state(model: &dyn Params) -> State {
+    let params = model
+        .named_parameters()
+        .into_iter()
+        .map(|(name, p)| (name, p.value().clone()));
+    params.chain(model.named_buffers()).collect()
+}
+
+/// Largest element-wise difference between two states of the same model.
+pub fn max_abs_diff(a: &State, b: &State) -> f32 {
+    assert_eq!(a.len(), b.len(), "states of different models");
+    a.iter()
+        .zip(b)
+        .map(|((name_a, a), (name_b, b))| {
+            assert_eq!(name_a, name_b, "states of different models");
+            a.sub(b).abs().max().item()
+        })
+        .fold(0.0, f32::max)
+}
+
+/// The first [`EXAMPLES`] digits, flattened to 64 features scaled to [0, 1].
+pub fn data() -> TensorDataset {
+    let all = digits();
+    let inputs = all
+        .inputs()
+        .narrow(0, 0, EXAMPLES)
+        .reshape(&[EXAMPLES as isize, 64])
+        .mul_scalar(1.0 / strata_datasets::DIGITS_MAX_VALUE);
+    let targets = all.targets().narrow(0, 0, EXAMPLES);
+    TensorDataset::new(inputs, targets).expect("digits are well-formed")
+}
+
+/// Rank `rank`'s loader: its share of every epoch, the same seed on every rank.
+pub fn loader(rank: usize, world: usize) -> DataLoader {
+    DataLoader::new(data(), BATCH_PER_RANK)
+        .shuffle(SEED)
+        .shard(rank, world)
+}
+
+/// A loader's batches of `epoch` as `(inputs, targets)`.
+pub fn batches(loader: &DataLoader, epoch: usize) -> Vec<(Tensor, Tensor)> {
+    loader
+        .epoch(epoch as u64)
+        .map(|batch| {
+            let batch = batch.expect("in-memory digits load");
+            (batch.inputs, batch.targets)
+        })
+        .collect()
+}
+
+/// Trains this rank's replica with the data-parallel hook and returns its final state.
+///
+/// Every rank starts from different weights (seeded by its rank) and, with batch norm,
+/// different running statistics: the start-of-training broadcast must replace them by
+/// rank 0's.
+pub fn train_replica<C: Collective + 'static>(
+    arch: Arch,
+    collective: C,
+    bucket_bytes: usize,
+) -> State {
+    let (rank, world) = (collective.rank(), collective.world_size());
+    let mut model = arch.build(SEED + rank as u64);
+    if rank != 0 {
+        let scrambled = buffers(&model)
+            .iter()
+            .map(|b| Tensor::full(b.shape(), 10.0 + rank as f32))
+            .collect();
+        set_buffers(&model, scrambled);
+    }
+    let loader = loader(rank, world);
+    Trainer::new(TrainConfig {
+        epochs: EPOCHS,
+        ..TrainConfig::default()
+    })
+    .with_hook(DataParallel::new(collective).with_bucket_bytes(bucket_bytes))
+    .fit(
+        &mut model,
+        &mut Adam::new(LEARNING_RATE),
+        &Classification::default(),
+        |epoch| batches(&loader, epoch),
+        Vec::new,
+    )
+    .expect("training runs");
+    state(&model)
+}
+
+/// How the single-process reference treats batch normalisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Normalisation {
+    /// Statistics of each rank's part of the batch, running statistics averaged over the
+    /// parts: what the data-parallel hook promises.
+    PerRankPart,
+    /// Statistics of the whole batch (what synchronised batch norm would give).
+    WholeBatch,
+}
+
+/// One process, no hook: step `k` trains on the concatenation of every rank's batch `k`
+/// (`world × B` examples), starting from rank 0's weights.
+pub fn train_reference(arch: Arch, world: usize, normalisation: Normalisation) -> State {
+    let model = arch.build(SEED);
+    let mut model = Ghost {
+        inner: model,
+        parts: match normalisation {
+            Normalisation::PerRankPart => world,
+            Normalisation::WholeBatch => 1,
+        },
+    };
+    let loaders: Vec<DataLoader> = (0..world).map(|rank| loader(rank, world)).collect();
+    let joined = |epoch: usize| {
+        let per_rank: Vec<Vec<(Tensor, Tensor)>> =
+            loaders.iter().map(|l| batches(l, epoch)).collect();
+        (0..per_rank[0].len())
+            .map(|k| {
+                let inputs: Vec<&Tensor> = per_rank.iter().map(|b| &b[k].0).collect();
+                let targets: Vec<&Tensor> = per_rank.iter().map(|b| &b[k].1).collect();
+                (Tensor::concat(&inputs, 0), Tensor::concat(&targets, 0))
+            })
+            .collect::<Vec<_>>()
+    };
+    Trainer::new(TrainConfig {
+        epochs: EPOCHS,
+        ..TrainConfig::default()
+    })
+    .fit(
+        &mut model,
+        &mut Adam::new(LEARNING_RATE),
+        &Classification::default(),
+        joined,
+        Vec::new,
+    )
+    .expect("training runs");
+    state(&model.inner)
+}
+
+/// Runs `inner` on `parts` equal consecutive parts of each batch, each part's batch
+/// statistics its own, and sets the running statistics to the mean of what each part alone
+/// would have made of them: one process doing by hand what `parts` ranks do.
+#[derive(strata_modules::Params)]
+struct Ghost {
+    inner: Sequential,
+    #[module(skip)]
+    parts: usize,
+}
+
+impl Module for Ghost {
+    fn forward(&self, x: &Var) -> Var {
+        let part = x.shape()[0] / self.parts;
+        assert_eq!(part * self.parts, x.shape()[0], "batch splits evenly");
+        let start = buffers(&self.inner);
+        let mut sums: Vec<Vec<f32>> = start.iter().map(|b| vec![0.0; b.numel()]).collect();
+        let outputs: Vec<Var> = (0..self.parts)
+            .map(|p| {
+                set_buffers(&self.inner, start.clone());
+                let output = self.inner.forward(&x.narrow(0, p * part, part));
+                for (sum, buffer) in sums.iter_mut().zip(buffers(&self.inner)) {
+                    for (s, v) in sum.iter_mut().zip(buffer.values().iter()) {
+                        *s += v;
+                    }
+                }
+                output
+            })
+            .collect();
+        let means = sums
+            .into_iter()
+            .zip(&start)
+            .map(|(sum, b)| {
+                let mean = sum.iter().map(|s| s / self.parts as f32).collect();
+                Tensor::from_vec(mean, b.shape())
+            })
+            .collect();
+        set_buffers(&self.inner, means);
+        Var::concat(&outputs.iter().collect::<Vec<_>>(), 0)
+    }
+}
+
+/// The model's buffers, in visiting order.
+pub fn buffers(model: &dyn Params) -> Vec<Tensor> {
+    model.named_buffers().into_iter().map(|(_, b)| b).collect()
+}
+
+/// Sets the model's buffers, in visiting order.
+pub fn set_buffers(model: &dyn Params, values: Vec<Tensor>) {
+    struct Assign(std::vec::IntoIter<Tensor>);
+    impl Visitor for Assign {
+        fn param(&mut self, _: &str, _: &Var) {}
+        fn buffer(&mut self, _: &str, buffer: &Buffer) {
+            buffer.set(self.0.next().expect("one value per buffer"));
+        }
+    }
+    model.visit("", &mut Assign(values.into_iter()));
+}
