@@ -28,18 +28,32 @@
 //! assert_eq!(autoencoder.latent(&images).shape(), &[10, 16]);
 //! ```
 
+mod attention_pool;
+mod autoregressive;
+mod bottom_up;
 mod encoder_decoder;
+mod film;
+mod gan;
+mod gating;
 mod multi_input;
 mod multi_output;
 mod relation;
+mod residual;
 mod seq2seq;
 mod siamese;
 mod teacher_student;
 
+pub use attention_pool::AttentionPool;
+pub use autoregressive::{sample_token, AutoRegressive, Sampling};
+pub use bottom_up::BottomUpTopDown;
 pub use encoder_decoder::EncoderDecoder;
+pub use film::Film;
+pub use gan::{Gan, GanLosses};
+pub use gating::Glu;
 pub use multi_input::{Fusion, MultiInput};
 pub use multi_output::{MultiLoss, MultiOutput, Outputs, TaskHead, TaskMetrics};
 pub use relation::Relation;
+pub use residual::Residual;
 pub use seq2seq::{Recurrent, Seq2Seq};
 pub use siamese::{nearest_neighbour_accuracy, Siamese};
 pub use teacher_student::{distillation_loss, TeacherStudent};
