@@ -12,7 +12,13 @@
 //!   relation head over pairs);
 //! - multi-output decoder: [`MultiOutput`] (a shared trunk and named heads, each with its own
 //!   loss and weight);
-//! - teacher-student: [`TeacherStudent`] (a frozen teacher and the [`distillation_loss`]).
+//! - teacher-student: [`TeacherStudent`] (a frozen teacher and the [`distillation_loss`]);
+//! - modulation: [`Glu`] (gating), [`Residual`] (skip connections), [`Film`] (per-feature
+//!   `γ ⊙ h + β` from a condition), [`AttentionPool`] (content-weighted pooling of a set);
+//! - bottom-up, top-down attention: [`BottomUpTopDown`] (region features weighted by a query);
+//! - adversarial: [`Gan`] (alternating discriminator and generator steps);
+//! - auto-regressive: [`AutoRegressive`] (teacher forcing, and a sampling loop with
+//!   [`Sampling`]'s temperature and top-k, or a forecast loop).
 //!
 //! `patterns/README.md` sketches each pattern; every one has an example in
 //! `patterns/examples/` and a test that trains it and asserts that it learned.

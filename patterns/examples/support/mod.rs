@@ -3,13 +3,22 @@
 //! and its headline metric. Each example uses one recipe; the tests use all of them.
 
 pub mod autoencoder;
+pub mod bottom_up;
+pub mod char_lm;
 pub mod data;
+pub mod deep_spirals;
 pub mod distillation;
+pub mod film;
+pub mod gan_digits;
+pub mod gan_mixture;
+pub mod gating;
+pub mod max_of_set;
 pub mod multimodal;
 pub mod multitask;
 pub mod relation;
 pub mod seq2seq;
 pub mod siamese;
+pub mod sine;
 pub mod svg;
 
 use strata_autograd::Var;

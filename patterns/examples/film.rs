@@ -1,0 +1,23 @@
+//! Modulation by FiLM: one network answers "is this digit a k?" for any queried class k; the
+//! query sets a per-feature scale γ and shift β of the image's features. Half of the held-out
+//! queries name the true digit, half a random other one.
+//!
+//! `cargo run --release -p strata-patterns --example film`
+
+#![allow(clippy::print_stdout)]
+
+#[allow(dead_code)] // each example uses one recipe of the shared support module
+mod support;
+
+use support::data::digits_split;
+use support::film::{evaluate, train, SEED};
+use support::SPLIT_SEED;
+
+fn main() {
+    let (train_set, test_set) = digits_split(SPLIT_SEED);
+    let model = train(&train_set, SEED);
+    println!(
+        "\"is this digit a k?\" with FiLM: held-out accuracy {:.2}%",
+        100.0 * evaluate(&model, &test_set)
+    );
+}

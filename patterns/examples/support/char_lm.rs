@@ -1,0 +1,186 @@
+//! A character-level language model of *Moby-Dick*: an LSTM reads the text one character at a
+//! time and predicts the next, trained on the first 90% of the book (random windows, teacher
+//! forcing) and judged in bits per character on the last 10%, against the unigram and the
+//! bigram model of the training text.
+
+use super::step;
+use strata_autograd::no_grad;
+use strata_datasets::{moby_dick, Vocabulary};
+use strata_modules::{cross_entropy, Adam, Dense, Embedding, Lstm, Reduction};
+use strata_patterns::{AutoRegressive, Sampling};
+use strata_tensor::{Rng, Tensor};
+
+/// Seed of initialisation and of the training windows.
+pub const SEED: u64 = 29;
+/// Fraction of the book held out, at its end.
+const HELD_OUT: f64 = 0.1;
+/// Width of each character's embedding.
+const EMBEDDING: usize = 32;
+/// Hidden size of the LSTM.
+const HIDDEN: usize = 128;
+/// Characters per training window (truncated back-propagation through time).
+const WINDOW: usize = 64;
+/// Windows per training batch.
+const BATCH: usize = 64;
+/// Training steps: about 1.6 M characters, 1.5 passes over the training text.
+const STEPS: usize = 400;
+/// Adam's learning rate.
+const LEARNING_RATE: f32 = 5e-3;
+/// Parallel streams the held-out text is cut into for evaluation.
+const EVAL_STREAMS: usize = 64;
+/// Characters each evaluation pass reads per stream, the state carried across passes.
+const EVAL_CHUNK: usize = 256;
+
+/// The model: character ids, an LSTM core, next-character logits.
+pub type CharModel = AutoRegressive<Lstm>;
+
+/// The book as character ids, split into the training part and the held-out end.
+pub struct Corpus {
+    /// The characters of the whole book, by id.
+    pub vocabulary: Vocabulary,
+    /// The first 90%.
+    pub train: Vec<usize>,
+    /// The last 10%.
+    pub test: Vec<usize>,
+}
+
+/// Loads the embedded book and splits it (the vocabulary is the book's character set).
+pub fn corpus() -> Corpus {
+    let text = moby_dick();
+    let vocabulary = Vocabulary::from_text(&text);
+    let ids = vocabulary
+        .encode(&text)
+        .expect("every character of the book is in its own vocabulary");
+    let cut = ((1.0 - HELD_OUT) * ids.len() as f64) as usize;
+    Corpus {
+        vocabulary,
+        test: ids[cut..].to_vec(),
+        train: ids[..cut].to_vec(),
+    }
+}
+
+/// Ids as a tensor of whole-number `f32`s with `shape`.
+fn id_tensor(ids: impl Iterator<Item = usize>, shape: &[usize]) -> Tensor {
+    Tensor::from_vec(ids.map(|id| id as f32).collect(), shape)
+}
+
+/// Trains the LSTM language model on random windows of the training text.
+pub fn train(corpus: &Corpus, seed: u64) -> CharModel {
+    let vocabulary = corpus.vocabulary.len();
+    let mut rng = Rng::new(seed);
+    let mut model = AutoRegressive::tokens(
+        Embedding::new(vocabulary, EMBEDDING, &mut rng),
+        Lstm::new(EMBEDDING, HIDDEN, &mut rng),
+        Dense::new(HIDDEN, vocabulary, &mut rng),
+    );
+    let mut optimizer = Adam::new(LEARNING_RATE);
+    let starts = corpus.train.len() - WINDOW - 1;
+    for _ in 0..STEPS {
+        let offsets: Vec<usize> = (0..BATCH).map(|_| rng.below(starts)).collect();
+        let window = |shift: usize| {
+            let ids = offsets
+                .iter()
+                .flat_map(|&o| corpus.train[o + shift..o + shift + WINDOW].iter().copied());
+            id_tensor(ids, &[BATCH, WINDOW])
+        };
+        let loss = model.token_loss(&window(0), &window(1));
+        step(&mut model, &mut optimizer, &loss);
+    }
+    model
+}
+
+/// Held-out bits per character of the model and of the two count baselines.
+#[derive(Debug, Clone, Copy)]
+pub struct BitsPerChar {
+    /// The LSTM.
+    pub model: f64,
+    /// Character frequencies of the training text (add-one smoothing).
+    pub unigram: f64,
+    /// Next-character frequencies given the previous character (add-one smoothing).
+    pub bigram: f64,
+}
+
+/// Bits per character of the held-out text: the model reads it as parallel streams, carrying
+/// its state from chunk to chunk; the baselines count the training text.
+pub fn evaluate(model: &CharModel, corpus: &Corpus) -> BitsPerChar {
+    let per_stream = (corpus.test.len() - 1) / EVAL_STREAMS;
+    let mut nats = 0.0f64;
+    let mut state = None;
+    let mut start = 0;
+    while start < per_stream {
+        let len = EVAL_CHUNK.min(per_stream - start);
+        let chunk = |shift: usize| {
+            let ids = (0..EVAL_STREAMS).flat_map(|s| {
+                let from = s * per_stream + start + shift;
+                corpus.test[from..from + len].iter().copied()
+            });
+            id_tensor(ids, &[EVAL_STREAMS, len])
+        };
+        let (inputs, targets) = (chunk(0), chunk(1));
+        no_grad(|| {
+            let (logits, next) = model.run(&inputs, state.as_ref());
+            state = Some(next);
+            let vocabulary = logits.shape()[2] as isize;
+            let loss = cross_entropy(
+                &logits.reshape(&[-1, vocabulary]),
+                &targets.reshape(&[-1]),
+                0.0,
+                Reduction::Sum,
+            );
+            nats += f64::from(loss.item());
+        });
+        start += len;
+    }
+    let model_bits = nats / (EVAL_STREAMS * per_stream) as f64 / std::f64::consts::LN_2;
+    let (unigram, bigram) = count_baselines(corpus);
+    BitsPerChar {
+        model: model_bits,
+        unigram,
+        bigram,
+    }
+}
+
+/// Held-out bits per character of the add-one-smoothed unigram and bigram models.
+fn count_baselines(corpus: &Corpus) -> (f64, f64) {
+    let v = corpus.vocabulary.len();
+    let mut unigram = vec![1.0f64; v];
+    let mut bigram = vec![1.0f64; v * v];
+    for pair in corpus.train.windows(2) {
+        unigram[pair[1]] += 1.0;
+        bigram[pair[0] * v + pair[1]] += 1.0;
+    }
+    let unigram_total: f64 = unigram.iter().sum();
+    let mut bits = (0.0f64, 0.0f64);
+    for pair in corpus.test.windows(2) {
+        let (previous, next) = (pair[0], pair[1]);
+        bits.0 -= (unigram[next] / unigram_total).log2();
+        let row = &bigram[previous * v..(previous + 1) * v];
+        bits.1 -= (row[next] / row.iter().sum::<f64>()).log2();
+    }
+    let count = (corpus.test.len() - 1) as f64;
+    (bits.0 / count, bits.1 / count)
+}
+
+/// The prompt of the printed sample.
+pub const PROMPT: &str = "The whale ";
+/// Characters drawn after the prompt.
+const SAMPLE_LENGTH: usize = 300;
+/// How the sample is drawn: a little sharper than the model's distribution, among the ten
+/// most probable characters.
+const SAMPLING: Sampling = Sampling {
+    temperature: 0.8,
+    top_k: Some(10),
+};
+
+/// A seeded continuation of [`PROMPT`] written by the model.
+pub fn generate(model: &CharModel, corpus: &Corpus, seed: u64) -> String {
+    let prompt = corpus
+        .vocabulary
+        .encode(PROMPT)
+        .expect("the prompt's characters occur in the book");
+    let drawn = model.sample(&prompt, SAMPLE_LENGTH, SAMPLING, &mut Rng::new(seed));
+    corpus
+        .vocabulary
+        .decode(&drawn)
+        .expect("the model draws ids of its vocabulary")
+}

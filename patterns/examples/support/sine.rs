@@ -1,0 +1,100 @@
+//! Forecasting noisy sine waves: an LSTM trained to predict the next value of each series
+//! (teacher forcing) then reads the first 50 values of held-out series and forecasts the next
+//! 10 by feeding its own predictions back.
+
+use super::data::shuffled_batches;
+use super::step;
+use strata_datasets::{noisy_sine, Dataset, TensorDataset};
+use strata_modules::{Adam, Dense, Lstm};
+use strata_patterns::AutoRegressive;
+use strata_tensor::{Rng, Tensor};
+
+/// Seed of initialisation and batch order.
+pub const SEED: u64 = 23;
+/// Seed of the training series.
+const TRAIN_SEED: u64 = 1;
+/// Seed of the held-out series.
+const TEST_SEED: u64 = 2;
+/// Training series.
+const TRAIN_SERIES: usize = 512;
+/// Held-out series.
+const TEST_SERIES: usize = 200;
+/// Steps the model reads before forecasting.
+pub const HISTORY: usize = 50;
+/// Steps forecast.
+pub const HORIZON: usize = 10;
+/// Standard deviation of the noise on every value (the amplitude is 1).
+pub const NOISE: f32 = 0.05;
+/// Hidden size of the LSTM.
+const HIDDEN: usize = 32;
+/// Passes over the training series.
+const EPOCHS: usize = 40;
+/// Series per batch.
+const BATCH: usize = 32;
+/// Adam's learning rate.
+const LEARNING_RATE: f32 = 1e-2;
+
+/// The model: real-valued steps, an LSTM core, one predicted value per step.
+pub type Forecaster = AutoRegressive<Lstm>;
+
+/// Every series of `data`: inputs and next-step targets, each `[N, T, 1]`.
+fn all(data: &TensorDataset) -> (Tensor, Tensor) {
+    let indices: Vec<usize> = (0..data.len()).collect();
+    let batch = data
+        .get_batch(&indices)
+        .expect("the sine series are in memory");
+    (batch.inputs, batch.targets)
+}
+
+/// Trains the forecaster on next-step prediction (mean squared error).
+pub fn train(seed: u64) -> Forecaster {
+    let (inputs, targets) = all(&noisy_sine(
+        TRAIN_SERIES,
+        HISTORY + HORIZON,
+        NOISE,
+        TRAIN_SEED,
+    ));
+    let mut rng = Rng::new(seed);
+    let mut model = AutoRegressive::values(
+        Lstm::new(1, HIDDEN, &mut rng),
+        Dense::new(HIDDEN, 1, &mut rng),
+    );
+    let mut optimizer = Adam::new(LEARNING_RATE);
+    for _ in 0..EPOCHS {
+        for rows in shuffled_batches(TRAIN_SERIES, BATCH, &mut rng) {
+            let loss = model.value_loss(
+                &inputs.index_select(0, &rows),
+                &targets.index_select(0, &rows),
+            );
+            step(&mut model, &mut optimizer, &loss);
+        }
+    }
+    model
+}
+
+/// Root-mean-square errors over the forecast horizon of held-out series.
+#[derive(Debug, Clone, Copy)]
+pub struct ForecastError {
+    /// The model's forecast.
+    pub model: f32,
+    /// Repeating the last value read: the naive baseline.
+    pub last_value: f32,
+}
+
+/// Forecasts [`HORIZON`] steps after [`HISTORY`] of each held-out series.
+pub fn evaluate(model: &Forecaster) -> ForecastError {
+    let (inputs, _) = all(&noisy_sine(
+        TEST_SERIES,
+        HISTORY + HORIZON,
+        NOISE,
+        TEST_SEED,
+    ));
+    let history = inputs.narrow(1, 0, HISTORY);
+    let truth = inputs.narrow(1, HISTORY, HORIZON);
+    let rmse = |predicted: &Tensor| predicted.sub(&truth).square().mean().item().sqrt();
+    let last = history.narrow(1, HISTORY - 1, 1);
+    ForecastError {
+        model: rmse(&model.forecast(&history, HORIZON)),
+        last_value: rmse(&last),
+    }
+}
