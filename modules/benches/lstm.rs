@@ -4,19 +4,19 @@
 //! way a user would write it with `Var` ops), to show what the fused recurrence buys.
 //!
 //! Inputs and weights follow the portable SplitMix64 spec (`strata_modules::reference`), so
-//! the first loss printed here equals the one printed by the PyTorch script run in the same
-//! sitting:
+//! the first loss printed here equals PyTorch's: `cargo xtask bench --compare-pytorch` runs
+//! this bench and `xtask/pytorch/compare.py` (which measures `nn.LSTM` on the same problem)
+//! in the same sitting.
 //!
 //! ```text
 //! cargo bench -p strata-modules --bench lstm
-//! /tmp/torch-venv/bin/python modules/benches/pytorch/lstm_step.py --threads 1,2
 //! ```
 
 #![allow(clippy::print_stderr)]
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use strata_modules::reference::{inputs, uniform_init, SEED_PARAMS};
-use strata_modules::{Lstm, Params, Var};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use strata_modules::reference::{initialise_recurrent, inputs};
+use strata_modules::{Lstm, Var};
 use strata_tensor::{set_num_threads, Tensor};
 
 const BATCH: usize = 32;
@@ -24,15 +24,10 @@ const STEPS: usize = 50;
 const FEATURES: usize = 128;
 const HIDDEN: usize = 128;
 
-/// An LSTM whose parameter `p` (PyTorch's order) is drawn from seed `SEED_PARAMS + p` with
-/// bound `1/√H`, as the PyTorch script does.
+/// An LSTM initialised as the PyTorch script does (`reference::initialise_recurrent`).
 fn portable_lstm() -> Lstm {
     let mut lstm = Lstm::new(FEATURES, HIDDEN, &mut strata_tensor::Rng::new(0));
-    let mut p = 0;
-    lstm.visit_mut("", &mut |_: &str, param: &mut Var| {
-        param.set_value(uniform_init(SEED_PARAMS + p, param.shape(), HIDDEN));
-        p += 1;
-    });
+    initialise_recurrent(&mut lstm, HIDDEN);
     lstm
 }
 
@@ -88,6 +83,7 @@ fn bench_lstm(c: &mut Criterion) {
     eprintln!("first loss: fused {fused:.9}, composed {composed:.9} (PyTorch: 0.017980987)");
     let mut group = c.benchmark_group("lstm_b32_t50_i128_h128_fwd_bwd");
     group.sample_size(20);
+    group.throughput(Throughput::Elements(BATCH as u64));
     for threads in [1, 2] {
         set_num_threads(threads);
         group.bench_with_input(BenchmarkId::new("fused", threads), &threads, |b, _| {

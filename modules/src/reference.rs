@@ -68,6 +68,17 @@ pub fn uniform_init(seed: u64, shape: &[usize], fan_in: usize) -> Tensor {
     Tensor::from_vec(data, shape)
 }
 
+/// Re-initialises every parameter of a recurrent model as PyTorch's RNN/LSTM/GRU do, made
+/// portable: parameter `p` (declaration order, PyTorch's `named_parameters()` order) from
+/// seed `SEED_PARAMS + p`, all with the bound `1/√hidden`.
+pub fn initialise_recurrent(model: &mut dyn Params, hidden: usize) {
+    let mut index = 0u64;
+    model.visit_mut("", &mut |_: &str, param: &mut Var| {
+        param.set_value(uniform_init(SEED_PARAMS + index, param.shape(), hidden));
+        index += 1;
+    });
+}
+
 /// Re-initialises every parameter of a model of Dense/Conv layers as the harness does:
 /// parameter `p` (declaration order, which is PyTorch's `named_parameters()` order) from seed
 /// `SEED_PARAMS + p`, with the fan-in of its layer's weight (`Π shape[1..]`).

@@ -7,6 +7,9 @@ on the same problems:
 * matmul_1024: a 1024x1024 by 1024x1024 f32 product, in GFLOP/s;
 * mlp_train: training steps of an MLP 784-512-256-10 (ReLU) at batch 128 with Adam (lr 1e-3),
   in samples/s;
+* lstm_step: forward + backward of nn.LSTM(128, 128, batch_first) on [32, 50, 128] with the
+  mean squared output as loss (no optimizer step), in sequences/s; its parameters all use
+  the bound 1/sqrt(hidden), as PyTorch's recurrent layers do;
 * lenet_train: training steps of LeNet-5 (conv 1->6 5x5, ReLU, max-pool 2, conv 6->16 5x5,
   ReLU, max-pool 2, dense 256-120-84-10 with ReLU) on the same inputs viewed as 1x28x28, at
   batch 64 with Adam (lr 1e-3), in samples/s;
@@ -48,6 +51,7 @@ PARAMETER_STREAM = 0x2000
 
 MLP_ROWS, MLP_BATCH = 256 * 24, 128
 LENET_ROWS, LENET_BATCH = 64 * 32, 64
+LSTM_BATCH, LSTM_STEPS, LSTM_FEATURES, LSTM_HIDDEN = 32, 50, 128, 128
 
 
 def stream(seed, count):
@@ -74,6 +78,12 @@ def reference_data(rows, dims, classes):
     return torch.from_numpy(inputs), torch.from_numpy(labels.astype(np.int64))
 
 
+def uniform_parameter(index, shape, bound):
+    """Parameter `index` from stream 0x2000 + index, uniform in [-bound, bound), in float64."""
+    unit = top24(PARAMETER_STREAM + index, math.prod(shape)).astype(np.float64) / float(1 << 24)
+    return torch.from_numpy(((2.0 * unit - 1.0) * bound).astype(np.float32).reshape(tuple(shape)))
+
+
 def reference_init(model):
     """Parameter p (named_parameters order) from stream 0x2000 + p, uniform in
     [-1/sqrt(fan_in), 1/sqrt(fan_in)) with its layer's fan-in, computed in float64."""
@@ -84,10 +94,7 @@ def reference_init(model):
     with torch.no_grad():
         for index, (name, parameter) in enumerate(model.named_parameters()):
             fan_in = layers.get(name.rsplit(".", 1)[0], parameter.shape[0])
-            bound = 1.0 / math.sqrt(fan_in)
-            unit = top24(PARAMETER_STREAM + index, parameter.numel()).astype(np.float64) / float(1 << 24)
-            values = ((2.0 * unit - 1.0) * bound).astype(np.float32).reshape(tuple(parameter.shape))
-            parameter.copy_(torch.from_numpy(values))
+            parameter.copy_(uniform_parameter(index, parameter.shape, 1.0 / math.sqrt(fan_in)))
 
 
 def mlp():
@@ -127,6 +134,29 @@ def training_figure(build, inputs, labels, batch, warmup, steps):
     return batch / statistics.median(times), first_loss
 
 
+def lstm_figure(warmup, steps):
+    """Median sequences/s of LSTM forward + backward steps, and the first step's loss."""
+    lstm = nn.LSTM(LSTM_FEATURES, LSTM_HIDDEN, batch_first=True)
+    with torch.no_grad():
+        for index, parameter in enumerate(lstm.parameters()):
+            parameter.copy_(uniform_parameter(index, parameter.shape, 1.0 / math.sqrt(LSTM_HIDDEN)))
+    rows = LSTM_BATCH * LSTM_STEPS
+    k = top24(INPUT_STREAM, rows * LSTM_FEATURES).astype(np.float64) / float(1 << 24)
+    x = torch.from_numpy(k.astype(np.float32).reshape(LSTM_BATCH, LSTM_STEPS, LSTM_FEATURES))
+    first_loss, times = None, []
+    for step in range(warmup + steps):
+        began = time.perf_counter()
+        lstm.zero_grad(set_to_none=True)
+        loss = lstm(x)[0].square().mean()
+        loss.backward()
+        elapsed = time.perf_counter() - began
+        if first_loss is None:
+            first_loss = loss.item()
+        if step >= warmup:
+            times.append(elapsed)
+    return LSTM_BATCH / statistics.median(times), first_loss
+
+
 def matmul_figure(size, repeats):
     """Median GFLOP/s of a size x size by size x size f32 product."""
     generator = torch.Generator().manual_seed(1)
@@ -154,7 +184,7 @@ def main():
     lenet_x, lenet_y = reference_data(LENET_ROWS, 784, 10)
     lenet_x = lenet_x.reshape(LENET_ROWS, 1, 28, 28)
 
-    figures = {"matmul_1024": {}, "mlp_train": {}, "lenet_train": {}}
+    figures = {"matmul_1024": {}, "mlp_train": {}, "lenet_train": {}, "lstm_step": {}}
     first_loss = {}
     for count in threads:
         torch.set_num_threads(count)
@@ -165,10 +195,14 @@ def main():
         lenet_rate, lenet_loss = training_figure(lenet, lenet_x, lenet_y, LENET_BATCH, warmup, steps)
         figures["lenet_train"][str(count)] = lenet_rate
         first_loss.setdefault("lenet", lenet_loss)
+        lstm_rate, lstm_loss = lstm_figure(warmup // 3, steps // 3)
+        figures["lstm_step"][str(count)] = lstm_rate
+        first_loss.setdefault("lstm", lstm_loss)
         print(
             f"[compare.py] {count} thread(s): matmul {figures['matmul_1024'][str(count)]:.1f} GFLOP/s, "
             f"MLP {rate:.0f} samples/s (first loss {loss:.7f}), "
-            f"LeNet-5 {lenet_rate:.0f} samples/s (first loss {lenet_loss:.7f})",
+            f"LeNet-5 {lenet_rate:.0f} samples/s (first loss {lenet_loss:.7f}), "
+            f"LSTM {lstm_rate:.0f} sequences/s (first loss {lstm_loss:.9f})",
             file=sys.stderr,
         )
     print(json.dumps({"torch": torch.__version__, "figures": figures, "first_loss": first_loss}))

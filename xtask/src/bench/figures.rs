@@ -47,7 +47,7 @@ pub struct Figure {
 }
 
 /// The bench targets to run.
-pub const SUITES: [Suite; 4] = [
+pub const SUITES: [Suite; 5] = [
     Suite {
         package: "strata-tensor",
         bench: "matmul",
@@ -64,6 +64,11 @@ pub const SUITES: [Suite; 4] = [
         filter: "^lenet5_batch64_adam/threads/",
     },
     Suite {
+        package: "strata-modules",
+        bench: "lstm",
+        filter: "^lstm_b32_t50_i128_h128_fwd_bwd/fused/",
+    },
+    Suite {
         package: "strata-datasets",
         bench: "loader",
         filter: "^loader_epoch_60000x784_b128_shuffled/",
@@ -71,7 +76,7 @@ pub const SUITES: [Suite; 4] = [
 ];
 
 /// The figures of the report, in order.
-pub const FIGURES: [Figure; 4] = [
+pub const FIGURES: [Figure; 5] = [
     Figure {
         key: "matmul_1024",
         label: "f32 matmul 1024x1024 · 1024x1024",
@@ -101,6 +106,16 @@ pub const FIGURES: [Figure; 4] = [
             (2, "lenet5_batch64_adam/threads/2"),
         ],
         threads_note: None,
+    },
+    Figure {
+        key: "lstm_step",
+        label: "LSTM 128-128, batch 32, 50 steps, forward + backward",
+        metric: Metric::SamplesPerSecond,
+        benchmarks: [
+            (1, "lstm_b32_t50_i128_h128_fwd_bwd/fused/1"),
+            (2, "lstm_b32_t50_i128_h128_fwd_bwd/fused/2"),
+        ],
+        threads_note: Some("samples are sequences of 50 steps"),
     },
     Figure {
         key: "loader",

@@ -4,7 +4,7 @@
 //! loss to about 1e-6, which checks that both sides train the same problem.
 
 use strata_modules::{
-    cross_entropy, reference, Conv2d, Dense, Flatten, MaxPool2d, Module, Reduction, Relu,
+    cross_entropy, reference, Conv2d, Dense, Flatten, Lstm, MaxPool2d, Module, Reduction, Relu,
     Sequential, Var,
 };
 use strata_tensor::Rng;
@@ -15,11 +15,17 @@ pub const PYTORCH_MLP_FIRST_LOSS: f64 = 2.2982494831085205;
 /// PyTorch's first-batch loss of LeNet-5 at batch 64 (same source).
 pub const PYTORCH_LENET_FIRST_LOSS: f64 = 2.294001340866089;
 
+/// PyTorch's first loss of the LSTM step (mean squared output of `nn.LSTM(128, 128)` on the
+/// reference inputs, `xtask/pytorch/compare.py`).
+pub const PYTORCH_LSTM_FIRST_LOSS: f64 = 0.017980987206101418;
+
 /// Batch size of the MLP problem.
 pub const MLP_BATCH: usize = 128;
 const MLP_SIZES: [usize; 4] = [784, 512, 256, 10];
 /// Batch size of the LeNet-5 problem.
 pub const LENET_BATCH: usize = 64;
+/// Batch, sequence length, input features and hidden size of the LSTM problem.
+const LSTM_SIZES: [usize; 4] = [32, 50, 128, 128];
 
 /// One model's first loss, beside PyTorch's published value.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -48,6 +54,12 @@ pub fn first_losses() -> Vec<FirstLoss> {
             label: "LeNet-5, batch 64",
             strata: lenet_first_loss(),
             published: PYTORCH_LENET_FIRST_LOSS,
+        },
+        FirstLoss {
+            key: "lstm",
+            label: "LSTM 128-128, batch 32, 50 steps",
+            strata: lstm_first_loss(),
+            published: PYTORCH_LSTM_FIRST_LOSS,
         },
     ]
 }
@@ -83,6 +95,21 @@ fn lenet_first_loss() -> f64 {
         .push(Relu)
         .push(Dense::new(84, 10, &mut rng));
     first_loss(model, LENET_BATCH, &[1, 28, 28])
+}
+
+/// Mean squared output of a one-layer LSTM on the reference inputs viewed as
+/// `[batch, steps, features]`, initialised as PyTorch's recurrent layers.
+fn lstm_first_loss() -> f64 {
+    let [batch, steps, features, hidden] = LSTM_SIZES;
+    let mut lstm = Lstm::new(features, hidden, &mut Rng::new(0));
+    reference::initialise_recurrent(&mut lstm, hidden);
+    let inputs = reference::inputs(batch * steps, features).reshape(&[
+        batch as isize,
+        steps as isize,
+        features as isize,
+    ]);
+    let (outputs, _) = lstm.forward_seq(&Var::constant(inputs), None);
+    f64::from(outputs.square().mean().item())
 }
 
 fn mlp_first_loss() -> f64 {
