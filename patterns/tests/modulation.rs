@@ -165,7 +165,7 @@ fn attention_pool_is_the_softmax_weighted_mean_of_the_elements() {
 /// The bar for the residual network on held-out spirals.
 const MIN_RESIDUAL_ACCURACY: f32 = 0.95;
 /// "Measurably worse": the plain network must trail the residual one by at least this much
-/// (measured: plain 39%, residual 97%, so this margin leaves room for small changes).
+/// (measured: plain 33%, residual 98%, so this margin leaves room for small changes).
 const MIN_RESIDUAL_ADVANTAGE: f32 = 0.2;
 /// The level whose epoch count compares the batch-normalised and the plain network.
 const TRAINS_TO: f32 = 0.95;
@@ -190,11 +190,14 @@ fn deep_mlp_on_spirals_learns_with_skip_connections_or_batch_norm_but_not_plain(
 }
 
 /// Bar for the GLU digits classifier: a plain one-hidden-layer MLP of this size reaches
-/// about 96-97% on these held-out digits; the gated one must be in that league.
+/// about 96-97% on these held-out digits; the gated one must be in that league (measured
+/// 96.1%, and 96.1-96.9% over five seeds).
 const MIN_GLU_ACCURACY: f32 = 0.95;
 /// Bar for the LSTM on the 30-step recall task (measured 100%; chance is 25%).
 const MIN_LSTM_RECALL: f32 = 0.95;
-/// The plain RNN must stay at least this far below the LSTM (measured at 28%, near chance).
+/// The plain RNN must stay at least this far below the LSTM (measured 25%, chance; over
+/// five seeds tried it stayed at chance four times and learned the task once: the gate makes
+/// the long memory reliable rather than merely possible).
 const MIN_GATING_ADVANTAGE: f32 = 0.3;
 
 #[test]

@@ -16,13 +16,15 @@ pub const MODE_STD: f32 = 0.2;
 const NOISE: usize = 4;
 /// Width of the hidden layers of both networks.
 const HIDDEN: usize = 64;
-/// Alternating steps, each on a fresh batch of data.
-const STEPS: usize = 6000;
+/// Alternating steps, each on a fresh batch of data. With the batch and learning rate below
+/// this budget covered all four modes for each of the seeds 1, 3, 4, 7 and 13 tried (with
+/// half the batch and a learning rate of 5e-4, one seed in five dropped a mode).
+const STEPS: usize = 8000;
 /// Real (and generated) samples per step.
-const BATCH: usize = 128;
+const BATCH: usize = 256;
 /// Adam's learning rate for both networks, with `β₁ = 0.5` (Radford et al. 2016), which
 /// damps the oscillation of the two-player game.
-const LEARNING_RATE: f32 = 5e-4;
+const LEARNING_RATE: f32 = 3e-4;
 
 /// The model of this recipe.
 pub type MixtureGan = Gan<Sequential, Sequential>;

@@ -15,12 +15,13 @@ pub const SEED: u64 = 7;
 
 /// Width of the gated hidden layer.
 const GLU_WIDTH: usize = 128;
-/// Passes over the training digits.
-const GLU_EPOCHS: usize = 30;
+/// Passes over the training digits (with the learning rate below: 96.1-96.9% held-out over
+/// the seeds 1, 3, 4, 7 and 13 tried).
+const GLU_EPOCHS: usize = 40;
 /// Mini-batch size of the digits classifier.
 const GLU_BATCH: usize = 32;
 /// Adam's learning rate for the digits classifier.
-const GLU_LEARNING_RATE: f32 = 3e-3;
+const GLU_LEARNING_RATE: f32 = 2e-3;
 
 /// `64 → GLU(64) → 10`.
 #[derive(Params)]
@@ -74,8 +75,10 @@ pub const LENGTH: usize = 30;
 const INPUT: usize = SYMBOLS + 1;
 /// Hidden size of both recurrent layers.
 const HIDDEN: usize = 32;
-/// Training steps, each on a fresh batch.
-const MEMORY_STEPS: usize = 1000;
+/// Training steps, each on a fresh batch: enough for the LSTM to recall every held-out
+/// sequence for each of the seeds 1, 3, 4, 7 and 13 tried (1000 steps left some seeds
+/// short).
+const MEMORY_STEPS: usize = 2000;
 /// Sequences per training batch.
 const MEMORY_BATCH: usize = 64;
 /// Held-out sequences (drawn from a separate seed).
