@@ -3,9 +3,10 @@
 //! product with its key (scaled dot-product attention), and the softmax of the scores weights
 //! the elements, so the summary can single out the element that matters.
 
+use crate::expect_ok;
 use strata_autograd::Var;
-use strata_modules::{scaled_dot_product_attention, AttentionMasks, Dense, Module, Params};
-use strata_tensor::{Rng, Tensor};
+use strata_modules::{try_scaled_dot_product_attention, AttentionMasks, Dense, Module, Params};
+use strata_tensor::{ErrorKind, Result, Rng, Tensor, TensorError};
 
 /// Pools `x` `[N, S, D]` to `[N, D]`: `Σₛ aₛ xₛ` with `a = softmax(q·(K xₛ)ᵀ/√D)`, where the
 /// query `q` `[D]` and the key map `K` (a [`Dense`] `D → D`) are learned. Parameters are named
@@ -45,18 +46,25 @@ impl AttentionPool {
     /// Panics unless `x` is `[N, S, D]` with the pool's `D`.
     #[track_caller]
     pub fn pool(&self, x: &Var) -> (Var, Var) {
+        expect_ok(self.try_pool(x))
+    }
+
+    /// Fallible [`AttentionPool::pool`].
+    pub fn try_pool(&self, x: &Var) -> Result<(Var, Var)> {
         let dim = self.query.numel();
-        assert!(
-            x.ndim() == 3 && x.shape()[2] == dim,
-            "AttentionPool: expected elements [N, S, {dim}], found {:?}",
-            x.shape()
-        );
+        if x.ndim() != 3 || x.shape()[2] != dim {
+            return Err(TensorError::new(
+                "AttentionPool",
+                ErrorKind::ShapeMismatch,
+                format!("expected elements [N, S, {dim}], found {:?}", x.shape()),
+            ));
+        }
         let n = x.shape()[0];
         let query = self.query.reshape(&[1, 1, -1]).broadcast_to(&[n, 1, dim]);
         let keys = self.key.forward(x);
         let (pooled, weights) =
-            scaled_dot_product_attention(&query, &keys, x, &AttentionMasks::default());
-        (pooled.squeeze(1), weights.squeeze(1))
+            try_scaled_dot_product_attention(&query, &keys, x, &AttentionMasks::default())?;
+        Ok((pooled.squeeze(1), weights.squeeze(1)))
     }
 }
 

@@ -3,9 +3,10 @@
 //! signal, the query, then decides how much each region counts, and a head answers from the
 //! attended mixture of regions.
 
+use crate::expect_ok;
 use strata_autograd::Var;
-use strata_modules::{scaled_dot_product_attention, AttentionMasks, Dense, Module, Params};
-use strata_tensor::Rng;
+use strata_modules::{try_scaled_dot_product_attention, AttentionMasks, Dense, Module, Params};
+use strata_tensor::{ErrorKind, Result, Rng, Tensor, TensorError};
 
 /// Regions `[N, R, F]` are encoded one by one by `E` into features `[N, R, D]` (bottom-up);
 /// a query `[N, Q]` is embedded to `[N, D]` and scores every region feature by a scaled
@@ -47,7 +48,7 @@ impl<E: Module, H: Module> BottomUpTopDown<E, H> {
     }
 
     /// The region features `[N, R, D]` (bottom-up, independent of any query).
-    pub fn region_features(&self, regions: &strata_tensor::Tensor) -> Var {
+    pub fn region_features(&self, regions: &Tensor) -> Var {
         self.encoder.forward(&Var::constant(regions.clone()))
     }
 
@@ -55,18 +56,33 @@ impl<E: Module, H: Module> BottomUpTopDown<E, H> {
     /// weights `[N, R]` the query gave the regions (each row sums to 1). Panics on shapes
     /// that do not fit.
     #[track_caller]
-    pub fn answer(
-        &self,
-        regions: &strata_tensor::Tensor,
-        queries: &strata_tensor::Tensor,
-    ) -> (Var, Var) {
+    pub fn answer(&self, regions: &Tensor, queries: &Tensor) -> (Var, Var) {
+        expect_ok(self.try_answer(regions, queries))
+    }
+
+    /// Fallible [`BottomUpTopDown::answer`].
+    pub fn try_answer(&self, regions: &Tensor, queries: &Tensor) -> Result<(Var, Var)> {
+        if regions.ndim() != 3 || queries.ndim() != 2 || regions.shape()[0] != queries.shape()[0] {
+            return Err(TensorError::new(
+                "BottomUpTopDown",
+                ErrorKind::ShapeMismatch,
+                format!(
+                    "expected regions [N, R, F] and queries [N, Q], found {:?} and {:?}",
+                    regions.shape(),
+                    queries.shape()
+                ),
+            ));
+        }
         let features = self.region_features(regions);
-        let query = self
-            .query
-            .forward(&Var::constant(queries.clone()))
+        let query = Var::constant(queries.clone())
+            .try_linear(&self.query.weight, self.query.bias.as_ref())?
             .unsqueeze(1);
-        let (attended, weights) =
-            scaled_dot_product_attention(&query, &features, &features, &AttentionMasks::default());
-        (self.head.forward(&attended.squeeze(1)), weights.squeeze(1))
+        let (attended, weights) = try_scaled_dot_product_attention(
+            &query,
+            &features,
+            &features,
+            &AttentionMasks::default(),
+        )?;
+        Ok((self.head.forward(&attended.squeeze(1)), weights.squeeze(1)))
     }
 }

@@ -66,6 +66,11 @@ fn the_query_weights_the_region_features_and_the_head_reads_their_mixture() {
             assert!((g - w).abs() < 1e-5, "{got:?} vs {want:?}");
         }
     }
+    // Queries for another number of inputs are an error naming both shapes.
+    let Err(err) = model.try_answer(&regions, &Tensor::zeros(&[2, 2])) else {
+        panic!("two queries for one input should be an error");
+    };
+    assert!(err.to_string().contains("[1, 3, 3]") && err.to_string().contains("[2, 2]"));
     let names: Vec<String> = model
         .named_parameters()
         .into_iter()

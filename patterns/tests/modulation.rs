@@ -160,6 +160,12 @@ fn attention_pool_is_the_softmax_weighted_mean_of_the_elements() {
     let (got, got_weights) = pool.pool(&Var::constant(x));
     assert_close(&got_weights.value().to_vec(), &weights, 1e-6);
     assert_close(&got.value().to_vec(), &pooled, 1e-6);
+
+    // Elements of the wrong width are an error naming the expected and the found shape.
+    let Err(err) = pool.try_pool(&Var::constant(Tensor::zeros(&[1, 4, 2]))) else {
+        panic!("elements of width 2 for a pool of width 3 should be an error");
+    };
+    assert!(err.to_string().contains("[N, S, 3]") && err.to_string().contains("[1, 4, 2]"));
 }
 
 /// The bar for the residual network on held-out spirals.
