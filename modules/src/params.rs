@@ -72,8 +72,7 @@ impl<F: FnMut(&str, &mut Var)> VisitorMut for F {
 ///     out: Dense::new(8, 2, &mut rng),
 ///     note: "a user-defined module",
 /// };
-/// let names: Vec<String> = net.named_parameters().into_iter().map(|(n, _)| n).collect();
-/// assert_eq!(names, ["hidden.weight", "hidden.bias", "out.weight", "out.bias"]);
+/// assert_eq!(net.parameter_names(), ["hidden.weight", "hidden.bias", "out.weight", "out.bias"]);
 /// assert_eq!(net.num_parameters(), 4 * 8 + 8 + 8 * 2 + 2);
 /// let y = net.forward(&Var::constant(Tensor::zeros(&[3, 4])));
 /// assert_eq!(y.shape(), &[3, 2]);
@@ -109,6 +108,14 @@ pub trait Params {
         let mut collect = Collect(Vec::new());
         self.visit("", &mut collect);
         collect.0
+    }
+
+    /// The dotted name of every parameter, in declaration order.
+    fn parameter_names(&self) -> Vec<String> {
+        self.named_parameters()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect()
     }
 
     /// Every parameter, in declaration order.

@@ -93,11 +93,7 @@ fn conv2d_matches_the_definition_with_padding_stride_and_groups() {
 #[test]
 fn conv2d_has_pytorch_shapes_names_and_init_bounds() {
     let conv = Conv2d::with_config(6, 8, Conv2dConfig::new(5).groups(2), &mut Rng::new(3));
-    let names: Vec<String> = conv
-        .named_parameters()
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
+    let names: Vec<String> = conv.parameter_names();
     assert_eq!(names, ["weight", "bias"]);
     assert_eq!(conv.weight.shape(), &[8, 3, 5, 5]);
     assert_eq!((conv.in_channels(), conv.out_channels()), (6, 8));

@@ -42,11 +42,7 @@ fn derived_params_list_every_field_with_dotted_names() {
         decoder,
         latent: 3,
     };
-    let names: Vec<String> = pair
-        .named_parameters()
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
+    let names: Vec<String> = pair.parameter_names();
     assert_eq!(
         names,
         [
@@ -81,7 +77,7 @@ fn training_mode_reaches_flags_and_buffers_are_listed() {
     assert!(!m.training);
     m.train();
     assert!(m.training);
-    let names: Vec<String> = m.named_parameters().into_iter().map(|(n, _)| n).collect();
+    let names: Vec<String> = m.parameter_names();
     assert_eq!(
         names,
         ["layers.0.weight", "layers.0.bias", "layers.1.weight"]

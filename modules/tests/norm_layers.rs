@@ -163,7 +163,7 @@ fn batch_norm_gradients_match_finite_differences_in_both_modes() {
 #[test]
 fn batch_norm_names_and_shapes_follow_pytorch() {
     let bn = BatchNorm2d::new(4);
-    let names: Vec<String> = bn.named_parameters().into_iter().map(|(n, _)| n).collect();
+    let names: Vec<String> = bn.parameter_names();
     assert_eq!(names, ["weight", "bias"]);
     let buffers: Vec<(String, Vec<f32>)> = bn
         .named_buffers()
@@ -213,11 +213,7 @@ fn layer_norm_normalises_each_example_over_the_trailing_dimensions() {
             assert!((got[k] - want).abs() < 1e-5, "example {n}, element {k}");
         }
     }
-    let names: Vec<String> = norm
-        .named_parameters()
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
+    let names: Vec<String> = norm.parameter_names();
     assert_eq!(names, ["weight", "bias"]);
     assert_eq!(norm.normalized_shape(), &[2, 3]);
 }

@@ -372,7 +372,7 @@ fn parameters_have_pytorch_names_shapes_and_initialisation() {
     assert!(largest > 0.95 * bound, "largest |w| {largest}");
 
     let gru = GruCell::without_bias(3, 4, &mut rng);
-    let names: Vec<String> = gru.named_parameters().into_iter().map(|(n, _)| n).collect();
+    let names: Vec<String> = gru.parameter_names();
     assert_eq!(names, ["weight_ih", "weight_hh"]);
     assert_eq!(gru.weights.weight_ih.shape(), &[12, 3]);
     let rnn = Rnn::new(3, 4, &mut rng);

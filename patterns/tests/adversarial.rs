@@ -91,7 +91,7 @@ fn each_optimizer_moves_only_its_own_network() {
         .iter()
         .map(|p| p.value().to_vec())
         .collect();
-    let names: Vec<String> = gan.named_parameters().into_iter().map(|(n, _)| n).collect();
+    let names: Vec<String> = gan.parameter_names();
     for ((name, b), a) in names.iter().zip(&before).zip(&after) {
         // A zero learning rate for the generator: only the discriminator may move.
         assert_eq!(b != a, name.starts_with("discriminator"), "{name}");

@@ -112,11 +112,7 @@ fn teacher_forcing_equals_running_the_steps_one_at_a_time() {
     }
     let loss = model.token_loss(&inputs, &targets);
     assert!((loss.item() - nats / 6.0).abs() < 1e-5);
-    let names: Vec<String> = model
-        .named_parameters()
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
+    let names: Vec<String> = model.parameter_names();
     assert_eq!(names[0], "embedding.weight");
     assert_eq!(names[1], "core.weight_ih_l0");
     assert_eq!(names.last().unwrap(), "head.bias");

@@ -71,11 +71,7 @@ fn the_query_weights_the_region_features_and_the_head_reads_their_mixture() {
         panic!("two queries for one input should be an error");
     };
     assert!(err.to_string().contains("[1, 3, 3]") && err.to_string().contains("[2, 2]"));
-    let names: Vec<String> = model
-        .named_parameters()
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
+    let names: Vec<String> = model.parameter_names();
     assert_eq!(
         names,
         [

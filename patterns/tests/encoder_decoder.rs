@@ -49,11 +49,7 @@ fn encoder_decoder_composes_through_its_latent_code() {
         &model.forward(&Var::constant(x)).value().to_vec(),
         &y
     ));
-    let names: Vec<String> = model
-        .named_parameters()
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
+    let names: Vec<String> = model.parameter_names();
     assert_eq!(
         names,
         [

@@ -74,11 +74,7 @@ fn residual_adds_the_block_to_the_input_or_to_its_projection() {
         .collect();
     let y = widening.forward(&Var::constant(x));
     assert_close(&y.value().to_vec(), &want, 1e-6);
-    let names: Vec<String> = widening
-        .named_parameters()
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
+    let names: Vec<String> = widening.parameter_names();
     assert_eq!(names, ["block.weight", "block.bias", "projection.weight"]);
 }
 

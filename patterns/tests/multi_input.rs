@@ -116,11 +116,7 @@ fn multi_input_encodes_each_flow_and_names_its_parameters() {
         Box::new(Dense::new(6, 4, &mut rng)),
     ];
     let model = MultiInput::new(encoders, Fusion::gated(2, 4, &mut rng));
-    let names: Vec<String> = model
-        .named_parameters()
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
+    let names: Vec<String> = model.parameter_names();
     assert_eq!(
         names,
         [

@@ -79,11 +79,7 @@ fn combined_loss_is_the_weighted_sum_of_each_heads_own_loss() {
 #[test]
 fn parameters_are_named_by_task() {
     let model = three_task_model(&mut Rng::new(2));
-    let names: Vec<String> = model
-        .named_parameters()
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
+    let names: Vec<String> = model.parameter_names();
     assert_eq!(
         names,
         [

@@ -139,11 +139,7 @@ fn the_teacher_stays_frozen_while_the_student_trains() {
     );
     pair.train();
     assert!(!pair.teacher.training, "train() must not reach the teacher");
-    let names: Vec<String> = pair
-        .named_parameters()
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
+    let names: Vec<String> = pair.parameter_names();
     assert_eq!(
         names,
         [
