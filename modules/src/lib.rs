@@ -57,7 +57,8 @@ pub use attention::{
 };
 pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d, BATCH_NORM_EPS, BATCH_NORM_MOMENTUM};
 pub use checkpoint::{
-    load_model, save_model, Checkpoint, CheckpointError, NamedTensor, FORMAT_VERSION,
+    load_model, save_model, write_atomically, Checkpoint, CheckpointError, NamedTensor,
+    FORMAT_VERSION,
 };
 pub use conv::{Conv2d, Conv2dConfig};
 pub use dense::Dense;

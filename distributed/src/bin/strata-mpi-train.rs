@@ -15,8 +15,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use clap::{Parser, ValueEnum};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -24,7 +23,8 @@ use std::time::{Duration, Instant};
 use strata_datasets::{digits, mnist, DataLoader, Dataset, Split, TensorDataset};
 use strata_distributed::{Collective, DataParallel, MpiWorld, DEFAULT_BUCKET_BYTES};
 use strata_modules::{
-    Adam, Callback, Classification, Dense, Event, Relu, Sequential, TrainConfig, Trainer,
+    write_atomically, Adam, Callback, Classification, Dense, Event, Relu, Sequential, TrainConfig,
+    Trainer,
 };
 use strata_tensor::{num_threads, set_num_threads, Rng};
 
@@ -300,18 +300,6 @@ struct Progress {
     world: Rc<MpiWorld>,
 }
 
-/// Writes `text` to a temporary file beside `path`, flushes it to disk and renames it over
-/// `path`: a reader (or a crash) never sees a half-written log.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut temp_name = path.file_name().unwrap_or_default().to_os_string();
-    temp_name.push(".tmp");
-    let temp = path.with_file_name(temp_name);
-    let mut file = std::fs::File::create(&temp)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&temp, path)
-}
-
 impl Callback for Progress {
     fn on_event(&mut self, event: &Event<'_>) {
         match event {
@@ -345,7 +333,7 @@ impl Callback for Progress {
                     metrics.val_loss.unwrap_or(f32::NAN),
                     metrics.val_accuracy.unwrap_or(f32::NAN),
                 ));
-                if let Err(err) = write_atomically(path, &self.csv) {
+                if let Err(err) = write_atomically(path, self.csv.as_bytes()) {
                     fail(
                         &self.world,
                         &format!("cannot write the metrics log {}: {err}", path.display()),

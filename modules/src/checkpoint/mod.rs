@@ -331,8 +331,9 @@ impl Checkpoint {
 }
 
 /// Writes `bytes` to a temporary file in the folder of `path`, flushes it to disk, then renames
-/// it over `path`, so an interrupted write never destroys the previous file.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// it over `path`, so an interrupted write never destroys the previous file and a reader never
+/// sees a half-written one. Checkpoints are saved this way; logs and metrics files can be too.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let file_name = path
         .file_name()
         .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no file name"))?;
