@@ -11,7 +11,8 @@
 mod lenet5;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use lenet5::{images_and_labels, lenet5, PYTORCH_FIRST_LOSS};
+use lenet5::{images_and_labels, PYTORCH_FIRST_LOSS};
+use strata_modules::reference::lenet5;
 use strata_modules::{cross_entropy, Adam, Module, Optimizer, Reduction, Sequential, Var};
 use strata_tensor::{set_num_threads, Tensor};
 

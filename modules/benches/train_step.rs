@@ -10,24 +10,12 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use strata_modules::{
-    cross_entropy, reference, Adam, Dense, Module, Optimizer, Reduction, Relu, Sequential, Var,
+    cross_entropy, reference, Adam, Module, Optimizer, Reduction, Sequential, Var,
 };
 use strata_tensor::{set_num_threads, Rng, Tensor};
 
 /// Rows of the benchmark dataset: enough batches to cycle through, small enough to label fast.
 const ROWS: usize = 256 * 24;
-
-fn mlp(sizes: &[usize]) -> Sequential {
-    let mut rng = Rng::new(0);
-    let mut model = Sequential::new();
-    for (i, w) in sizes.windows(2).enumerate() {
-        model = model.push(Dense::new(w[0], w[1], &mut rng));
-        if i + 2 < sizes.len() {
-            model = model.push(Relu);
-        }
-    }
-    model
-}
 
 /// A training loop state: model, optimizer, data and the next batch index.
 struct Run {
@@ -62,10 +50,8 @@ fn bench_mlp(c: &mut Criterion) {
     for threads in [1, 2] {
         set_num_threads(threads);
         for batch in [32, 128, 256] {
-            let mut model = mlp(&[784, 512, 256, 10]);
-            reference::initialise(&mut model);
             let mut run = Run {
-                model,
+                model: reference::mlp(&[784, 512, 256, 10]),
                 adam: Adam::new(1e-3),
                 x: x.clone(),
                 y: y.clone(),
@@ -97,7 +83,7 @@ fn bench_tiny(c: &mut Criterion) {
         .squeeze(1)
         .contiguous();
     let mut run = Run {
-        model: mlp(&[2, 64, 64, 2]),
+        model: reference::mlp(&[2, 64, 64, 2]),
         adam: Adam::new(1e-3),
         x,
         y,

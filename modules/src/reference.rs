@@ -5,9 +5,10 @@
 //! Everything comes from the counter-based SplitMix64 stream ([`splitmix64`]).
 
 use crate::params::Params;
+use crate::{Conv2d, Dense, Flatten, MaxPool2d, Relu, Sequential};
 use std::collections::HashMap;
 use strata_autograd::Var;
-use strata_tensor::{splitmix64, Tensor};
+use strata_tensor::{splitmix64, Rng, Tensor};
 
 /// Seed of the input stream.
 pub const SEED_INPUTS: u64 = 0x1001;
@@ -102,4 +103,42 @@ pub fn initialise(model: &mut dyn Params) {
         param.set_value(uniform_init(SEED_PARAMS + index, param.shape(), fan));
         index += 1;
     });
+}
+
+/// The harness's MLP: dense layers of the given widths with ReLU between them (so the
+/// layers sit at PyTorch's `nn.Sequential` indices 0, 2, 4, …), initialised as the harness
+/// does ([`initialise`]).
+pub fn mlp(widths: &[usize]) -> Sequential {
+    let mut rng = Rng::new(0);
+    let mut model = Sequential::new();
+    for (i, pair) in widths.windows(2).enumerate() {
+        model = model.push(Dense::new(pair[0], pair[1], &mut rng));
+        if i + 2 < widths.len() {
+            model = model.push(Relu);
+        }
+    }
+    initialise(&mut model);
+    model
+}
+
+/// The harness's LeNet-5 (`bench_cnn.py`): conv 1→6 5×5 → ReLU → max-pool 2 → conv 6→16 5×5
+/// → ReLU → max-pool 2 → flatten (256) → dense 120 → ReLU → dense 84 → ReLU → dense 10, at
+/// PyTorch's `nn.Sequential` indices and initialised as the harness does ([`initialise`]).
+pub fn lenet5() -> Sequential {
+    let mut rng = Rng::new(0);
+    let mut model = Sequential::new()
+        .push(Conv2d::new(1, 6, 5, &mut rng))
+        .push(Relu)
+        .push(MaxPool2d::new(2))
+        .push(Conv2d::new(6, 16, 5, &mut rng))
+        .push(Relu)
+        .push(MaxPool2d::new(2))
+        .push(Flatten)
+        .push(Dense::new(256, 120, &mut rng))
+        .push(Relu)
+        .push(Dense::new(120, 84, &mut rng))
+        .push(Relu)
+        .push(Dense::new(84, 10, &mut rng));
+    initialise(&mut model);
+    model
 }

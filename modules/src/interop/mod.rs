@@ -29,7 +29,7 @@
 
 mod dtype;
 
-use crate::checkpoint::{write_atomically, NamedTensor};
+use crate::checkpoint::{write_atomically, Checkpoint, NamedTensor};
 use crate::params::{Buffer, Params, Visitor};
 use safetensors::{Dtype, SafeTensors, View};
 use std::borrow::Cow;
@@ -279,29 +279,13 @@ fn is_untracked_counter(name: &str, model: &HashMap<String, Tensor>) -> bool {
 
 /// Parameters then buffers of a model, each in declaration order.
 fn state_dict(model: &dyn Params) -> Vec<NamedTensor> {
-    #[derive(Default)]
-    struct Collect {
-        params: Vec<NamedTensor>,
-        buffers: Vec<NamedTensor>,
-    }
-    impl Visitor for Collect {
-        fn param(&mut self, name: &str, param: &Var) {
-            self.params.push(NamedTensor {
-                name: name.to_string(),
-                tensor: param.value().clone(),
-            });
-        }
-        fn buffer(&mut self, name: &str, buffer: &Buffer) {
-            self.buffers.push(NamedTensor {
-                name: name.to_string(),
-                tensor: buffer.get(),
-            });
-        }
-    }
-    let mut collect = Collect::default();
-    model.visit("", &mut collect);
-    collect.params.extend(collect.buffers);
-    collect.params
+    let Checkpoint {
+        mut params,
+        buffers,
+        ..
+    } = Checkpoint::of_model(model);
+    params.extend(buffers);
+    params
 }
 
 /// Writes the loaded values into the model's buffers.

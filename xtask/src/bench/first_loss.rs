@@ -3,10 +3,7 @@
 //! (`strata_modules::reference`). Bit-identical inputs and weights must give PyTorch's first
 //! loss to about 1e-6, which checks that both sides train the same problem.
 
-use strata_modules::{
-    cross_entropy, reference, Conv2d, Dense, Flatten, Lstm, MaxPool2d, Module, Reduction, Relu,
-    Sequential, Var,
-};
+use strata_modules::{cross_entropy, reference, Lstm, Module, Reduction, Sequential, Var};
 use strata_tensor::Rng;
 
 /// First-batch losses PyTorch reports on the reference problems (published with the
@@ -64,10 +61,9 @@ pub fn first_losses() -> Vec<FirstLoss> {
     ]
 }
 
-/// Mean cross-entropy of `model`, re-initialised as the harness does, on the first `batch`
-/// reference rows (viewed as `input_shape` each).
-fn first_loss(mut model: Sequential, batch: usize, input_shape: &[isize]) -> f64 {
-    reference::initialise(&mut model);
+/// Mean cross-entropy of `model` (built and initialised as the harness does) on the first
+/// `batch` reference rows (viewed as `input_shape` each).
+fn first_loss(model: Sequential, batch: usize, input_shape: &[isize]) -> f64 {
     let shape: Vec<isize> = std::iter::once(batch as isize)
         .chain(input_shape.iter().copied())
         .collect();
@@ -77,24 +73,8 @@ fn first_loss(mut model: Sequential, batch: usize, input_shape: &[isize]) -> f64
     f64::from(cross_entropy(&logits, &labels, 0.0, Reduction::Mean).item())
 }
 
-/// LeNet-5 as the harness builds it: conv 1->6 5x5, ReLU, max-pool 2, conv 6->16 5x5, ReLU,
-/// max-pool 2, flatten (256), dense 120, ReLU, dense 84, ReLU, dense 10.
 fn lenet_first_loss() -> f64 {
-    let mut rng = Rng::new(0);
-    let model = Sequential::new()
-        .push(Conv2d::new(1, 6, 5, &mut rng))
-        .push(Relu)
-        .push(MaxPool2d::new(2))
-        .push(Conv2d::new(6, 16, 5, &mut rng))
-        .push(Relu)
-        .push(MaxPool2d::new(2))
-        .push(Flatten)
-        .push(Dense::new(256, 120, &mut rng))
-        .push(Relu)
-        .push(Dense::new(120, 84, &mut rng))
-        .push(Relu)
-        .push(Dense::new(84, 10, &mut rng));
-    first_loss(model, LENET_BATCH, &[1, 28, 28])
+    first_loss(reference::lenet5(), LENET_BATCH, &[1, 28, 28])
 }
 
 /// Mean squared output of a one-layer LSTM on the reference inputs viewed as
@@ -113,15 +93,7 @@ fn lstm_first_loss() -> f64 {
 }
 
 fn mlp_first_loss() -> f64 {
-    let mut rng = Rng::new(0);
-    let mut model = Sequential::new();
-    for (i, pair) in MLP_SIZES.windows(2).enumerate() {
-        model = model.push(Dense::new(pair[0], pair[1], &mut rng));
-        if i + 2 < MLP_SIZES.len() {
-            model = model.push(Relu);
-        }
-    }
-    first_loss(model, MLP_BATCH, &[784])
+    first_loss(reference::mlp(&MLP_SIZES), MLP_BATCH, &[784])
 }
 
 #[cfg(test)]
