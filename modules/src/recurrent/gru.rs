@@ -1,11 +1,7 @@
 //! `Gru`: GRU layers run over a batch-first sequence.
 
 use super::gru_cell::GruRule;
-use super::run::sequence;
 use super::weights::{recurrent_module, RecurrentConfig, RecurrentWeights};
-use crate::module::Module;
-use strata_autograd::Var;
-use strata_tensor::Result;
 
 /// GRU layers over a batch-first sequence `[N, T, in]` (PyTorch's `GRU` with
 /// `batch_first=True`). Layer `k` has the parameters of a [`GruCell`](crate::GruCell), named
@@ -28,35 +24,4 @@ pub struct Gru {
     pub layers: Vec<RecurrentWeights>,
 }
 
-recurrent_module!(layers Gru, GruRule);
-
-impl Gru {
-    /// Runs the layers over `x` `[N, T, in]` from `initial` `h₀` `[layers, N, H]` (zeros when
-    /// `None`). Returns the last layer's hidden states `[N, T, H]` and the final `h`
-    /// `[layers, N, H]`. Panics on a shape mismatch.
-    #[track_caller]
-    pub fn forward_seq(&self, x: &Var, initial: Option<&Var>) -> (Var, Var) {
-        match self.try_forward_seq(x, initial) {
-            Ok(result) => result,
-            Err(err) => panic!("{err}"),
-        }
-    }
-
-    /// Fallible [`Gru::forward_seq`].
-    pub fn try_forward_seq(&self, x: &Var, initial: Option<&Var>) -> Result<(Var, Var)> {
-        let (outputs, mut last) = sequence::<GruRule>(
-            "Gru",
-            &self.layers,
-            x,
-            initial.as_ref().map(std::slice::from_ref),
-        )?;
-        Ok((outputs, last.remove(0)))
-    }
-}
-
-impl Module for Gru {
-    /// The last layer's hidden states `[N, T, H]`, from a zero state.
-    fn forward(&self, x: &Var) -> Var {
-        self.forward_seq(x, None).0
-    }
-}
+recurrent_module!(hidden_state_layers Gru, GruRule);

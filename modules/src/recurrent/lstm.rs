@@ -3,7 +3,6 @@
 use super::lstm_cell::LstmRule;
 use super::run::sequence;
 use super::weights::{recurrent_module, RecurrentConfig, RecurrentWeights};
-use crate::module::Module;
 use strata_autograd::Var;
 use strata_tensor::Result;
 
@@ -60,12 +59,5 @@ impl Lstm {
         let c = last.pop().expect("the LSTM state is two vectors");
         let h = last.pop().expect("the LSTM state is two vectors");
         Ok((outputs, (h, c)))
-    }
-}
-
-impl Module for Lstm {
-    /// The last layer's hidden states `[N, T, H]`, from a zero state.
-    fn forward(&self, x: &Var) -> Var {
-        self.forward_seq(x, None).0
     }
 }

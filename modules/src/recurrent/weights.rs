@@ -251,6 +251,49 @@ macro_rules! recurrent_module {
                 self.layers.len()
             }
         }
+
+        impl $crate::Module for $ty {
+            /// The last layer's hidden states `[N, T, H]`, from a zero state.
+            fn forward(&self, x: &strata_autograd::Var) -> strata_autograd::Var {
+                self.forward_seq(x, None).0
+            }
+        }
+    };
+    // Layers whose whole state is the hidden vector `h` (RNN, GRU).
+    (hidden_state_layers $ty:ident, $rule:ty) => {
+        $crate::recurrent::weights::recurrent_module!(layers $ty, $rule);
+
+        impl $ty {
+            /// Runs the layers over `x` `[N, T, in]` from `initial` `h₀` `[layers, N, H]`
+            /// (zeros when `None`). Returns the last layer's hidden states `[N, T, H]` and the
+            /// final `h` `[layers, N, H]`. Panics on a shape mismatch.
+            #[track_caller]
+            pub fn forward_seq(
+                &self,
+                x: &strata_autograd::Var,
+                initial: Option<&strata_autograd::Var>,
+            ) -> (strata_autograd::Var, strata_autograd::Var) {
+                match self.try_forward_seq(x, initial) {
+                    Ok(result) => result,
+                    Err(err) => panic!("{err}"),
+                }
+            }
+
+            #[doc = concat!("Fallible [`", stringify!($ty), "::forward_seq`].")]
+            pub fn try_forward_seq(
+                &self,
+                x: &strata_autograd::Var,
+                initial: Option<&strata_autograd::Var>,
+            ) -> strata_tensor::Result<(strata_autograd::Var, strata_autograd::Var)> {
+                let (outputs, mut last) = $crate::recurrent::run::sequence::<$rule>(
+                    stringify!($ty),
+                    &self.layers,
+                    x,
+                    initial.as_ref().map(std::slice::from_ref),
+                )?;
+                Ok((outputs, last.remove(0)))
+            }
+        }
     };
 }
 pub(crate) use recurrent_module;
