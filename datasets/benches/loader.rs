@@ -31,7 +31,7 @@ fn loader_throughput(c: &mut Criterion) {
                 let mut checksum = 0.0f32;
                 for batch in &mut loader {
                     let batch = batch.expect("in-memory batches do not fail");
-                    checksum += batch.targets.as_slice().map_or(0.0, |t| t[0]);
+                    checksum += batch.target().as_slice().map_or(0.0, |t| t[0]);
                 }
                 checksum
             })

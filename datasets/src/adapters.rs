@@ -132,20 +132,18 @@ impl Concat {
             match &reference {
                 None => reference = Some((k, first)),
                 Some((r, example)) => {
-                    if example.input.shape() != first.input.shape()
-                        || example.target.shape() != first.target.shape()
+                    if !example.inputs.same_layout(&first.inputs)
+                        || !example.targets.same_layout(&first.targets)
                     {
                         return Err(DataError::invalid(
                             "concat",
                             format!(
-                                "examples shaped like part {r}: input {:?}, target {:?}",
-                                example.input.shape(),
-                                example.target.shape()
+                                "examples laid out like part {r}'s: inputs {}, targets {}",
+                                example.inputs, example.targets
                             ),
                             format!(
-                                "part {k} with input {:?}, target {:?}",
-                                first.input.shape(),
-                                first.target.shape()
+                                "part {k} with inputs {}, targets {}",
+                                first.inputs, first.targets
                             ),
                         ));
                     }

@@ -1,41 +1,100 @@
 //! The `Dataset` trait, examples and batches, and the in-memory [`TensorDataset`].
 
 use crate::adapters::{Concat, Mapped, Subset};
+use crate::collate::stack_examples;
 use crate::error::{DataError, Result};
+use crate::fields::Fields;
 use crate::transform::Transform;
 use std::sync::Arc;
 use strata_tensor::Tensor;
 
-/// One example: an input tensor and its target.
+/// One example: its input tensors and its target tensors, each named ([`Fields`]).
 ///
+/// Most datasets have one input and one target ([`Example::new`], named `input` and
+/// `target`); multi-input and multi-output models read several ([`Example::from_fields`]).
 /// Class targets are whole-number `f32` scalars (shape `[]`), since tensors hold `f32` only.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Example {
-    /// The input, e.g. an image `[C, H, W]` or a feature vector `[F]`.
-    pub input: Tensor,
-    /// The target, e.g. a class id (shape `[]`) or a sequence `[T]`.
-    pub target: Tensor,
+    /// The inputs, e.g. an image `[C, H, W]` or a feature vector `[F]`.
+    pub inputs: Fields,
+    /// The targets, e.g. a class id (shape `[]`) or a sequence `[T]`.
+    pub targets: Fields,
 }
 
+/// Name of the input of a single-input example ([`Example::new`]).
+pub const INPUT: &str = "input";
+/// Name of the target of a single-target example ([`Example::new`]).
+pub const TARGET: &str = "target";
+
 impl Example {
-    /// An example from its two tensors.
+    /// An example with one input (named [`INPUT`]) and one target (named [`TARGET`]).
     pub fn new(input: Tensor, target: Tensor) -> Self {
-        Self { input, target }
+        Self {
+            inputs: Fields::new().with(INPUT, input),
+            targets: Fields::new().with(TARGET, target),
+        }
+    }
+
+    /// An example with several named inputs and targets.
+    pub fn from_fields(inputs: Fields, targets: Fields) -> Self {
+        Self { inputs, targets }
+    }
+
+    /// The first input. Panics (at the caller's line) if there is none.
+    #[track_caller]
+    pub fn input(&self) -> &Tensor {
+        &self.inputs[0]
+    }
+
+    /// The first target. Panics (at the caller's line) if there is none.
+    #[track_caller]
+    pub fn target(&self) -> &Tensor {
+        &self.targets[0]
+    }
+
+    /// The same example with its first input replaced (what most transforms do).
+    #[track_caller]
+    pub fn with_input(mut self, input: Tensor) -> Self {
+        self.inputs.set(0, input);
+        self
+    }
+
+    /// The same example with its first target replaced.
+    #[track_caller]
+    pub fn with_target(mut self, target: Tensor) -> Self {
+        self.targets.set(0, target);
+        self
     }
 }
 
-/// Examples stacked along a new first axis.
+/// Examples stacked along a new first axis, field by field.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Batch {
-    /// Inputs `[B, ...input shape]`.
-    pub inputs: Tensor,
-    /// Targets `[B, ...target shape]` (`[B]` for class ids).
-    pub targets: Tensor,
+    /// Inputs, each `[B, ...input shape]` (sequences padded to the longest: `[B, T, ...]`).
+    pub inputs: Fields,
+    /// Targets, each `[B, ...target shape]` (`[B]` for class ids).
+    pub targets: Fields,
     /// The dataset index of each row, in order.
     pub indices: Vec<usize>,
 }
 
 impl Batch {
+    /// A batch with one input and one target, both `[B, ...]`, named like
+    /// [`Example::new`]'s.
+    pub fn new(inputs: Tensor, targets: Tensor, indices: Vec<usize>) -> Self {
+        let Example { inputs, targets } = Example::new(inputs, targets);
+        Self::from_fields(inputs, targets, indices)
+    }
+
+    /// A batch from batched fields (each tensor `[B, ...]`, row `r` from example `indices[r]`).
+    pub fn from_fields(inputs: Fields, targets: Fields, indices: Vec<usize>) -> Self {
+        Self {
+            inputs,
+            targets,
+            indices,
+        }
+    }
+
     /// Number of examples in the batch.
     pub fn len(&self) -> usize {
         self.indices.len()
@@ -44,6 +103,18 @@ impl Batch {
     /// Whether the batch holds no example.
     pub fn is_empty(&self) -> bool {
         self.indices.is_empty()
+    }
+
+    /// The first input, `[B, ...]`. Panics (at the caller's line) if there is none.
+    #[track_caller]
+    pub fn input(&self) -> &Tensor {
+        &self.inputs[0]
+    }
+
+    /// The first target, `[B, ...]`. Panics (at the caller's line) if there is none.
+    #[track_caller]
+    pub fn target(&self) -> &Tensor {
+        &self.targets[0]
     }
 }
 
@@ -59,8 +130,8 @@ impl Batch {
 /// let targets = Tensor::from_vec(vec![0.0, 1.0, 0.0], &[3]);
 /// let data = TensorDataset::new(inputs, targets).unwrap();
 /// let example = data.get(1).unwrap();
-/// assert_eq!(example.input.to_vec(), vec![2.0, 3.0]);
-/// assert_eq!(example.target.item(), 1.0);
+/// assert_eq!(example.input().to_vec(), vec![2.0, 3.0]);
+/// assert_eq!(example.target().item(), 1.0);
 /// let (train, test) = data.split(1.0 / 3.0, 7).unwrap();
 /// assert_eq!((train.len(), test.len()), (2, 1));
 /// ```
@@ -141,76 +212,65 @@ pub(crate) fn check_index(index: usize, len: usize) -> Result<()> {
     }
 }
 
-/// Stacks the examples produced for `indices` into one batch, copying each into a single
-/// preallocated buffer. Every example must have the shapes of the first.
-pub fn stack_examples(
-    indices: &[usize],
-    mut example: impl FnMut(usize) -> Result<Example>,
-) -> Result<Batch> {
-    let Some((&first_index, rest)) = indices.split_first() else {
-        return Err(DataError::invalid(
-            "stack_examples",
-            "at least one index",
-            "an empty list",
-        ));
-    };
-    let first = example(first_index)?;
-    let (input_shape, target_shape) = (first.input.shape().to_vec(), first.target.shape().to_vec());
-    let mut inputs = Vec::with_capacity(indices.len() * first.input.numel());
-    let mut targets = Vec::with_capacity(indices.len() * first.target.numel());
-    inputs.extend_from_slice(&first.input.values());
-    targets.extend_from_slice(&first.target.values());
-    for &index in rest {
-        let next = example(index)?;
-        if next.input.shape() != input_shape || next.target.shape() != target_shape {
-            return Err(DataError::invalid(
-                "stack_examples",
-                format!(
-                    "every example shaped like example {first_index}: input {input_shape:?}, target {target_shape:?}"
-                ),
-                format!(
-                    "example {index} with input {:?}, target {:?}",
-                    next.input.shape(),
-                    next.target.shape()
-                ),
-            ));
-        }
-        inputs.extend_from_slice(&next.input.values());
-        targets.extend_from_slice(&next.target.values());
-    }
-    let batch_shape = |item: &[usize]| [&[indices.len()], item].concat();
-    Ok(Batch {
-        inputs: Tensor::from_vec(inputs, &batch_shape(&input_shape)),
-        targets: Tensor::from_vec(targets, &batch_shape(&target_shape)),
-        indices: indices.to_vec(),
-    })
-}
-
-/// A dataset held in memory as two tensors whose first axis indexes the examples, with
-/// optional class names.
+/// A dataset held in memory as tensors whose first axis indexes the examples: one input and
+/// one target ([`TensorDataset::new`]) or several named ones ([`TensorDataset::from_fields`]),
+/// with optional class names.
 ///
-/// Batches are gathered with one row copy per example into a single buffer, so loading is
-/// never the bottleneck of a training step.
+/// Batches are gathered with one row copy per example into a single buffer per field, so
+/// loading is never the bottleneck of a training step.
+///
+/// ```
+/// use strata_datasets::{Dataset, Fields, TensorDataset};
+/// use strata_tensor::Tensor;
+/// let data = TensorDataset::from_fields(
+///     Fields::new().with("left", Tensor::zeros(&[5, 3])).with("right", Tensor::ones(&[5, 2])),
+///     Fields::new().with("same", Tensor::zeros(&[5])),
+/// ).unwrap();
+/// let batch = data.get_batch(&[4, 0]).unwrap();
+/// assert_eq!(batch.inputs["right"].shape(), &[2, 2]);
+/// assert_eq!(batch.targets["same"].shape(), &[2]);
+/// ```
 #[derive(Clone, Debug)]
 pub struct TensorDataset {
-    inputs: Tensor,
-    targets: Tensor,
+    inputs: Fields,
+    targets: Fields,
+    len: usize,
     classes: Vec<String>,
 }
 
 impl TensorDataset {
-    /// Pairs `inputs [N, ...]` with `targets [N, ...]`; an error when the first axes differ.
+    /// Pairs `inputs [N, ...]` with `targets [N, ...]` (named like [`Example::new`]'s); an
+    /// error when the first axes differ.
     pub fn new(inputs: Tensor, targets: Tensor) -> Result<Self> {
-        if inputs.ndim() == 0 || targets.ndim() == 0 || inputs.dim(0) != targets.dim(0) {
+        let Example { inputs, targets } = Example::new(inputs, targets);
+        Self::from_fields(inputs, targets)
+    }
+
+    /// Named inputs and targets, every tensor `[N, ...]` with the same `N`; an error when the
+    /// first axes differ, when there is no field, or for a sequence field (in memory, every
+    /// example of a field has the same shape).
+    pub fn from_fields(inputs: Fields, targets: Fields) -> Result<Self> {
+        let all = || inputs.iter().chain(targets.iter());
+        let describe = || format!("inputs {inputs}, targets {targets}");
+        let len = all().next().map(|f| f.value().shape().first().copied());
+        let Some(Some(len)) = len else {
             return Err(DataError::invalid(
-                "TensorDataset::new",
-                "inputs [N, ...] and targets [N, ...] with the same N",
-                format!("inputs {:?}, targets {:?}", inputs.shape(), targets.shape()),
+                "TensorDataset",
+                "at least one tensor [N, ...]",
+                describe(),
+            ));
+        };
+        if all().any(|f| f.value().shape().first() != Some(&len) || f.padding().is_some()) {
+            return Err(DataError::invalid(
+                "TensorDataset",
+                "fixed-shape tensors [N, ...] with the same N",
+                describe(),
             ));
         }
         Ok(Self {
-            inputs: inputs.contiguous(),
-            targets: targets.contiguous(),
+            inputs: inputs.map(Tensor::contiguous),
+            targets: targets.map(Tensor::contiguous),
+            len,
             classes: Vec::new(),
         })
     }
@@ -221,34 +281,44 @@ impl TensorDataset {
         self
     }
 
-    /// The same examples with inputs viewed as `shape` each (e.g. `[64]` for flat 8×8 images).
-    pub fn with_input_shape(self, shape: &[usize]) -> Result<Self> {
-        let full: Vec<isize> = [&[self.len()], shape]
+    /// The same examples with the first input viewed as `shape` each (e.g. `[64]` for flat
+    /// 8×8 images).
+    pub fn with_input_shape(mut self, shape: &[usize]) -> Result<Self> {
+        let full: Vec<isize> = [&[self.len], shape]
             .concat()
             .iter()
             .map(|&d| d as isize)
             .collect();
-        let inputs = self.inputs.try_reshape(&full).map_err(|err| {
+        let input = self.input();
+        let reshaped = input.try_reshape(&full).map_err(|err| {
             DataError::invalid(
                 "TensorDataset::with_input_shape",
-                format!(
-                    "a shape with {} elements",
-                    self.inputs.numel() / self.len().max(1)
-                ),
+                format!("a shape with {} elements", input.numel() / self.len.max(1)),
                 format!("{shape:?} ({err})"),
             )
         })?;
-        Ok(Self { inputs, ..self })
+        self.inputs.set(0, reshaped);
+        Ok(self)
     }
 
-    /// All inputs, `[N, ...]`.
-    pub fn inputs(&self) -> &Tensor {
+    /// All inputs, each `[N, ...]`.
+    pub fn inputs(&self) -> &Fields {
         &self.inputs
     }
 
-    /// All targets, `[N, ...]`.
-    pub fn targets(&self) -> &Tensor {
+    /// All targets, each `[N, ...]`.
+    pub fn targets(&self) -> &Fields {
         &self.targets
+    }
+
+    /// The first input, `[N, ...]`.
+    pub fn input(&self) -> &Tensor {
+        &self.inputs[0]
+    }
+
+    /// The first target, `[N, ...]`.
+    pub fn target(&self) -> &Tensor {
+        &self.targets[0]
     }
 
     /// The class names (empty when not named).
@@ -256,23 +326,24 @@ impl TensorDataset {
         &self.classes
     }
 
-    /// Shape of one input.
+    /// Shape of one example's first input.
     pub fn input_shape(&self) -> &[usize] {
-        &self.inputs.shape()[1..]
+        &self.input().shape()[1..]
     }
 }
 
 impl Dataset for TensorDataset {
     fn len(&self) -> usize {
-        self.inputs.dim(0)
+        self.len
     }
 
     fn get(&self, index: usize) -> Result<Example> {
         check_index(index, self.len())?;
-        Ok(Example {
-            input: self.inputs.narrow(0, index, 1).squeeze(0),
-            target: self.targets.narrow(0, index, 1).squeeze(0),
-        })
+        let row = |t: &Tensor| t.narrow(0, index, 1).squeeze(0);
+        Ok(Example::from_fields(
+            self.inputs.map(row),
+            self.targets.map(row),
+        ))
     }
 
     fn get_batch(&self, indices: &[usize]) -> Result<Batch> {
@@ -282,11 +353,12 @@ impl Dataset for TensorDataset {
                 len: self.len(),
             });
         }
-        Ok(Batch {
-            inputs: self.inputs.index_select(0, indices),
-            targets: self.targets.index_select(0, indices),
-            indices: indices.to_vec(),
-        })
+        let rows = |t: &Tensor| t.index_select(0, indices);
+        Ok(Batch::from_fields(
+            self.inputs.map(rows),
+            self.targets.map(rows),
+            indices.to_vec(),
+        ))
     }
 }
 

@@ -14,7 +14,7 @@
 //! for _epoch in 0..2 {
 //!     for batch in &mut loader {
 //!         let batch = batch.unwrap();
-//!         assert_eq!(batch.inputs.shape()[1], 64); // [B, 64], targets [B]
+//!         assert_eq!(batch.input().shape()[1], 64); // [B, 64], targets [B]
 //!     }
 //! }
 //! assert_eq!(test.len(), 359);
@@ -44,12 +44,15 @@
 
 mod adapters;
 mod cifar;
+mod collate;
 mod compression;
 mod csv;
 mod dataset;
 mod embedded;
 mod error;
+#[cfg(feature = "fetch")]
 mod fetch;
+mod fields;
 mod idx;
 mod loader;
 mod synthetic;
@@ -62,9 +65,12 @@ pub use cifar::{
     CIFAR10_RECORDS_PER_FILE, CIFAR10_RECORD_BYTES,
 };
 pub use csv::{parse_csv, parse_sklearn_csv, read_csv, CsvOptions, CsvTable, LabelColumn};
-pub use dataset::{stack_examples, Batch, Dataset, Example, Split, TensorDataset};
+pub use collate::stack_examples;
+pub use dataset::{Batch, Dataset, Example, Split, TensorDataset, INPUT, TARGET};
 pub use embedded::{breast_cancer, digits, iris, moby_dick, wine, DIGITS_MAX_VALUE};
 pub use error::{DataError, Result};
+pub use fields::{Field, FieldKey, Fields};
+#[cfg(feature = "fetch")]
 pub use fetch::{
     default_cache_dir, fetch, fetch_with, Archive, FetchOptions, Progress, RemoteDataset,
     RemoteFile,

@@ -1,7 +1,8 @@
 //! The `DataLoader`: seeded shuffling per epoch, batching, sharding across ranks, per-epoch
 //! augmentation and a bounded prefetch on a worker thread.
 
-use crate::dataset::{stack_examples, Batch, Dataset};
+use crate::collate::stack_examples;
+use crate::dataset::{Batch, Dataset};
 use crate::error::{DataError, Result};
 use crate::transform::Transform;
 use std::sync::mpsc::{sync_channel, Receiver};

@@ -151,9 +151,9 @@ pub fn gaussian_blobs(n: usize, centers: &[Vec<f32>], std: f32, seed: u64) -> Te
 /// use strata_datasets::{noisy_sine, Dataset};
 /// let data = noisy_sine(8, 50, 0.05, 1);
 /// let example = data.get(0).unwrap();
-/// assert_eq!(example.input.shape(), &[50, 1]);
+/// assert_eq!(example.input().shape(), &[50, 1]);
 /// // The target is the input shifted by one step.
-/// assert_eq!(example.input.to_vec()[1..], example.target.to_vec()[..49]);
+/// assert_eq!(example.input().to_vec()[1..], example.target().to_vec()[..49]);
 /// ```
 pub fn noisy_sine(sequences: usize, length: usize, noise: f32, seed: u64) -> TensorDataset {
     let mut rng = Rng::new(seed);

@@ -93,8 +93,8 @@ impl Vocabulary {
 /// let data = CharDataset::new("abcab", 2).unwrap();
 /// assert_eq!(data.len(), 3);
 /// let example = data.get(1).unwrap();       // "bc" → "ca"
-/// assert_eq!(example.input.to_vec(), vec![1.0, 2.0]);
-/// assert_eq!(example.target.to_vec(), vec![2.0, 0.0]);
+/// assert_eq!(example.input().to_vec(), vec![1.0, 2.0]);
+/// assert_eq!(example.target().to_vec(), vec![2.0, 0.0]);
 /// ```
 #[derive(Clone, Debug)]
 pub struct CharDataset {
@@ -150,10 +150,11 @@ impl Dataset for CharDataset {
 
     fn get(&self, index: usize) -> Result<Example> {
         let batch = self.get_batch(&[index])?;
-        Ok(Example {
-            input: batch.inputs.squeeze(0),
-            target: batch.targets.squeeze(0),
-        })
+        let row = |t: &Tensor| t.squeeze(0);
+        Ok(Example::from_fields(
+            batch.inputs.map(row),
+            batch.targets.map(row),
+        ))
     }
 
     fn get_batch(&self, indices: &[usize]) -> Result<Batch> {
@@ -165,10 +166,10 @@ impl Dataset for CharDataset {
             targets.extend_from_slice(&self.ids[index + 1..index + self.window + 1]);
         }
         let shape = [indices.len(), self.window];
-        Ok(Batch {
-            inputs: Tensor::from_vec(inputs, &shape),
-            targets: Tensor::from_vec(targets, &shape),
-            indices: indices.to_vec(),
-        })
+        Ok(Batch::new(
+            Tensor::from_vec(inputs, &shape),
+            Tensor::from_vec(targets, &shape),
+            indices.to_vec(),
+        ))
     }
 }

@@ -34,7 +34,7 @@ where
 /// let t = Compose::new().then(ScaleToUnit::new(16.0)).then(Flatten);
 /// let example = Example::new(Tensor::full(&[1, 2, 2], 8.0), Tensor::scalar(3.0));
 /// let out = t.apply(example, &mut Rng::new(0)).unwrap();
-/// assert_eq!(out.input.to_vec(), vec![0.5; 4]);
+/// assert_eq!(out.input().to_vec(), vec![0.5; 4]);
 /// ```
 #[derive(Default)]
 pub struct Compose {
@@ -101,7 +101,8 @@ impl Normalize {
         let mut sums: Vec<(f64, f64)> = Vec::new();
         let mut per_entry_count = 0usize;
         for index in 0..dataset.len() {
-            let input = dataset.get(index)?.input;
+            let example = dataset.get(index)?;
+            let input = example.input();
             let channels = input.shape().first().copied().unwrap_or(1);
             if sums.is_empty() {
                 sums = vec![(0.0, 0.0); channels];
@@ -154,7 +155,7 @@ impl Normalize {
 
 impl Transform for Normalize {
     fn apply(&self, example: Example, _rng: &mut Rng) -> Result<Example> {
-        let shape = example.input.shape().to_vec();
+        let shape = example.input().shape().to_vec();
         let channels = self.mean.len();
         if channels > 1 && shape.first() != Some(&channels) {
             return Err(DataError::invalid(
@@ -163,16 +164,13 @@ impl Transform for Normalize {
                 format!("shape {shape:?}"),
             ));
         }
-        let mut values = example.input.to_vec();
+        let mut values = example.input().to_vec();
         let inner = (values.len() / channels).max(1);
         for (channel, chunk) in values.chunks_mut(inner).enumerate() {
             let (mean, inv_std) = (self.mean[channel], 1.0 / self.std[channel]);
             chunk.iter_mut().for_each(|x| *x = (*x - mean) * inv_std);
         }
-        Ok(Example {
-            input: Tensor::from_vec(values, &shape),
-            ..example
-        })
+        Ok(example.with_input(Tensor::from_vec(values, &shape)))
     }
 }
 
@@ -197,10 +195,8 @@ impl ScaleToUnit {
 
 impl Transform for ScaleToUnit {
     fn apply(&self, example: Example, _rng: &mut Rng) -> Result<Example> {
-        Ok(Example {
-            input: example.input.mul_scalar(1.0 / self.max),
-            ..example
-        })
+        let scaled = example.input().mul_scalar(1.0 / self.max);
+        Ok(example.with_input(scaled))
     }
 }
 
@@ -240,10 +236,8 @@ pub struct OneHot {
 
 impl Transform for OneHot {
     fn apply(&self, example: Example, _rng: &mut Rng) -> Result<Example> {
-        Ok(Example {
-            target: one_hot(&example.target, self.classes)?,
-            ..example
-        })
+        let hot = one_hot(example.target(), self.classes)?;
+        Ok(example.with_target(hot))
     }
 }
 
@@ -253,10 +247,8 @@ pub struct Flatten;
 
 impl Transform for Flatten {
     fn apply(&self, example: Example, _rng: &mut Rng) -> Result<Example> {
-        Ok(Example {
-            input: example.input.flatten_all(),
-            ..example
-        })
+        let flat = example.input().flatten_all();
+        Ok(example.with_input(flat))
     }
 }
 
@@ -287,7 +279,7 @@ pub struct RandomCrop {
 
 impl Transform for RandomCrop {
     fn apply(&self, example: Example, rng: &mut Rng) -> Result<Example> {
-        let (channels, h, w) = image_dims("RandomCrop", &example.input)?;
+        let (channels, h, w) = image_dims("RandomCrop", example.input())?;
         let (padded_h, padded_w) = (h + 2 * self.padding, w + 2 * self.padding);
         if self.height > padded_h || self.width > padded_w || self.height * self.width == 0 {
             return Err(DataError::invalid(
@@ -296,12 +288,12 @@ impl Transform for RandomCrop {
                     "a non-empty {}x{} window inside the padded {padded_h}x{padded_w} image",
                     self.height, self.width
                 ),
-                format!("input shape {:?}", example.input.shape()),
+                format!("input shape {:?}", example.input().shape()),
             ));
         }
         let top = rng.below(padded_h - self.height + 1);
         let left = rng.below(padded_w - self.width + 1);
-        let src = example.input.values();
+        let src = example.input().values();
         let mut out = vec![0.0; channels * self.height * self.width];
         for c in 0..channels {
             for y in 0..self.height {
@@ -317,13 +309,10 @@ impl Transform for RandomCrop {
                 }
             }
         }
-        let mut shape = example.input.shape().to_vec();
+        let mut shape = example.input().shape().to_vec();
         let rank = shape.len();
         shape[rank - 2..].copy_from_slice(&[self.height, self.width]);
-        Ok(Example {
-            input: Tensor::from_vec(out, &shape),
-            ..example
-        })
+        Ok(example.with_input(Tensor::from_vec(out, &shape)))
     }
 }
 
@@ -336,15 +325,13 @@ pub struct RandomHorizontalFlip {
 
 impl Transform for RandomHorizontalFlip {
     fn apply(&self, example: Example, rng: &mut Rng) -> Result<Example> {
-        let (_, _, w) = image_dims("RandomHorizontalFlip", &example.input)?;
+        let (_, _, w) = image_dims("RandomHorizontalFlip", example.input())?;
         if rng.next_f32() >= self.probability {
             return Ok(example);
         }
-        let mut values = example.input.to_vec();
+        let mut values = example.input().to_vec();
         values.chunks_mut(w.max(1)).for_each(<[f32]>::reverse);
-        Ok(Example {
-            input: Tensor::from_vec(values, example.input.shape()),
-            ..example
-        })
+        let flipped = Tensor::from_vec(values, example.input().shape());
+        Ok(example.with_input(flipped))
     }
 }

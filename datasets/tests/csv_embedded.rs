@@ -52,7 +52,7 @@ fn csv_reads_gzip_files_and_other_delimiters() {
     let table = read_csv(&path, &CsvOptions::new().delimiter(';')).unwrap();
     let data = table.into_dataset().unwrap();
     assert_eq!(data.len(), 2);
-    assert_eq!(data.get(1).unwrap().input.to_vec(), vec![3.0, 4.0]);
+    assert_eq!(data.get(1).unwrap().input().to_vec(), vec![3.0, 4.0]);
 }
 
 #[test]
@@ -113,7 +113,7 @@ fn csv_errors_say_where_and_what() {
 fn sklearn_csv_checks_declared_counts_and_classes() {
     let data = parse_sklearn_csv(b"2,2,a,b\n1,2,0\n3,4,1\n", "ok").unwrap();
     assert_eq!(data.classes(), &["a", "b"]);
-    assert_eq!(data.targets().to_vec(), vec![0.0, 1.0]);
+    assert_eq!(data.target().to_vec(), vec![0.0, 1.0]);
     let (expected, found) =
         format_error(parse_sklearn_csv(b"3,2,a,b\n1,2,0\n3,4,1\n", "t").unwrap_err());
     assert!(expected.starts_with("3 rows of 2 features"), "{expected}");
@@ -131,7 +131,7 @@ fn sklearn_csv_checks_declared_counts_and_classes() {
 /// Class counts of a dataset's targets.
 fn class_counts(data: &TensorDataset) -> Vec<usize> {
     let mut counts = vec![0; data.classes().len()];
-    data.targets()
+    data.target()
         .values()
         .iter()
         .for_each(|&l| counts[l as usize] += 1);
@@ -146,17 +146,17 @@ fn embedded_sets_have_the_documented_shapes_and_counts() {
         class_counts(&digits),
         vec![178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
     );
-    let pixels = digits.inputs().values();
+    let pixels = digits.input().values();
     assert_eq!(pixels.iter().cloned().fold(f32::MIN, f32::max), 16.0);
     assert_eq!(pixels.iter().cloned().fold(f32::MAX, f32::min), 0.0);
-    assert_eq!(digits.get(0).unwrap().target.item(), 0.0);
+    assert_eq!(digits.get(0).unwrap().target().item(), 0.0);
 
     let iris = iris();
     assert_eq!((iris.len(), iris.input_shape()), (150, &[4][..]));
     assert_eq!(iris.classes(), &["setosa", "versicolor", "virginica"]);
     assert_eq!(class_counts(&iris), vec![50, 50, 50]);
     assert_eq!(
-        iris.get(0).unwrap().input.to_vec(),
+        iris.get(0).unwrap().input().to_vec(),
         vec![5.1, 3.5, 1.4, 0.2]
     );
 
@@ -177,8 +177,8 @@ fn embedded_sets_equal_the_shared_files() {
     };
     let shared_digits = read_csv(&dir.join("digits/digits.csv.gz"), &CsvOptions::new()).unwrap();
     let embedded = digits().with_input_shape(&[64]).unwrap();
-    assert_eq!(&shared_digits.features, embedded.inputs());
-    assert_eq!(shared_digits.labels.as_ref(), Some(embedded.targets()));
+    assert_eq!(&shared_digits.features, embedded.input());
+    assert_eq!(shared_digits.labels.as_ref(), Some(embedded.target()));
     for (file, data) in [
         ("iris/iris.csv", iris()),
         ("wine/wine_data.csv", wine()),
@@ -186,8 +186,8 @@ fn embedded_sets_equal_the_shared_files() {
     ] {
         let bytes = std::fs::read(dir.join(file)).unwrap();
         let shared = parse_sklearn_csv(&bytes, file).unwrap();
-        assert_eq!(shared.inputs(), data.inputs(), "{file}");
-        assert_eq!(shared.targets(), data.targets(), "{file}");
+        assert_eq!(shared.input(), data.input(), "{file}");
+        assert_eq!(shared.target(), data.target(), "{file}");
     }
     let text = std::fs::read_to_string(dir.join("moby-dick/moby-dick.txt")).unwrap();
     assert!(
@@ -230,17 +230,17 @@ fn char_windows_are_next_character_pairs() {
         let example = data.get(i).unwrap();
         let ids =
             |t: &strata_tensor::Tensor| t.to_vec().iter().map(|&v| v as usize).collect::<Vec<_>>();
-        assert_eq!(vocab.decode(&ids(&example.input)).unwrap(), &text[i..i + 4]);
+        assert_eq!(vocab.decode(&ids(&example.input())).unwrap(), &text[i..i + 4]);
         assert_eq!(
-            vocab.decode(&ids(&example.target)).unwrap(),
+            vocab.decode(&ids(&example.target())).unwrap(),
             &text[i + 1..i + 5]
         );
     }
     let batch = data.get_batch(&[2, 0]).unwrap();
-    assert_eq!(batch.inputs.shape(), &[2, 4]);
+    assert_eq!(batch.input().shape(), &[2, 4]);
     assert_eq!(
-        batch.inputs.narrow(0, 1, 1).squeeze(0),
-        data.get(0).unwrap().input
+        batch.input().narrow(0, 1, 1).squeeze(0),
+        data.get(0).unwrap().input().clone()
     );
     assert!(matches!(
         data.get(data.len()),

@@ -24,7 +24,7 @@ fn apply(t: &dyn Transform, input: Tensor, seed: u64) -> Result<Tensor, DataErro
         Example::new(input, Tensor::scalar(0.0)),
         &mut Rng::new(seed),
     )
-    .map(|e| e.input)
+    .map(|e| e.input().clone())
 }
 
 #[test]
@@ -41,14 +41,14 @@ fn tensor_dataset_checks_lengths_and_indices() {
     let fast = data.get_batch(&[4, 1, 1]).unwrap();
     let slow = stack_examples(&[4, 1, 1], |i| data.get(i)).unwrap();
     assert_eq!(fast, slow);
-    assert_eq!(fast.inputs.to_vec(), vec![8.0, 9.0, 2.0, 3.0, 2.0, 3.0]);
+    assert_eq!(fast.input().to_vec(), vec![8.0, 9.0, 2.0, 3.0, 2.0, 3.0]);
     assert!(data.clone().with_input_shape(&[3]).is_err());
     assert_eq!(
         data.with_input_shape(&[1, 2])
             .unwrap()
             .get(0)
             .unwrap()
-            .input
+            .input()
             .shape(),
         &[1, 2]
     );
@@ -62,7 +62,7 @@ fn stack_examples_refuses_mixed_shapes_and_empty_lists() {
     ];
     let err = stack_examples(&[0, 1], |i| Ok(examples[i].clone())).unwrap_err();
     assert!(
-        err.to_string().contains("example 1 with input [3]"),
+        err.to_string().contains("inputs `input` shaped [2] in every example (like example 0), found example 1 with [3]"),
         "{err}"
     );
     assert!(stack_examples(&[], |i| Ok(examples[i].clone())).is_err());
@@ -85,7 +85,7 @@ fn split_is_seeded_disjoint_and_complete() {
     assert_eq!(test.get(3).unwrap(), numbered(50).get(k).unwrap());
     let batch = test.get_batch(&[3, 0]).unwrap();
     assert_eq!(batch.indices, vec![3, 0]);
-    assert_eq!(batch.targets.get(&[0]), (k % 3) as f32);
+    assert_eq!(batch.target().get(&[0]), (k % 3) as f32);
     assert!(numbered(5).split(1.5, 0).is_err());
     assert!(numbered(5).subset(vec![0, 5]).is_err());
 }
@@ -100,30 +100,30 @@ fn concat_chains_parts_and_checks_shapes() {
     ])
     .unwrap();
     assert_eq!(both.len(), 5);
-    assert_eq!(both.get(2).unwrap().input.to_vec(), vec![4.0, 5.0]);
-    assert_eq!(both.get(3).unwrap().input.to_vec(), vec![0.0, 1.0]);
+    assert_eq!(both.get(2).unwrap().input().to_vec(), vec![4.0, 5.0]);
+    assert_eq!(both.get(3).unwrap().input().to_vec(), vec![0.0, 1.0]);
     assert!(both.get(5).is_err());
     let wide = TensorDataset::new(Tensor::zeros(&[2, 3]), Tensor::zeros(&[2])).unwrap();
     let err = numbered(2).concat(wide).unwrap_err();
-    assert!(err.to_string().contains("part 1 with input [3]"), "{err}");
+    assert!(err.to_string().contains("part 1 with inputs [`input` [3]]"), "{err}");
 }
 
 #[test]
 fn map_applies_the_transform_to_every_example() {
     let scaled = numbered(4).map(ScaleToUnit::new(4.0));
-    assert_eq!(scaled.get(3).unwrap().input.to_vec(), vec![1.5, 1.75]);
+    assert_eq!(scaled.get(3).unwrap().input().to_vec(), vec![1.5, 1.75]);
     let batch = scaled.get_batch(&[0, 1]).unwrap();
-    assert_eq!(batch.inputs.to_vec(), vec![0.0, 0.25, 0.5, 0.75]);
+    assert_eq!(batch.input().to_vec(), vec![0.0, 0.25, 0.5, 0.75]);
 }
 
 #[test]
 fn closures_are_transforms() {
-    let shifted = numbered(3).map(|mut example: Example, _: &mut Rng| {
-        example.target = example.target.add_scalar(10.0);
-        Ok(example)
+    let shifted = numbered(3).map(|example: Example, _: &mut Rng| {
+        let shifted = example.target().add_scalar(10.0);
+        Ok(example.with_target(shifted))
     });
     assert_eq!(
-        shifted.get_batch(&[0, 1, 2]).unwrap().targets.to_vec(),
+        shifted.get_batch(&[0, 1, 2]).unwrap().target().to_vec(),
         vec![10.0, 11.0, 12.0]
     );
 }
@@ -152,13 +152,13 @@ fn normalize_fit_standardises_each_feature() {
     let data = iris();
     let fitted = Normalize::fit(&data).unwrap();
     // Independent computation of the first feature's mean and population std.
-    let values = data.inputs().to_vec();
+    let values = data.input().to_vec();
     let first: Vec<f64> = values.chunks(4).map(|row| row[0] as f64).collect();
     let mean = first.iter().sum::<f64>() / 150.0;
     let std = (first.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 150.0).sqrt();
     assert!((fitted.mean()[0] as f64 - mean).abs() < 1e-5);
     assert!((fitted.std()[0] as f64 - std).abs() < 1e-5);
-    let standardised = TensorDataset::new(data.inputs().clone(), data.targets().clone())
+    let standardised = TensorDataset::new(data.input().clone(), data.target().clone())
         .unwrap()
         .map(fitted);
     let refit = Normalize::fit(&standardised).unwrap();
@@ -178,8 +178,8 @@ fn one_hot_and_flatten() {
         .then(Flatten)
         .apply(example, &mut Rng::new(0))
         .unwrap();
-    assert_eq!(out.target.to_vec(), vec![0.0, 0.0, 1.0, 0.0]);
-    assert_eq!(out.input.shape(), &[4]);
+    assert_eq!(out.target().to_vec(), vec![0.0, 0.0, 1.0, 0.0]);
+    assert_eq!(out.input().shape(), &[4]);
     for bad in [2.5, -1.0, 3.0] {
         let err = one_hot(&Tensor::from_vec(vec![0.0, bad], &[2]), 3).unwrap_err();
         assert!(err.to_string().contains("at position 1"), "{err}");
@@ -277,8 +277,8 @@ fn horizontal_flip_mirrors_rows_with_the_given_probability() {
 
 /// The inputs of class `class` as `(x, y)` pairs.
 fn points_of(data: &TensorDataset, class: f32) -> Vec<(f32, f32)> {
-    let inputs = data.inputs().to_vec();
-    let targets = data.targets().to_vec();
+    let inputs = data.input().to_vec();
+    let targets = data.target().to_vec();
     inputs
         .chunks(2)
         .zip(targets)
@@ -299,12 +299,12 @@ fn two_moons_and_circles_lie_on_their_curves() {
         .iter()
         .all(|&(x, y)| ((x - 1.0).powi(2) + (y - 0.5).powi(2) - 1.0).abs() < 1e-5 && y <= 0.5));
     assert_eq!(
-        two_moons(50, 0.1, 3).inputs(),
-        two_moons(50, 0.1, 3).inputs()
+        two_moons(50, 0.1, 3).input(),
+        two_moons(50, 0.1, 3).input()
     );
     assert_ne!(
-        two_moons(50, 0.1, 3).inputs(),
-        two_moons(50, 0.1, 4).inputs()
+        two_moons(50, 0.1, 3).input(),
+        two_moons(50, 0.1, 4).input()
     );
     let rings = circles(100, 0.0, 0.4, 2);
     let radius = |(x, y): (f32, f32)| (x * x + y * y).sqrt();
@@ -340,8 +340,8 @@ fn spiral_arms_follow_their_angle_law() {
 #[test]
 fn xor_labels_follow_the_quadrants_and_blobs_their_centres() {
     let data = xor(500, 0.0, 7);
-    let inputs = data.inputs().to_vec();
-    for (p, t) in inputs.chunks(2).zip(data.targets().to_vec()) {
+    let inputs = data.input().to_vec();
+    for (p, t) in inputs.chunks(2).zip(data.target().to_vec()) {
         assert_eq!(
             t,
             if (p[0] > 0.0) != (p[1] > 0.0) {
@@ -371,7 +371,7 @@ fn noisy_sine_without_noise_is_a_sinusoid_shifted_by_one() {
     let data = noisy_sine(5, 40, 0.0, 9);
     for i in 0..5 {
         let example = data.get(i).unwrap();
-        let (x, y) = (example.input.to_vec(), example.target.to_vec());
+        let (x, y) = (example.input().to_vec(), example.target().to_vec());
         assert_eq!(x[1..], y[..39]);
         // A sinusoid satisfies y[t+1] + y[t-1] = 2 cos(ω) y[t] with one ω per series.
         let series: Vec<f64> = x.iter().chain(y.last()).map(|&v| v as f64).collect();

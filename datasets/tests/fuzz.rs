@@ -94,7 +94,7 @@ fn the_unmutated_files_parse() {
     assert_eq!(
         parse_sklearn_csv(VALID_CSV, "csv")
             .unwrap()
-            .inputs()
+            .input()
             .to_vec(),
         vec![1.5, 2.0, -3.0, 400.0, 5.0, 6.0]
     );

@@ -109,9 +109,9 @@ fn idx_classification_builds_images_and_labels() {
     assert_eq!(data.len(), 3);
     assert_eq!(data.input_shape(), &[1, 2, 2]);
     let second = data.get(1).unwrap();
-    assert_eq!(second.input.to_vec(), vec![4.0, 5.0, 6.0, 7.0]);
-    assert_eq!(second.target.shape(), &[] as &[usize]);
-    assert_eq!(second.target.item(), 0.0);
+    assert_eq!(second.input().to_vec(), vec![4.0, 5.0, 6.0, 7.0]);
+    assert_eq!(second.target().shape(), &[] as &[usize]);
+    assert_eq!(second.target().item(), 0.0);
 }
 
 #[test]
@@ -157,7 +157,7 @@ fn mnist_finds_canonical_and_dotted_names_and_checks_the_side() {
     );
     let data = mnist(&dir.0, Split::Test).unwrap();
     assert_eq!(data.input_shape(), &[1, 28, 28]);
-    assert_eq!(data.targets().to_vec(), vec![3.0, 7.0]);
+    assert_eq!(data.target().to_vec(), vec![3.0, 7.0]);
     write_pair(
         &dir,
         "train-images-idx3-ubyte.gz",
@@ -197,13 +197,13 @@ fn real_mnist_train_and_test() {
         let data = mnist(&dir, split).unwrap();
         assert_eq!(data.len(), len);
         assert_eq!(data.input_shape(), &[1, 28, 28]);
-        let labels = data.targets().to_vec();
+        let labels = data.target().to_vec();
         let first_found: Vec<usize> = labels[..10].iter().map(|&l| l as usize).collect();
         assert_eq!(first_found, first);
         let mut found = [0usize; 10];
         labels.iter().for_each(|&l| found[l as usize] += 1);
         assert_eq!(found, counts);
-        let pixels = data.inputs().values();
+        let pixels = data.input().values();
         assert_eq!(pixels.iter().cloned().fold(f32::MIN, f32::max), 255.0);
         assert_eq!(pixels.iter().cloned().fold(f32::MAX, f32::min), 0.0);
     }
@@ -227,8 +227,8 @@ fn real_mnist_gzip_equals_decompressed_dotted_copy() {
     }
     let from_gz = mnist(&dir, Split::Test).unwrap();
     let from_raw = mnist(&scratch.0, Split::Test).unwrap();
-    assert_eq!(from_gz.inputs(), from_raw.inputs());
-    assert_eq!(from_gz.targets(), from_raw.targets());
+    assert_eq!(from_gz.input(), from_raw.input());
+    assert_eq!(from_gz.target(), from_raw.target());
 }
 
 /// A CIFAR record: label, then 3,072 pixels.
@@ -275,9 +275,9 @@ fn cifar10_reads_a_full_test_batch_from_the_unpacked_folder() {
         assert_eq!(data.input_shape(), &[3, 32, 32]);
         assert_eq!(data.classes()[3], "cat");
         let example = data.get(12).unwrap();
-        assert_eq!(example.target.item(), 2.0);
+        assert_eq!(example.target().item(), 2.0);
         assert_eq!(
-            example.input.get(&[0, 0, 1]),
+            example.input().get(&[0, 0, 1]),
             records[12 * CIFAR10_RECORD_BYTES + 2] as f32
         );
     }

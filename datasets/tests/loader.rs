@@ -54,12 +54,12 @@ fn batches_stack_the_examples_in_epoch_order() {
     let order: Vec<usize> = batches.iter().flat_map(|b| b.indices.clone()).collect();
     assert_eq!(order, loader.order(2));
     for batch in &batches {
-        assert_eq!(batch.inputs.shape(), &[batch.len(), 2, 3]);
-        assert_eq!(batch.targets.shape(), &[batch.len()]);
+        assert_eq!(batch.input().shape(), &[batch.len(), 2, 3]);
+        assert_eq!(batch.target().shape(), &[batch.len()]);
         for (row, &index) in batch.indices.iter().enumerate() {
             let expected = data.get(index).unwrap();
-            assert_eq!(batch.inputs.narrow(0, row, 1).squeeze(0), expected.input);
-            assert_eq!(batch.targets.get(&[row]), index as f32);
+            assert_eq!(batch.input().narrow(0, row, 1).squeeze(0), *expected.input());
+            assert_eq!(batch.target().get(&[row]), index as f32);
         }
     }
 }
@@ -116,12 +116,12 @@ fn augmentation_is_reproducible_and_changes_between_epochs() {
     let epoch0 = collect(a.epoch(0)).remove(0);
     assert_eq!(epoch0, collect(b.epoch(0)).remove(0));
     let epoch1 = collect(a.epoch(1)).remove(0);
-    assert_ne!(epoch0.inputs, epoch1.inputs);
+    assert_ne!(epoch0.input(), epoch1.input());
     // Each row is the example or its mirror image.
     let data = numbered(40);
     for row in 0..40 {
-        let got = epoch0.inputs.narrow(0, row, 1).squeeze(0).to_vec();
-        let original = data.get(row).unwrap().input.to_vec();
+        let got = epoch0.input().narrow(0, row, 1).squeeze(0).to_vec();
+        let original = data.get(row).unwrap().input().to_vec();
         let mirrored: Vec<f32> = original
             .chunks(3)
             .flat_map(|r| r.iter().rev().copied())
