@@ -71,9 +71,13 @@ fn stack_fields(side: &str, rows: &[&Fields], indices: &[usize]) -> Result<Field
             }
         }
         let (value, lengths) = match field.padding() {
-            None => (stack_same_shape(side, field.name(), &values, indices)?, None),
+            None => (
+                stack_same_shape(side, field.name(), &values, indices)?,
+                None,
+            ),
             Some(padding) => {
-                let (value, lengths) = pad_sequences(side, field.name(), &values, indices, padding)?;
+                let (value, lengths) =
+                    pad_sequences(side, field.name(), &values, indices, padding)?;
                 (value, Some(lengths))
             }
         };
@@ -97,14 +101,22 @@ fn mismatch(
 }
 
 /// Fixed-shape values stacked to `[B, ...shape]`.
-fn stack_same_shape(side: &str, name: &str, values: &[&Tensor], indices: &[usize]) -> Result<Tensor> {
+fn stack_same_shape(
+    side: &str,
+    name: &str,
+    values: &[&Tensor],
+    indices: &[usize],
+) -> Result<Tensor> {
     let shape = values[0].shape();
     let mut data = Vec::with_capacity(values.len() * values[0].numel());
     for (value, &index) in values.iter().zip(indices) {
         if value.shape() != shape {
             return Err(DataError::invalid(
                 "stack_examples",
-                format!("{side} `{name}` shaped {shape:?} in every example (like example {})", indices[0]),
+                format!(
+                    "{side} `{name}` shaped {shape:?} in every example (like example {})",
+                    indices[0]
+                ),
                 format!("example {index} with {:?}", value.shape()),
             ));
         }

@@ -119,7 +119,12 @@ impl Fields {
     }
 
     /// A batched field (used by collation): the stacked tensor and, for sequences, the lengths.
-    pub(crate) fn push_batched(&mut self, like: &Field, value: Tensor, lengths: Option<Vec<usize>>) {
+    pub(crate) fn push_batched(
+        &mut self,
+        like: &Field,
+        value: Tensor,
+        lengths: Option<Vec<usize>>,
+    ) {
         self.entries.push(Field {
             name: like.name.clone(),
             value,
@@ -153,7 +158,11 @@ impl Fields {
     pub fn same_layout(&self, other: &Fields) -> bool {
         let layout = |f: &Field| {
             let shape = f.value.shape();
-            let fixed = if f.padding.is_some() { &shape[1..] } else { shape };
+            let fixed = if f.padding.is_some() {
+                &shape[1..]
+            } else {
+                shape
+            };
             (f.name.clone(), f.padding.map(f32::to_bits), fixed.to_vec())
         };
         self.len() == other.len() && self.iter().map(layout).eq(other.iter().map(layout))
@@ -237,7 +246,11 @@ impl Fields {
 impl fmt::Display for Field {
     /// `name [shape]`, or `sequence name [shape]` for a variable-length one.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = if self.padding.is_some() { "sequence " } else { "" };
+        let kind = if self.padding.is_some() {
+            "sequence "
+        } else {
+            ""
+        };
         write!(f, "{kind}`{}` {:?}", self.name, self.value.shape())
     }
 }

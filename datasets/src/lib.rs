@@ -64,17 +64,17 @@ pub use cifar::{
     cifar10, cifar10_file_names, parse_cifar10, CIFAR10_CLASSES, CIFAR10_FOLDER,
     CIFAR10_RECORDS_PER_FILE, CIFAR10_RECORD_BYTES,
 };
-pub use csv::{parse_csv, parse_sklearn_csv, read_csv, CsvOptions, CsvTable, LabelColumn};
 pub use collate::stack_examples;
+pub use csv::{parse_csv, parse_sklearn_csv, read_csv, CsvOptions, CsvTable, LabelColumn};
 pub use dataset::{Batch, Dataset, Example, Split, TensorDataset, INPUT, TARGET};
 pub use embedded::{breast_cancer, digits, iris, moby_dick, wine, DIGITS_MAX_VALUE};
 pub use error::{DataError, Result};
-pub use fields::{Field, FieldKey, Fields};
 #[cfg(feature = "fetch")]
 pub use fetch::{
     default_cache_dir, fetch, fetch_with, Archive, FetchOptions, Progress, RemoteDataset,
     RemoteFile,
 };
+pub use fields::{Field, FieldKey, Fields};
 pub use idx::{
     fashion_mnist, idx_classification, idx_file_names, mnist, parse_idx, read_idx, IdxArray,
     IdxType,

@@ -26,6 +26,13 @@ where
     }
 }
 
+/// A shared transform (e.g. the same fitted [`Normalize`] for a training and a test split).
+impl<T: Transform + ?Sized> Transform for std::sync::Arc<T> {
+    fn apply(&self, example: Example, rng: &mut Rng) -> Result<Example> {
+        (**self).apply(example, rng)
+    }
+}
+
 /// Several transforms applied in order, sharing the example's generator.
 ///
 /// ```

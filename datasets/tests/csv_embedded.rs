@@ -230,9 +230,12 @@ fn char_windows_are_next_character_pairs() {
         let example = data.get(i).unwrap();
         let ids =
             |t: &strata_tensor::Tensor| t.to_vec().iter().map(|&v| v as usize).collect::<Vec<_>>();
-        assert_eq!(vocab.decode(&ids(&example.input())).unwrap(), &text[i..i + 4]);
         assert_eq!(
-            vocab.decode(&ids(&example.target())).unwrap(),
+            vocab.decode(&ids(example.input())).unwrap(),
+            &text[i..i + 4]
+        );
+        assert_eq!(
+            vocab.decode(&ids(example.target())).unwrap(),
             &text[i + 1..i + 5]
         );
     }

@@ -62,7 +62,9 @@ fn stack_examples_refuses_mixed_shapes_and_empty_lists() {
     ];
     let err = stack_examples(&[0, 1], |i| Ok(examples[i].clone())).unwrap_err();
     assert!(
-        err.to_string().contains("inputs `input` shaped [2] in every example (like example 0), found example 1 with [3]"),
+        err.to_string().contains(
+            "inputs `input` shaped [2] in every example (like example 0), found example 1 with [3]"
+        ),
         "{err}"
     );
     assert!(stack_examples(&[], |i| Ok(examples[i].clone())).is_err());
@@ -105,7 +107,10 @@ fn concat_chains_parts_and_checks_shapes() {
     assert!(both.get(5).is_err());
     let wide = TensorDataset::new(Tensor::zeros(&[2, 3]), Tensor::zeros(&[2])).unwrap();
     let err = numbered(2).concat(wide).unwrap_err();
-    assert!(err.to_string().contains("part 1 with inputs [`input` [3]]"), "{err}");
+    assert!(
+        err.to_string().contains("part 1 with inputs [`input` [3]]"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -298,14 +303,8 @@ fn two_moons_and_circles_lie_on_their_curves() {
     assert!(lower
         .iter()
         .all(|&(x, y)| ((x - 1.0).powi(2) + (y - 0.5).powi(2) - 1.0).abs() < 1e-5 && y <= 0.5));
-    assert_eq!(
-        two_moons(50, 0.1, 3).input(),
-        two_moons(50, 0.1, 3).input()
-    );
-    assert_ne!(
-        two_moons(50, 0.1, 3).input(),
-        two_moons(50, 0.1, 4).input()
-    );
+    assert_eq!(two_moons(50, 0.1, 3).input(), two_moons(50, 0.1, 3).input());
+    assert_ne!(two_moons(50, 0.1, 3).input(), two_moons(50, 0.1, 4).input());
     let rings = circles(100, 0.0, 0.4, 2);
     let radius = |(x, y): (f32, f32)| (x * x + y * y).sqrt();
     assert!(points_of(&rings, 0.0)

@@ -64,7 +64,11 @@ fn sharded_ranks_see_disjoint_multi_field_examples() {
         })
         .collect();
     let mut all: Vec<usize> = shares.concat();
-    assert_eq!(all.len(), 9, "10 examples over 3 ranks: the last one left out");
+    assert_eq!(
+        all.len(),
+        9,
+        "10 examples over 3 ranks: the last one left out"
+    );
     all.sort_unstable();
     all.dedup();
     assert_eq!(all.len(), 9, "disjoint shares");
@@ -87,7 +91,11 @@ impl Dataset for Sentences {
             .flat_map(|(t, &id)| [id, t as f32])
             .collect();
         Ok(Example::from_fields(
-            Fields::new().with_sequence("tokens", Tensor::from_vec(steps, &[tokens.len(), 2]), -1.0),
+            Fields::new().with_sequence(
+                "tokens",
+                Tensor::from_vec(steps, &[tokens.len(), 2]),
+                -1.0,
+            ),
             Fields::new()
                 .with("label", Tensor::scalar(tokens.len() as f32))
                 .with_sequence(
@@ -117,9 +125,16 @@ fn sequences_are_padded_to_the_longest_of_the_batch_with_lengths_and_mask() {
         batch.inputs.mask("tokens").unwrap().to_vec(),
         [1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0]
     );
-    assert_eq!(batch.targets["next"].to_vec(), [5.0, 6.0, 0.0, 8.0, 0.0, 0.0, 2.0, 3.0, 4.0]);
+    assert_eq!(
+        batch.targets["next"].to_vec(),
+        [5.0, 6.0, 0.0, 8.0, 0.0, 0.0, 2.0, 3.0, 4.0]
+    );
     assert_eq!(batch.targets["label"].to_vec(), [2.0, 1.0, 3.0]);
-    assert_eq!(batch.targets.lengths("label"), None, "fixed fields have no lengths");
+    assert_eq!(
+        batch.targets.lengths("label"),
+        None,
+        "fixed fields have no lengths"
+    );
     assert_eq!(batch.targets.mask("label"), None);
 }
 
@@ -141,16 +156,26 @@ fn examples_that_cannot_share_a_batch_give_errors_naming_both_layouts() {
     let err = stack_examples(&[0, 1], |i| Ok([one.clone(), renamed.clone()][i].clone()))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("`input` [2]") && err.contains("`image` [2]"), "{err}");
+    assert!(
+        err.contains("`input` [2]") && err.contains("`image` [2]"),
+        "{err}"
+    );
 
     let wider = Example::new(Tensor::zeros(&[3]), Tensor::scalar(0.0));
-    let err = stack_examples(&[5, 6], |i| Ok(if i == 5 { one.clone() } else { wider.clone() }))
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("[2]") && err.contains("example 6 with [3]"), "{err}");
+    let err = stack_examples(&[5, 6], |i| {
+        Ok(if i == 5 { one.clone() } else { wider.clone() })
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("[2]") && err.contains("example 6 with [3]"),
+        "{err}"
+    );
 
     let extra = Example::from_fields(
-        Fields::new().with("input", Tensor::zeros(&[2])).with("mask", Tensor::zeros(&[2])),
+        Fields::new()
+            .with("input", Tensor::zeros(&[2]))
+            .with("mask", Tensor::zeros(&[2])),
         Fields::new().with("target", Tensor::scalar(0.0)),
     );
     let err = stack_examples(&[0, 1], |i| Ok([one.clone(), extra.clone()][i].clone()))
@@ -168,7 +193,10 @@ fn examples_that_cannot_share_a_batch_give_errors_naming_both_layouts() {
     let err = stack_examples(&[0, 1], |i| Ok([seq(&[2, 3]), seq(&[4, 2])][i].clone()))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("steps shaped [3]") && err.contains("[4, 2]"), "{err}");
+    assert!(
+        err.contains("steps shaped [3]") && err.contains("[4, 2]"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -187,12 +215,17 @@ fn concat_refuses_parts_with_other_fields() {
 #[test]
 fn tensor_dataset_refuses_fields_of_different_lengths() {
     let err = TensorDataset::from_fields(
-        Fields::new().with("a", Tensor::zeros(&[4, 2])).with("b", Tensor::zeros(&[3, 2])),
+        Fields::new()
+            .with("a", Tensor::zeros(&[4, 2]))
+            .with("b", Tensor::zeros(&[3, 2])),
         Fields::new(),
     )
     .unwrap_err()
     .to_string();
-    assert!(err.contains("`a` [4, 2]") && err.contains("`b` [3, 2]"), "{err}");
+    assert!(
+        err.contains("`a` [4, 2]") && err.contains("`b` [3, 2]"),
+        "{err}"
+    );
     assert!(TensorDataset::from_fields(Fields::new(), Fields::new()).is_err());
 }
 

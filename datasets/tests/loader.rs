@@ -58,7 +58,10 @@ fn batches_stack_the_examples_in_epoch_order() {
         assert_eq!(batch.target().shape(), &[batch.len()]);
         for (row, &index) in batch.indices.iter().enumerate() {
             let expected = data.get(index).unwrap();
-            assert_eq!(batch.input().narrow(0, row, 1).squeeze(0), *expected.input());
+            assert_eq!(
+                batch.input().narrow(0, row, 1).squeeze(0),
+                *expected.input()
+            );
             assert_eq!(batch.target().get(&[row]), index as f32);
         }
     }

@@ -26,7 +26,7 @@ use strata_tensor::Tensor;
 ///
 /// ```
 /// use strata_distributed::{DataParallel, LocalRank};
-/// use strata_modules::{Params, Sgd, Dense, Regression, TrainConfig, Trainer};
+/// use strata_modules::{Dense, Module, Params, Regression, Sgd, TrainConfig, Trainer};
 /// use strata_tensor::{Rng, Tensor};
 /// // Two ranks as threads; each starts from different weights and sees different data.
 /// let weights: Vec<Vec<f32>> = std::thread::scope(|s| {
@@ -36,8 +36,8 @@ use strata_tensor::Tensor;
 ///         let y = x.sum_axes(&[1], true);
 ///         Trainer::new(TrainConfig { epochs: 5, ..Default::default() })
 ///             .with_hook(DataParallel::new(rank))
-///             .fit(&mut model, &mut Sgd::new(0.1), &Regression,
-///                  |_| [(x.clone(), y.clone())], || [])
+///             .fit(&mut model.with_objective(Regression), &mut Sgd::new(0.1),
+///                  |_| [(x.clone(), y.clone())], ())
 ///             .unwrap();
 ///         model.weight.value().to_vec()
 ///     }));

@@ -226,8 +226,8 @@ fn trainer_reports_global_metrics_and_only_rank_zero_writes_checkpoints() {
     let dir = std::env::temp_dir().join(format!("strata-dp-ckpt-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let data = support::data();
-    let inputs = data.inputs().narrow(0, 0, 40);
-    let targets = data.targets().narrow(0, 0, 40);
+    let inputs = data.input().narrow(0, 0, 40);
+    let targets = data.target().narrow(0, 0, 40);
     let histories = on_ranks(2, |rank| {
         let r = rank.rank();
         let mut model = Arch::Mlp.build(r as u64);
@@ -241,11 +241,10 @@ fn trainer_reports_global_metrics_and_only_rank_zero_writes_checkpoints() {
         })
         .with_hook(DataParallel::new(rank))
         .fit(
-            &mut model,
+            &mut model.with_objective(Classification::default()),
             &mut Sgd::new(0.1),
-            &Classification::default(),
             |_| [(x.clone(), y.clone())],
-            || [(x.clone(), y.clone())],
+            |_| [(x.clone(), y.clone())],
         )
         .unwrap()
         .to_vec();
@@ -265,8 +264,8 @@ fn trainer_reports_global_metrics_and_only_rank_zero_writes_checkpoints() {
     let global = (histories[0].1 + histories[1].1) / 2.0; // equal shares
     for (history, _) in &histories {
         let last = history.last().unwrap();
-        assert!((last.val_loss.unwrap() - global).abs() < 1e-5);
-        assert_eq!(last.val_loss, histories[0].0.last().unwrap().val_loss);
+        assert!((last.val_loss().unwrap() - global).abs() < 1e-5);
+        assert_eq!(last.val_loss(), histories[0].0.last().unwrap().val_loss());
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -9,12 +9,12 @@
 
 #![allow(clippy::print_stdout)]
 
-use strata_datasets::{digits, DataLoader, Dataset, DIGITS_MAX_VALUE};
+use strata_datasets::{digits, DataLoader, Dataset, ScaleToUnit, DIGITS_MAX_VALUE};
 use strata_modules::{
     evaluate, Adam, BatchNorm2d, Classification, Conv2d, Conv2dConfig, Dense, Dropout, Flatten,
-    MaxPool2d, Relu, Sequential, TrainConfig, Trainer,
+    MaxPool2d, Module, Relu, Sequential, TrainConfig, Trainer,
 };
-use strata_tensor::{Rng, Tensor};
+use strata_tensor::Rng;
 
 /// Share of the 1,797 digits held out for testing.
 pub const TEST_FRACTION: f64 = 0.2;
@@ -47,45 +47,23 @@ pub fn lenet(seed: u64) -> Sequential {
         .push(Dense::new(64, 10, rng))
 }
 
-/// Pixels scaled from 0..=16 to 0..=1.
-fn scaled(images: Tensor) -> Tensor {
-    images.mul_scalar(1.0 / DIGITS_MAX_VALUE)
-}
-
-/// Trains the network for `epochs` on the training split and returns its held-out accuracy.
+/// Trains the network for `epochs` on the training split (pixels scaled to `[0, 1]`) and
+/// returns its held-out accuracy.
 pub fn train_and_evaluate(epochs: usize, seed: u64) -> Result<f32, Box<dyn std::error::Error>> {
-    let (train, test) = digits().split(TEST_FRACTION, seed)?;
-    let test_len = test.len();
-    let loader = DataLoader::new(train, 32).shuffle(seed + 1);
-    let test_batch = DataLoader::new(test, test_len)
-        .epoch(0)
-        .next()
-        .ok_or("the test split is empty")??;
+    let scaled = digits().map(ScaleToUnit::new(DIGITS_MAX_VALUE));
+    let (train, test) = scaled.split(TEST_FRACTION, seed)?;
+    let train = DataLoader::new(train, 32).shuffle(seed + 1);
+    let test = DataLoader::new(test, 512);
 
     let mut model = lenet(seed + 2);
     let mut trainer = Trainer::new(TrainConfig {
         epochs,
         ..Default::default()
     });
-    trainer.fit(
-        &mut model,
-        &mut Adam::new(3e-3),
-        &Classification::default(),
-        |epoch| {
-            loader
-                .epoch(epoch as u64)
-                .map(|batch| batch.map(|b| (scaled(b.inputs), b.targets)))
-                .collect::<Result<Vec<_>, _>>()
-                .expect("in-memory batches cannot fail")
-        },
-        std::iter::empty,
-    )?;
-    let (_, accuracy) = evaluate(
-        &mut model,
-        &Classification::default(),
-        [(scaled(test_batch.inputs), test_batch.targets)],
-    );
-    Ok(accuracy.unwrap_or(0.0))
+    let classifier = &mut model.with_objective(Classification::default());
+    trainer.fit(classifier, &mut Adam::new(3e-3), &train, ())?;
+    let held_out = evaluate(classifier, &test)?;
+    Ok(held_out["accuracy"])
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

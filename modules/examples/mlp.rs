@@ -6,18 +6,13 @@
 #![allow(clippy::print_stdout)]
 
 use strata_datasets::{spirals, DataLoader, Dataset};
-use strata_modules::{
-    evaluate, Adam, Classification, Dense, Sequential, Tanh, TrainConfig, Trainer,
-};
+use strata_modules::{Adam, Classification, Dense, Module, Sequential, Tanh, TrainConfig, Trainer};
 use strata_tensor::Rng;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (train, test) = spirals(800, 2, 0.02, 1).split(0.25, 2)?;
-    let loader = DataLoader::new(train, 32).shuffle(3);
-    let test_batch = DataLoader::new(test, 800)
-        .epoch(0)
-        .next()
-        .expect("a test batch")?;
+    let train = DataLoader::new(train, 32).shuffle(3);
+    let test = DataLoader::new(test, 800);
 
     let mut rng = Rng::new(4);
     let mut model = Sequential::new()
@@ -30,27 +25,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         epochs: 200,
         ..Default::default()
     });
-    trainer.fit(
-        &mut model,
-        &mut Adam::new(0.01),
-        &Classification::default(),
-        |epoch| {
-            loader
-                .epoch(epoch as u64)
-                .map(|batch| batch.map(|b| (b.inputs, b.targets)))
-                .collect::<Result<Vec<_>, _>>()
-                .expect("in-memory batches cannot fail")
-        },
-        std::iter::empty,
-    )?;
-    let (loss, accuracy) = evaluate(
-        &mut model,
-        &Classification::default(),
-        [(test_batch.inputs, test_batch.targets)],
-    );
+    let classifier = &mut model.with_objective(Classification::default());
+    let history = trainer.fit(classifier, &mut Adam::new(0.01), &train, &test)?;
+    let last = history.last().ok_or("no epoch ran")?;
     println!(
-        "spirals: held-out loss {loss:.4}, accuracy {:.1}%",
-        100.0 * accuracy.unwrap_or(0.0)
+        "spirals: held-out loss {:.4}, accuracy {:.1}%",
+        last.val_loss().unwrap_or(f32::NAN),
+        100.0 * last.val_accuracy().unwrap_or(0.0)
     );
     Ok(())
 }

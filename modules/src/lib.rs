@@ -2,11 +2,13 @@
 //!
 //! The building blocks of networks on top of [`strata_autograd`]: a [`Module`] maps a batch to
 //! a batch and owns its parameters; modules combine ([`Sequential`], or your own struct with
-//! `#[derive(Params)]`); [losses](crate::loss), [optimizers](crate::optim), checkpoints and a
-//! small [training loop](Trainer) complete the picture.
+//! `#[derive(Params)]`); [losses](crate::loss), [optimizers](crate::optim), checkpoints and one
+//! [training loop](Trainer) for every model (a model says how a batch becomes a loss:
+//! [`TrainStep`]) complete the picture.
 //!
 //! ```
-//! use strata_modules::{Adam, Classification, Dense, Relu, Sequential, TrainConfig, Trainer};
+//! use strata_datasets::{DataLoader, TensorDataset};
+//! use strata_modules::{Adam, Classification, Dense, Module, Relu, Sequential, TrainConfig, Trainer};
 //! use strata_tensor::{Rng, Tensor};
 //! let mut rng = Rng::new(7);
 //! let mut mlp = Sequential::new()
@@ -16,12 +18,12 @@
 //! // XOR of the signs.
 //! let x = Tensor::rand_uniform(&[256, 2], -1.0, 1.0, &mut rng);
 //! let y = x.narrow(1, 0, 1).mul(&x.narrow(1, 1, 1)).gt(&Tensor::scalar(0.0)).squeeze(1);
-//! let history = Trainer::new(TrainConfig { epochs: 200, ..Default::default() })
-//!     .fit(&mut mlp, &mut Adam::new(0.02), &Classification::default(),
-//!          |_| [(x.clone(), y.clone())], || [(x.clone(), y.clone())])
-//!     .unwrap()
-//!     .to_vec();
-//! assert!(history.last().unwrap().val_accuracy.unwrap() > 0.9);
+//! let data = DataLoader::new(TensorDataset::new(x, y).unwrap(), 32).shuffle(0);
+//! let mut trainer = Trainer::new(TrainConfig { epochs: 60, ..Default::default() });
+//! let history = trainer
+//!     .fit(&mut mlp.with_objective(Classification::default()), &mut Adam::new(0.02), &data, &data)
+//!     .unwrap();
+//! assert!(history.last().unwrap().val_accuracy().unwrap() > 0.9);
 //! ```
 
 extern crate self as strata_modules;
@@ -74,7 +76,8 @@ pub use loss::{
 pub use module::Module;
 pub use optim::{
     clip_grad_norm, Adam, AdamW, ConstantLr, CosineAnnealingLr, ExponentialLr, LinearWarmup,
-    LrSchedule, Optimizer, OptimizerState, OptimizerStateError, RmsProp, Sgd, StepLr,
+    LrSchedule, Optimizer, OptimizerGroups, OptimizerState, OptimizerStateError, RmsProp, Sgd,
+    StepLr,
 };
 pub use params::{join_name, Buffer, Params, RngCell, Visitor, VisitorMut};
 pub use pool::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
@@ -84,7 +87,11 @@ pub use recurrent::{
 pub use sequential::Sequential;
 pub use strata_autograd::Var;
 pub use strata_modules_derive::Params;
+#[cfg(feature = "progress")]
+pub use train::ProgressBar;
 pub use train::{
-    evaluate, BinaryClassification, Callback, Classification, EarlyStopping, EpochMetrics, Event,
-    Objective, Regression, StepHook, TrainConfig, TrainError, Trainer, TrainingState,
+    accuracy, binary_accuracy, evaluate, mean_absolute_error, mean_squared_error, BatchSource,
+    BinaryClassification, Callback, Classification, EarlyStopping, EpochMetrics, Event, IntoBatch,
+    Mean, MetricValues, Metrics, Objective, Optimization, Regression, Step, StepHook, Supervised,
+    TrainConfig, TrainError, TrainStep, Trainer, TrainingState,
 };

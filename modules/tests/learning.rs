@@ -5,7 +5,7 @@ mod common;
 
 use common::{batches, mlp, split_rows, two_spirals};
 use strata_modules::{
-    evaluate, Adam, AdamW, BinaryClassification, Classification, Optimizer, RmsProp, Sgd,
+    evaluate, Adam, AdamW, BinaryClassification, Classification, Module, Optimizer, RmsProp, Sgd,
     TrainConfig, Trainer,
 };
 use strata_tensor::{Rng, Tensor};
@@ -27,15 +27,17 @@ fn mlp_2_16_16_1_with_tanh_learns_xor() {
     });
     trainer
         .fit(
-            &mut model,
+            &mut model.with_objective(BinaryClassification),
             &mut Adam::new(0.05),
-            &BinaryClassification,
             |_| [(x.clone(), y.clone())],
-            || [(x.clone(), y.clone())],
+            (),
         )
         .unwrap();
-    let (_, accuracy) = evaluate(&mut model, &BinaryClassification, [(x, y)]);
-    assert_eq!(accuracy, Some(1.0));
+    let held_out = evaluate(&mut model.with_objective(BinaryClassification), |_| {
+        [(x.clone(), y.clone())]
+    })
+    .unwrap();
+    assert_eq!(held_out["accuracy"], 1.0);
 }
 
 /// Trains the spiral MLP with `optimizer` and returns the held-out accuracy.
@@ -50,15 +52,17 @@ fn spiral_accuracy(optimizer: &mut dyn Optimizer, epochs: usize) -> f32 {
     });
     trainer
         .fit(
-            &mut model,
+            &mut model.with_objective(Classification::default()),
             optimizer,
-            &Classification::default(),
             |epoch| batches(&train_x, &train_y, 32, 3, epoch),
-            std::iter::empty,
+            (),
         )
         .unwrap();
-    let (_, accuracy) = evaluate(&mut model, &Classification::default(), [(test_x, test_y)]);
-    accuracy.unwrap()
+    let held_out = evaluate(&mut model.with_objective(Classification::default()), |_| {
+        [(test_x.clone(), test_y.clone())]
+    })
+    .unwrap();
+    held_out["accuracy"]
 }
 
 #[test]

@@ -5,8 +5,8 @@ mod common;
 use common::{batches, mlp, split_rows, two_spirals};
 use std::sync::{Arc, Mutex};
 use strata_modules::{
-    Adam, Checkpoint, Classification, EarlyStopping, Event, Params, Sequential, StepLr,
-    TrainConfig, TrainError, Trainer,
+    Adam, Checkpoint, Classification, Dense, EarlyStopping, Event, Module, Params, Regression,
+    Sequential, Sgd, StepLr, TrainConfig, TrainError, Trainer,
 };
 use strata_tensor::{Rng, Tensor};
 
@@ -36,11 +36,10 @@ fn run(
     let mut trainer = trainer.unwrap_or_else(|| Trainer::new(config));
     trainer
         .fit(
-            model,
+            &mut model.with_objective(Classification::default()),
             optimizer,
-            &Classification::default(),
             |epoch| batches(&tx, &ty, 16, 7, epoch),
-            || [(vx.clone(), vy.clone())],
+            |_| [(vx.clone(), vy.clone())],
         )
         .unwrap();
     trainer
@@ -96,7 +95,7 @@ fn resuming_from_a_checkpoint_matches_an_uninterrupted_run_exactly() {
         t.state()
             .history
             .iter()
-            .map(|m| m.train_loss.to_bits())
+            .map(|m| m.train_loss().unwrap().to_bits())
             .collect::<Vec<_>>()
     };
     assert_eq!(losses(&trainer), losses(&full));
@@ -127,11 +126,10 @@ fn early_stopping_ends_the_run_when_validation_stops_improving() {
     });
     let history = trainer
         .fit(
-            &mut model,
+            &mut model.with_objective(Classification::default()),
             &mut Adam::new(0.05),
-            &Classification::default(),
             |epoch| batches(&tx, &ty, 16, 1, epoch),
-            || [(noise_x.clone(), noise.clone())],
+            |_| [(noise_x.clone(), noise.clone())],
         )
         .unwrap()
         .to_vec();
@@ -139,7 +137,7 @@ fn early_stopping_ends_the_run_when_validation_stops_improving() {
     let best = history
         .iter()
         .enumerate()
-        .min_by(|a, b| a.1.val_loss.partial_cmp(&b.1.val_loss).unwrap())
+        .min_by(|a, b| a.1.val_loss().partial_cmp(&b.1.val_loss()).unwrap())
         .unwrap()
         .0;
     assert_eq!(history.len(), best + 1 + 3, "stops 3 epochs after the best");
@@ -173,11 +171,10 @@ fn events_report_every_batch_and_epoch_and_checkpoints_follow_the_period() {
     let mut model = mlp(4, 2, &mut Rng::new(5));
     trainer
         .fit(
-            &mut model,
+            &mut model.with_objective(Classification::default()),
             &mut Adam::new(0.01),
-            &Classification::default(),
             |epoch| batches(&tx, &ty, 75, 2, epoch),
-            std::iter::empty,
+            (),
         )
         .unwrap();
     let seen = seen.lock().unwrap().join(",");
@@ -195,27 +192,57 @@ fn events_report_every_batch_and_epoch_and_checkpoints_follow_the_period() {
 }
 
 #[test]
-fn a_diverging_run_stops_with_an_error() {
+fn a_batch_holding_nan_stops_the_run_with_an_error_naming_the_field() {
     let ((tx, ty), _) = data();
-    let mut model = mlp(8, 2, &mut Rng::new(6));
-    // A corrupt example (NaN feature) makes the loss non-finite.
     let mut values = tx.to_vec();
     values[3] = f32::NAN;
-    let huge = Tensor::from_vec(values, tx.shape());
+    let corrupt = Tensor::from_vec(values, tx.shape());
+    let mut model = mlp(8, 2, &mut Rng::new(6));
     let err = Trainer::new(TrainConfig {
         epochs: 3,
         ..Default::default()
     })
     .fit(
-        &mut model,
+        &mut model.with_objective(Classification::default()),
         &mut Adam::new(0.1),
-        &Classification::default(),
-        |_| [(huge.clone(), ty.clone())],
-        std::iter::empty,
+        |_| [(corrupt.clone(), ty.clone())],
+        (),
     )
     .unwrap_err();
     assert!(
-        matches!(err, TrainError::Diverged { epoch: 0, batch: 0 }),
+        matches!(&err, TrainError::NonFiniteBatch { epoch: 0, batch: 0, field } if field == "input"),
         "{err}"
     );
+    assert!(err.to_string().contains("check the data"), "{err}");
+}
+
+#[test]
+fn a_diverging_loss_on_finite_data_stops_the_run_with_an_error() {
+    // Least squares with a step size far beyond 1/λ_max: each step multiplies the error by
+    // about -20, so the loss overflows after a few dozen steps while the data stays finite.
+    let x = Tensor::rand_uniform(&[16, 2], -1.0, 1.0, &mut Rng::new(7));
+    let y = x.sum_axes(&[1], true);
+    let mut line = Dense::new(2, 1, &mut Rng::new(8));
+    let err = Trainer::new(TrainConfig {
+        epochs: 200,
+        ..Default::default()
+    })
+    .fit(
+        &mut line.with_objective(Regression),
+        &mut Sgd::new(20.0),
+        |_| [(x.clone(), y.clone())],
+        (),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TrainError::Diverged {
+                epoch: 1..200,
+                batch: 0
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("lower the learning rate"), "{err}");
 }

@@ -13,7 +13,7 @@ pub struct TaskHead<H> {
     /// Maps the trunk's representation to this task's output.
     pub module: H,
     /// The task's loss (and its notion of a correct answer, for accuracy).
-    pub objective: Box<dyn Objective + Send + Sync>,
+    pub objective: Box<dyn Objective>,
     /// The loss's weight in the combined loss.
     pub weight: f32,
 }
@@ -94,7 +94,7 @@ impl<T: Module, H: Module> MultiOutput<T, H> {
         mut self,
         name: &str,
         module: H,
-        objective: impl Objective + Send + Sync + 'static,
+        objective: impl Objective + 'static,
         weight: f32,
     ) -> Self {
         assert!(
@@ -173,14 +173,13 @@ impl<T: Module, H: Module> MultiOutput<T, H> {
                 .iter()
                 .map(|head| {
                     let (output, target) = expect_ok(task_pair(&head.name, &outputs, targets));
-                    let rows = target.shape().first().copied().unwrap_or(1).max(1);
                     TaskMetrics {
                         name: head.name.clone(),
                         loss: head.objective.loss(output, target).item(),
                         accuracy: head
                             .objective
-                            .correct(output.value(), target)
-                            .map(|c| c as f32 / rows as f32),
+                            .metrics(output.value(), target)
+                            .value("accuracy"),
                     }
                 })
                 .collect()

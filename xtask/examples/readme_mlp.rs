@@ -6,8 +6,8 @@
 #![allow(clippy::print_stdout)]
 
 use strata_datasets::{digits, DataLoader, Dataset, ScaleToUnit};
-use strata_modules::{save_model, Adam, Classification, Dense, Flatten, Relu, Sequential};
-use strata_modules::{TrainConfig, Trainer};
+use strata_modules::{save_model, Adam, Classification, Dense, Flatten, Module, ProgressBar};
+use strata_modules::{Relu, Sequential, TrainConfig, Trainer};
 use strata_tensor::Rng;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -15,10 +15,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (train, test) = digits().map(ScaleToUnit::new(16.0)).split(0.2, 0)?;
     let train = DataLoader::new(train, 32).shuffle(1);
     let test = DataLoader::new(test, 512);
-    let batches = |loader: &DataLoader, epoch| {
-        let batches = loader.epoch(epoch).map(|b| b.expect("in-memory data"));
-        batches.map(|b| (b.inputs, b.targets))
-    };
 
     let mut rng = Rng::new(2);
     let mut mlp = Sequential::new()
@@ -30,15 +26,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut trainer = Trainer::new(TrainConfig {
         epochs: 20,
         ..Default::default()
-    });
-    let history = trainer.fit(
-        &mut mlp,
-        &mut Adam::new(1e-3),
-        &Classification::default(),
-        |epoch| batches(&train, epoch as u64),
-        || batches(&test, 0),
-    )?;
-    let accuracy = history.last().and_then(|e| e.val_accuracy).unwrap_or(0.0);
+    })
+    .with_callback(ProgressBar::new());
+    let classifier = &mut mlp.with_objective(Classification::default());
+    let history = trainer.fit(classifier, &mut Adam::new(1e-3), &train, &test)?;
+    let accuracy = history.last().and_then(|e| e.val_accuracy()).unwrap_or(0.0);
     println!("test accuracy: {:.1}%", 100.0 * accuracy);
     save_model(&mlp, std::env::temp_dir().join("digits-mlp.ckpt"))?;
     Ok(())

@@ -34,15 +34,15 @@ pub fn training_curves(history: &[EpochMetrics], path: &Path) -> Result<(), Stri
             .collect(),
     };
     let losses = [
-        curve("train", TRAIN_COLOR, &|m| Some(f64::from(m.train_loss))),
-        curve("test", TEST_COLOR, &|m| m.val_loss.map(f64::from)),
+        curve("train", TRAIN_COLOR, &|m| m.train_loss().map(f64::from)),
+        curve("test", TEST_COLOR, &|m| m.val_loss().map(f64::from)),
     ];
     let accuracies = [
         curve("train", TRAIN_COLOR, &|m| {
-            m.train_accuracy.map(|a| 100.0 * f64::from(a))
+            m.train_accuracy().map(|a| 100.0 * f64::from(a))
         }),
         curve("test", TEST_COLOR, &|m| {
-            m.val_accuracy.map(|a| 100.0 * f64::from(a))
+            m.val_accuracy().map(|a| 100.0 * f64::from(a))
         }),
     ];
     let root = SVGBackend::new(path, SIZE).into_drawing_area();

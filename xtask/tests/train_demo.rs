@@ -102,7 +102,7 @@ fn default_demo_reaches_the_target_and_writes_every_output() {
         history.len() as u64,
         metrics["epochs"].as_u64().expect("epochs")
     );
-    let loss = |entry: &Value| entry["train_loss"].as_f64().expect("train loss");
+    let loss = |entry: &Value| entry["train"]["loss"].as_f64().expect("train loss");
     assert!(loss(&history[history.len() - 1]) < loss(&history[0]) / 5.0);
 
     // The curves: an SVG whose text includes the axis descriptions.

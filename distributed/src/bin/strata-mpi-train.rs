@@ -186,23 +186,12 @@ fn train(args: &Args, world: &Rc<MpiWorld>) -> Result<(), String> {
             world: Rc::clone(world),
         });
     }
-    let batches = |loader: &DataLoader, epoch: u64| {
-        let world = Rc::clone(world);
-        loader.epoch(epoch).map(move |batch| match batch {
-            Ok(batch) => (batch.inputs, batch.targets),
-            Err(err) => fail(
-                &world,
-                &format!("cannot load a batch of epoch {epoch}: {err}"),
-            ),
-        })
-    };
     let history = trainer
         .fit(
-            &mut model,
+            &mut model.with_objective(Classification::default()),
             &mut Adam::new(args.lr),
-            &Classification::default(),
-            |epoch| batches(&loader, epoch as u64),
-            || batches(&test_loader, 0),
+            &loader,
+            &test_loader,
         )
         .map_err(|e| e.to_string())?;
     if rank == 0 {
@@ -218,8 +207,8 @@ fn train(args: &Args, world: &Rc<MpiWorld>) -> Result<(), String> {
         println!(
             "final: test accuracy {:.2}% (loss {:.4}), {mean_rate:.0} samples/s on {ranks} \
              rank(s) × {} thread(s)",
-            100.0 * last.val_accuracy.unwrap_or(0.0),
-            last.val_loss.unwrap_or(f32::NAN),
+            100.0 * last.val_accuracy().unwrap_or(0.0),
+            last.val_loss().unwrap_or(f32::NAN),
             num_threads(),
         );
         if let Some(path) = &args.checkpoint {
@@ -261,10 +250,10 @@ fn load(args: &Args) -> Result<Splits, String> {
 
 /// The same examples with inputs `[N, features]` divided by `max`.
 fn flat_scaled(data: &TensorDataset, max: f32) -> Result<TensorDataset, String> {
-    let inputs = data.inputs();
+    let inputs = data.input();
     let n = inputs.shape()[0];
     let flat = inputs.reshape(&[n as isize, -1]).mul_scalar(1.0 / max);
-    TensorDataset::new(flat, data.targets().clone()).map_err(|e| e.to_string())
+    TensorDataset::new(flat, data.target().clone()).map_err(|e| e.to_string())
 }
 
 /// `features → hidden… → 10` with ReLU between layers.
@@ -317,10 +306,10 @@ impl Callback for Progress {
                      {rate:.0} samples/s",
                     metrics.epoch + 1,
                     self.epochs,
-                    metrics.train_loss,
-                    100.0 * metrics.train_accuracy.unwrap_or(0.0),
-                    metrics.val_loss.unwrap_or(f32::NAN),
-                    100.0 * metrics.val_accuracy.unwrap_or(0.0),
+                    metrics.train_loss().unwrap_or(f32::NAN),
+                    100.0 * metrics.train_accuracy().unwrap_or(0.0),
+                    metrics.val_loss().unwrap_or(f32::NAN),
+                    100.0 * metrics.val_accuracy().unwrap_or(0.0),
                 );
                 let Some(path) = &self.metrics_csv else {
                     return;
@@ -328,10 +317,10 @@ impl Callback for Progress {
                 self.csv.push_str(&format!(
                     "{},{},{},{},{},{rate:.1}\n",
                     metrics.epoch,
-                    metrics.train_loss,
-                    metrics.train_accuracy.unwrap_or(f32::NAN),
-                    metrics.val_loss.unwrap_or(f32::NAN),
-                    metrics.val_accuracy.unwrap_or(f32::NAN),
+                    metrics.train_loss().unwrap_or(f32::NAN),
+                    metrics.train_accuracy().unwrap_or(f32::NAN),
+                    metrics.val_loss().unwrap_or(f32::NAN),
+                    metrics.val_accuracy().unwrap_or(f32::NAN),
                 ));
                 if let Err(err) = write_atomically(path, self.csv.as_bytes()) {
                     fail(

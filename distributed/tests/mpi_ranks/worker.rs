@@ -201,11 +201,10 @@ fn fault(world: &Rc<MpiWorld>, checkpoint: PathBuf, fault: Fault) {
     let mut model = Arch::Mlp.build(SEED);
     trainer
         .fit(
-            &mut model,
+            &mut model.with_objective(Classification::default()),
             &mut Adam::new(1e-3),
-            &Classification::default(),
             train,
-            Vec::new,
+            (),
         )
         .expect("training runs");
     panic!("rank {rank}: training finished, but rank 1 should have ended the job in epoch 1");

@@ -83,11 +83,11 @@ pub fn max_abs_diff(a: &State, b: &State) -> f32 {
 pub fn data() -> TensorDataset {
     let all = digits();
     let inputs = all
-        .inputs()
+        .input()
         .narrow(0, 0, EXAMPLES)
         .reshape(&[EXAMPLES as isize, 64])
         .mul_scalar(1.0 / strata_datasets::DIGITS_MAX_VALUE);
-    let targets = all.targets().narrow(0, 0, EXAMPLES);
+    let targets = all.target().narrow(0, 0, EXAMPLES);
     TensorDataset::new(inputs, targets).expect("digits are well-formed")
 }
 
@@ -104,7 +104,7 @@ pub fn batches(loader: &DataLoader, epoch: usize) -> Vec<(Tensor, Tensor)> {
         .epoch(epoch as u64)
         .map(|batch| {
             let batch = batch.expect("in-memory digits load");
-            (batch.inputs, batch.targets)
+            (batch.input().clone(), batch.target().clone())
         })
         .collect()
 }
@@ -135,11 +135,10 @@ pub fn train_replica<C: Collective + 'static>(
     })
     .with_hook(DataParallel::new(collective).with_bucket_bytes(bucket_bytes))
     .fit(
-        &mut model,
+        &mut model.with_objective(Classification::default()),
         &mut Adam::new(LEARNING_RATE),
-        &Classification::default(),
-        |epoch| batches(&loader, epoch),
-        Vec::new,
+        &loader,
+        (),
     )
     .expect("training runs");
     state(&model)
@@ -183,11 +182,10 @@ pub fn train_reference(arch: Arch, world: usize, normalisation: Normalisation) -
         ..TrainConfig::default()
     })
     .fit(
-        &mut model,
+        &mut model.with_objective(Classification::default()),
         &mut Adam::new(LEARNING_RATE),
-        &Classification::default(),
         joined,
-        Vec::new,
+        (),
     )
     .expect("training runs");
     state(&model.inner)

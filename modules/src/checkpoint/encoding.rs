@@ -8,7 +8,7 @@ use super::{Checkpoint, CheckpointError};
 
 const MAGIC: [u8; 8] = *b"STRATAck";
 /// Version of the layout and payload written by this build.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 8 + 4 + 8 + 8;
 
 /// FNV-1a, 64 bits: detects truncation and bit flips in the payload.

@@ -6,12 +6,14 @@
 
 mod adam;
 mod clip;
+mod groups;
 mod rmsprop;
 mod schedule;
 mod sgd;
 
 pub use adam::{Adam, AdamW};
 pub use clip::clip_grad_norm;
+pub use groups::{in_group, OptimizerGroups};
 pub use rmsprop::RmsProp;
 pub use schedule::{
     ConstantLr, CosineAnnealingLr, ExponentialLr, LinearWarmup, LrSchedule, StepLr,
@@ -55,6 +57,8 @@ pub struct OptimizerState {
     pub learning_rate: f32,
     /// Per-parameter state tensors (momentum buffers, moments), by parameter name.
     pub slots: BTreeMap<String, Vec<Tensor>>,
+    /// The states of the optimizers of an [`OptimizerGroups`], by group (empty otherwise).
+    pub groups: BTreeMap<String, OptimizerState>,
 }
 
 /// A saved state that does not fit the optimizer it is loaded into.
@@ -110,6 +114,7 @@ impl Slots {
                     (name.clone(), tensors)
                 })
                 .collect(),
+            groups: BTreeMap::new(),
         }
     }
 

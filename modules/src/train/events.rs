@@ -1,6 +1,7 @@
 //! What the training loop reports as it goes, and the hooks a distributed runner plugs in.
 
-use super::EpochMetrics;
+use super::metrics::Metrics;
+use super::state::EpochMetrics;
 use crate::params::Params;
 use std::path::Path;
 use strata_autograd::Gradients;
@@ -12,8 +13,12 @@ pub enum Event<'a> {
     EpochStart {
         /// The epoch (0-based).
         epoch: usize,
+        /// The number of epochs the run goes to.
+        epochs: usize,
         /// The learning rate used in this epoch.
         learning_rate: f32,
+        /// Training batches in the epoch, when the source knows.
+        batches: Option<usize>,
     },
     /// A training batch was processed.
     Batch {
@@ -21,10 +26,10 @@ pub enum Event<'a> {
         epoch: usize,
         /// The batch index within the epoch.
         index: usize,
-        /// The batch loss.
-        loss: f32,
-        /// Running accuracy of the epoch so far, if the objective counts correct answers.
-        accuracy: Option<f32>,
+        /// The batch's metrics.
+        metrics: &'a Metrics,
+        /// The running metrics of the epoch so far (this batch included).
+        epoch_so_far: &'a Metrics,
     },
     /// An epoch ended (after validation).
     EpochEnd(&'a EpochMetrics),
@@ -62,8 +67,9 @@ pub trait StepHook {
         let _ = (grads, model);
     }
 
-    /// At each epoch end, over the metric sums `[loss · n, correct, n]` of training and then
-    /// validation: e.g. sum them across ranks.
+    /// At each epoch end, over the sums and weights of the epoch's metrics (training's then
+    /// validation's, each in name order, as [`Metrics::to_sums`] lays them out): e.g. add
+    /// them up across ranks. Every rank reports the same metric names.
     fn reduce_metrics(&mut self, sums: &mut [f64]) {
         let _ = sums;
     }

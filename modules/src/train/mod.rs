@@ -1,67 +1,41 @@
-//! A small training loop: epochs over batches, per-epoch validation, events for callbacks,
-//! early stopping, periodic checkpoints, and exact resumption.
+//! One training loop for every model: epochs over batches from a [`BatchSource`], a
+//! model-defined [`TrainStep`], validation, events for callbacks (a [`ProgressBar`] among
+//! them), early stopping, periodic checkpoints, exact resumption, and the [`StepHook`] that
+//! data-parallel training plugs into.
 
 mod events;
+mod metrics;
 mod objective;
+mod optimization;
+#[cfg(feature = "progress")]
+mod progress;
+mod source;
+mod state;
+mod step;
+mod supervised;
 
 pub use events::{Callback, Event, StepHook};
+pub use metrics::{
+    accuracy, binary_accuracy, mean_absolute_error, mean_squared_error, Mean, MetricValues, Metrics,
+};
 pub use objective::{BinaryClassification, Classification, Objective, Regression};
+pub use optimization::Optimization;
+#[cfg(feature = "progress")]
+pub use progress::ProgressBar;
+pub use source::{BatchSource, IntoBatch};
+pub use state::{EarlyStopping, EpochMetrics, TrainingState};
+pub use step::{Step, TrainStep};
+pub use supervised::Supervised;
 
 use crate::checkpoint::{Checkpoint, CheckpointError};
-use crate::module::Module;
-use crate::optim::{clip_grad_norm, LrSchedule, Optimizer};
-use serde::{Deserialize, Serialize};
+use crate::optim::{LrSchedule, Optimizer};
+use crate::params::Params;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
-use strata_autograd::{no_grad, AutogradError, Var};
-use strata_tensor::Tensor;
-
-/// Metrics of one epoch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EpochMetrics {
-    /// The epoch (0-based).
-    pub epoch: usize,
-    /// Mean training loss (weighted by batch size).
-    pub train_loss: f32,
-    /// Training accuracy, if the objective counts correct answers.
-    pub train_accuracy: Option<f32>,
-    /// Mean validation loss, if there was validation data.
-    pub val_loss: Option<f32>,
-    /// Validation accuracy.
-    pub val_accuracy: Option<f32>,
-    /// Learning rate used.
-    pub learning_rate: f32,
-    /// Wall-clock seconds of the epoch.
-    pub seconds: f32,
-}
-
-/// Stop when the validation loss has not improved by `min_delta` for `patience` epochs.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct EarlyStopping {
-    /// Epochs without improvement before stopping.
-    pub patience: usize,
-    /// Smallest decrease that counts as an improvement.
-    pub min_delta: f32,
-}
-
-/// The loop's own state, saved in checkpoints so a resumed run continues exactly.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TrainingState {
-    /// The next epoch to run.
-    pub next_epoch: usize,
-    /// Metrics of the epochs run so far.
-    pub history: Vec<EpochMetrics>,
-    /// Best validation loss so far.
-    pub best_val_loss: Option<f32>,
-    /// Epochs since the best validation loss.
-    pub epochs_without_improvement: usize,
-    /// Learning rate the schedule starts from.
-    pub base_learning_rate: Option<f32>,
-    /// Whether early stopping ended the run.
-    pub stopped_early: bool,
-}
+use strata_autograd::{no_grad, AutogradError};
+use strata_datasets::DataError;
 
 /// Settings of a [`Trainer`].
 #[derive(Clone, Default)]
@@ -82,14 +56,26 @@ pub struct TrainConfig {
 
 /// Why training stopped with an error.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum TrainError {
-    /// The loss became NaN or infinite.
+    /// The loss became NaN or infinite while the batch itself was finite.
     Diverged {
         /// Epoch of the bad batch.
         epoch: usize,
         /// Index of the bad batch.
         batch: usize,
     },
+    /// The loss became NaN or infinite because a batch field holds NaN or infinity.
+    NonFiniteBatch {
+        /// Epoch of the bad batch.
+        epoch: usize,
+        /// Index of the bad batch.
+        batch: usize,
+        /// The input or target field holding it.
+        field: String,
+    },
+    /// Loading a batch failed.
+    Data(DataError),
     /// Differentiation failed (e.g. the loss does not depend on any parameter).
     Autograd(AutogradError),
     /// Saving or loading a checkpoint failed.
@@ -101,15 +87,35 @@ impl fmt::Display for TrainError {
         match self {
             Self::Diverged { epoch, batch } => write!(
                 f,
-                "training diverged: the loss of batch {batch} in epoch {epoch} is not finite (lower the learning rate?)"
+                "training diverged: the loss of batch {batch} in epoch {epoch} is not finite \
+                 while the batch is (lower the learning rate?)"
             ),
+            Self::NonFiniteBatch {
+                epoch,
+                batch,
+                field,
+            } => write!(
+                f,
+                "training: batch {batch} of epoch {epoch} holds NaN or infinity in `{field}`, \
+                 so its loss is not finite: check the data"
+            ),
+            Self::Data(err) => write!(f, "training: loading a batch failed: {err}"),
             Self::Autograd(err) => write!(f, "training: {err}"),
             Self::Checkpoint(err) => write!(f, "training: {err}"),
         }
     }
 }
 
-impl std::error::Error for TrainError {}
+impl std::error::Error for TrainError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Data(err) => Some(err),
+            Self::Autograd(err) => Some(err),
+            Self::Checkpoint(err) => Some(err),
+            Self::Diverged { .. } | Self::NonFiniteBatch { .. } => None,
+        }
+    }
+}
 
 impl From<CheckpointError> for TrainError {
     fn from(err: CheckpointError) -> Self {
@@ -117,48 +123,29 @@ impl From<CheckpointError> for TrainError {
     }
 }
 
-/// Running sums over the batches of an epoch: `[loss·n, correct, n]`.
-#[derive(Default, Clone, Copy)]
-struct Sums {
-    loss: f64,
-    correct: Option<f64>,
-    count: f64,
-}
-
-impl Sums {
-    fn add(&mut self, loss: f32, correct: Option<usize>, count: usize) {
-        self.loss += loss as f64 * count as f64;
-        self.count += count as f64;
-        if let Some(c) = correct {
-            *self.correct.get_or_insert(0.0) += c as f64;
-        }
-    }
-
-    fn mean_loss(&self) -> f32 {
-        (self.loss / self.count.max(1.0)) as f32
-    }
-
-    fn accuracy(&self) -> Option<f32> {
-        self.correct.map(|c| (c / self.count.max(1.0)) as f32)
+impl From<DataError> for TrainError {
+    fn from(err: DataError) -> Self {
+        Self::Data(err)
     }
 }
 
 /// Runs epochs of training.
 ///
 /// ```
-/// use strata_modules::{Adam, Classification, Dense, Relu, Sequential, TrainConfig, Trainer};
+/// use strata_datasets::{DataLoader, TensorDataset};
+/// use strata_modules::{Adam, Classification, Dense, Module, Relu, Sequential, TrainConfig, Trainer};
 /// use strata_tensor::{Rng, Tensor};
 /// let mut rng = Rng::new(0);
 /// let mut model = Sequential::new().push(Dense::new(2, 8, &mut rng)).push(Relu).push(Dense::new(8, 2, &mut rng));
 /// // Class 1 when x0 > x1.
 /// let x = Tensor::rand_uniform(&[64, 2], -1.0, 1.0, &mut rng);
 /// let y = x.narrow(1, 0, 1).gt(&x.narrow(1, 1, 1)).squeeze(1);
-/// let mut trainer = Trainer::new(TrainConfig { epochs: 60, ..Default::default() });
+/// let data = DataLoader::new(TensorDataset::new(x, y).unwrap(), 16).shuffle(1);
+/// let mut trainer = Trainer::new(TrainConfig { epochs: 30, ..Default::default() });
 /// let history = trainer
-///     .fit(&mut model, &mut Adam::new(0.05), &Classification::default(),
-///          |_| [(x.clone(), y.clone())], || [(x.clone(), y.clone())])
+///     .fit(&mut model.with_objective(Classification::default()), &mut Adam::new(0.05), &data, &data)
 ///     .unwrap();
-/// assert!(history.last().unwrap().val_accuracy.unwrap() > 0.9);
+/// assert!(history.last().unwrap().val_accuracy().unwrap() > 0.9);
 /// ```
 pub struct Trainer {
     config: TrainConfig,
@@ -178,7 +165,7 @@ impl Trainer {
         }
     }
 
-    /// Adds a callback (builder style).
+    /// Adds a callback (builder style), e.g. a [`ProgressBar`].
     pub fn with_callback(mut self, callback: impl Callback + 'static) -> Self {
         self.callbacks.push(Box::new(callback));
         self
@@ -196,19 +183,29 @@ impl Trainer {
     }
 
     /// Restores model, optimizer and loop state from a checkpoint written by this loop, so
-    /// that `fit` continues exactly where the saved run was.
+    /// that `fit` continues exactly where the saved run was. On any error, model, optimizer
+    /// and trainer are left exactly as they were.
     pub fn resume_from(
         &mut self,
         path: impl AsRef<Path>,
-        model: &mut dyn Module,
+        model: &mut dyn Params,
         optimizer: &mut dyn Optimizer,
     ) -> Result<(), CheckpointError> {
         let checkpoint = Checkpoint::load(path)?;
         let state = checkpoint.training.clone().ok_or_else(|| {
             CheckpointError::Mismatch("the checkpoint holds no training-loop state".into())
         })?;
-        checkpoint.apply_to(model)?;
-        checkpoint.apply_to_optimizer(optimizer)?;
+        let (model_before, optimizer_before) = (Checkpoint::of_model(model), optimizer.state());
+        let applied = checkpoint
+            .apply_to(model)
+            .and_then(|()| checkpoint.apply_to_optimizer(optimizer));
+        if let Err(err) = applied {
+            // Put back what a partial application may have changed; both states were taken
+            // from these very objects, so restoring them cannot fail.
+            let _ = model_before.apply_to(model);
+            let _ = optimizer.load_state(&optimizer_before);
+            return Err(err);
+        }
         self.state = state;
         Ok(())
     }
@@ -219,28 +216,22 @@ impl Trainer {
         }
     }
 
-    /// Trains `model` from the current state up to `config.epochs`.
+    /// Trains `model` from the current state up to `config.epochs` and returns the history
+    /// of all epochs run so far.
     ///
-    /// `train(epoch)` yields that epoch's `(inputs, targets)` batches (shuffle by epoch for a
-    /// reproducible order); `validation()` yields held-out batches (an empty iterator for
-    /// none). Returns the history of all epochs run so far.
-    pub fn fit<M, O, J, T, TI, V, VI>(
+    /// Each epoch takes `train`'s batches for that epoch number (a [`DataLoader`] reshuffles
+    /// by it, so a resumed run sees the same order) through [`TrainStep::optimize`], then
+    /// `validation`'s through [`TrainStep::validation_step`] in evaluation mode (`()` for
+    /// none). A batch that fails to load ends training with [`TrainError::Data`].
+    ///
+    /// [`DataLoader`]: strata_datasets::DataLoader
+    pub fn fit<M: TrainStep>(
         &mut self,
         model: &mut M,
-        optimizer: &mut O,
-        objective: &J,
-        mut train: T,
-        mut validation: V,
-    ) -> Result<&[EpochMetrics], TrainError>
-    where
-        M: Module,
-        O: Optimizer + ?Sized,
-        J: Objective + ?Sized,
-        T: FnMut(usize) -> TI,
-        TI: IntoIterator<Item = (Tensor, Tensor)>,
-        V: FnMut() -> VI,
-        VI: IntoIterator<Item = (Tensor, Tensor)>,
-    {
+        optimizer: &mut dyn Optimizer,
+        mut train: impl BatchSource,
+        mut validation: impl BatchSource,
+    ) -> Result<&[EpochMetrics], TrainError> {
         let base_lr = *self
             .state
             .base_learning_rate
@@ -251,92 +242,58 @@ impl Trainer {
         while self.state.next_epoch < self.config.epochs && !self.state.stopped_early {
             let epoch = self.state.next_epoch;
             let started = Instant::now();
-            let lr = match &self.config.schedule {
+            let learning_rate = match &self.config.schedule {
                 Some(schedule) => schedule.learning_rate(base_lr, epoch),
                 None => optimizer.learning_rate(),
             };
-            optimizer.set_learning_rate(lr);
+            optimizer.set_learning_rate(learning_rate);
             self.emit(Event::EpochStart {
                 epoch,
-                learning_rate: lr,
+                epochs: self.config.epochs,
+                learning_rate,
+                batches: train.batches_per_epoch(),
             });
 
             model.train();
-            let mut train_sums = Sums::default();
-            for (index, (inputs, targets)) in train(epoch).into_iter().enumerate() {
-                let output = model.forward(&Var::constant(inputs));
-                let loss = objective.loss(&output, &targets);
-                let loss_value = loss.item();
-                if !loss_value.is_finite() {
-                    return Err(TrainError::Diverged {
-                        epoch,
-                        batch: index,
-                    });
-                }
-                let correct = objective.correct(output.value(), &targets);
-                train_sums.add(
-                    loss_value,
-                    correct,
-                    targets.shape().first().copied().unwrap_or(1),
-                );
-                let mut grads = loss.backward().map_err(TrainError::Autograd)?;
-                drop(output);
-                if let Some(hook) = self.hook.as_mut() {
-                    hook.reduce_gradients(&mut grads, model);
-                }
-                if let Some(max_norm) = self.config.grad_clip {
-                    clip_grad_norm(&mut grads, max_norm);
-                }
-                optimizer.step(model, &grads);
-                let accuracy = train_sums.accuracy();
+            let mut train_sums = Metrics::new();
+            for (index, batch) in train.batches(epoch).enumerate() {
+                let batch = batch?;
+                let mut optimization = Optimization {
+                    optimizer: &mut *optimizer,
+                    hook: self.hook.as_deref_mut().map(|h| h as &mut dyn StepHook),
+                    grad_clip: self.config.grad_clip,
+                    batch: &batch,
+                    epoch,
+                    index,
+                };
+                let metrics = model.optimize(&batch, &mut optimization)?;
+                train_sums.merge(&metrics);
                 self.emit(Event::Batch {
                     epoch,
                     index,
-                    loss: loss_value,
-                    accuracy,
+                    metrics: &metrics,
+                    epoch_so_far: &train_sums,
                 });
             }
+            let mut val_sums = validate(model, &mut validation, epoch)?;
+            model.train();
+            self.reduce_across_ranks(&mut train_sums, &mut val_sums);
 
-            let val_sums = evaluate_sums(model, objective, validation());
-            let mut sums = [
-                train_sums.loss,
-                train_sums.correct.unwrap_or(0.0),
-                train_sums.count,
-                val_sums.loss,
-                val_sums.correct.unwrap_or(0.0),
-                val_sums.count,
-            ];
-            if let Some(hook) = self.hook.as_mut() {
-                hook.reduce_metrics(&mut sums);
-            }
-            let reduced = |offset: usize, had_correct: bool| Sums {
-                loss: sums[offset],
-                correct: had_correct.then_some(sums[offset + 1]),
-                count: sums[offset + 2],
-            };
-            let (train_sums, val_sums) = (
-                reduced(0, train_sums.correct.is_some()),
-                reduced(3, val_sums.correct.is_some()),
-            );
-            let has_val = val_sums.count > 0.0;
             let metrics = EpochMetrics {
                 epoch,
-                train_loss: train_sums.mean_loss(),
-                train_accuracy: train_sums.accuracy(),
-                val_loss: has_val.then(|| val_sums.mean_loss()),
-                val_accuracy: if has_val { val_sums.accuracy() } else { None },
-                learning_rate: lr,
+                train: train_sums.values(),
+                validation: val_sums.values(),
+                learning_rate,
                 seconds: started.elapsed().as_secs_f32(),
             };
             tracing::info!(
                 epoch,
-                train_loss = metrics.train_loss,
-                train_accuracy = metrics.train_accuracy,
-                val_loss = metrics.val_loss,
-                val_accuracy = metrics.val_accuracy,
+                train = ?metrics.train,
+                validation = ?metrics.validation,
                 "epoch finished"
             );
-            self.update_early_stopping(&metrics);
+            self.state
+                .track_improvement(self.config.early_stopping, &metrics);
             self.state.history.push(metrics.clone());
             self.state.next_epoch = epoch + 1;
             self.emit(Event::EpochEnd(&metrics));
@@ -348,26 +305,23 @@ impl Trainer {
         Ok(&self.state.history)
     }
 
-    fn update_early_stopping(&mut self, metrics: &EpochMetrics) {
-        let (Some(rule), Some(val_loss)) = (self.config.early_stopping, metrics.val_loss) else {
+    /// Lets the step hook add up the epoch's metric sums over the ranks.
+    fn reduce_across_ranks(&mut self, train: &mut Metrics, validation: &mut Metrics) {
+        let Some(hook) = self.hook.as_mut() else {
             return;
         };
-        match self.state.best_val_loss {
-            Some(best) if val_loss > best - rule.min_delta => {
-                self.state.epochs_without_improvement += 1;
-                self.state.stopped_early = self.state.epochs_without_improvement >= rule.patience;
-            }
-            _ => {
-                self.state.best_val_loss = Some(val_loss);
-                self.state.epochs_without_improvement = 0;
-            }
-        }
+        let mut sums = train.to_sums();
+        let train_len = sums.len();
+        sums.extend(validation.to_sums());
+        hook.reduce_metrics(&mut sums);
+        train.set_sums(&sums[..train_len]);
+        validation.set_sums(&sums[train_len..]);
     }
 
-    fn save_if_due<O: Optimizer + ?Sized>(
+    fn save_if_due(
         &mut self,
-        model: &dyn Module,
-        optimizer: &O,
+        model: &dyn Params,
+        optimizer: &dyn Optimizer,
     ) -> Result<(), TrainError> {
         let (Some(every), Some(path)) = (
             self.config.checkpoint_every,
@@ -388,33 +342,39 @@ impl Trainer {
     }
 }
 
-fn evaluate_sums<M: Module + ?Sized, J: Objective + ?Sized>(
+/// The summed validation metrics of `model` over `source`'s batches of `epoch`, in evaluation
+/// mode with nothing recorded (the model is left in evaluation mode).
+fn validate<M: TrainStep>(
     model: &mut M,
-    objective: &J,
-    batches: impl IntoIterator<Item = (Tensor, Tensor)>,
-) -> Sums {
+    source: &mut impl BatchSource,
+    epoch: usize,
+) -> Result<Metrics, DataError> {
     model.eval();
-    let mut sums = Sums::default();
     no_grad(|| {
-        for (inputs, targets) in batches {
-            let output = model.forward(&Var::constant(inputs));
-            let loss = objective.loss(&output, &targets).item();
-            let correct = objective.correct(output.value(), &targets);
-            sums.add(loss, correct, targets.shape().first().copied().unwrap_or(1));
+        let mut sums = Metrics::new();
+        for batch in source.batches(epoch) {
+            sums.merge(&model.validation_step(&batch?));
         }
-    });
-    model.train();
-    sums
+        Ok(sums)
+    })
 }
 
-/// Loss and accuracy of a model on held-out batches (evaluation mode, nothing recorded);
-/// the model is left in evaluation mode.
-pub fn evaluate<M: Module + ?Sized, J: Objective + ?Sized>(
+/// The validation metrics of `model` on held-out batches (evaluation mode, nothing
+/// recorded), by name; the model is left in evaluation mode.
+///
+/// ```
+/// use strata_datasets::{DataLoader, TensorDataset};
+/// use strata_modules::{evaluate, Dense, Module, Regression};
+/// use strata_tensor::{Rng, Tensor};
+/// let mut line = Dense::new(1, 1, &mut Rng::new(0));
+/// let data = TensorDataset::new(Tensor::zeros(&[4, 1]), Tensor::ones(&[4, 1])).unwrap();
+/// let bias = line.bias.as_ref().unwrap().item();
+/// let metrics = evaluate(&mut line.with_objective(Regression), &DataLoader::new(data, 2)).unwrap();
+/// assert!((metrics["mae"] - (1.0 - bias).abs()).abs() < 1e-6);
+/// ```
+pub fn evaluate<M: TrainStep>(
     model: &mut M,
-    objective: &J,
-    batches: impl IntoIterator<Item = (Tensor, Tensor)>,
-) -> (f32, Option<f32>) {
-    let sums = evaluate_sums(model, objective, batches);
-    model.eval();
-    (sums.mean_loss(), sums.accuracy())
+    mut batches: impl BatchSource,
+) -> Result<MetricValues, DataError> {
+    Ok(validate(model, &mut batches, 0)?.values())
 }

@@ -1,30 +1,32 @@
-//! What the training loop minimises, and how it counts correct answers.
+//! What a supervised model minimises, and the metrics it reports beside the loss.
 
+use super::metrics::{accuracy, binary_accuracy, mean_absolute_error, Metrics};
 use crate::loss::{bce_with_logits, cross_entropy, mse_loss, Reduction};
 use strata_autograd::Var;
 use strata_tensor::Tensor;
 
-/// A loss over a batch, plus an optional count of correct predictions (for accuracy).
-pub trait Objective {
+/// A loss over a batch of outputs and targets, plus the metrics worth reporting beside it
+/// (accuracy, mean absolute error…).
+pub trait Objective: Send + Sync {
     /// The scalar loss of a batch.
     fn loss(&self, output: &Var, target: &Tensor) -> Var;
 
-    /// Number of correct predictions in the batch, if the task has a notion of correct.
-    fn correct(&self, output: &Tensor, target: &Tensor) -> Option<usize> {
+    /// Metrics of the batch besides the loss (none by default).
+    fn metrics(&self, output: &Tensor, target: &Tensor) -> Metrics {
         let _ = (output, target);
-        None
+        Metrics::new()
     }
 }
 
-/// Any closure `(output, target) -> loss` is an objective (without accuracy).
-impl<F: Fn(&Var, &Tensor) -> Var> Objective for F {
+/// Any closure `(output, target) -> loss` is an objective (without metrics).
+impl<F: Fn(&Var, &Tensor) -> Var + Send + Sync> Objective for F {
     fn loss(&self, output: &Var, target: &Tensor) -> Var {
         self(output, target)
     }
 }
 
 /// Multi-class classification: cross-entropy on logits `[N, C]` against class ids `[N]`;
-/// a prediction is correct when the arg-max logit is the target class.
+/// reports `accuracy` (the arg-max logit is the target class).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Classification {
     /// Label smoothing ε (0 for none).
@@ -36,14 +38,13 @@ impl Objective for Classification {
         cross_entropy(output, target, self.label_smoothing, Reduction::Mean)
     }
 
-    fn correct(&self, output: &Tensor, target: &Tensor) -> Option<usize> {
-        let predicted = output.argmax(-1, false);
-        Some(count_equal(&predicted, target))
+    fn metrics(&self, output: &Tensor, target: &Tensor) -> Metrics {
+        Metrics::new().with("accuracy", accuracy(output, target))
     }
 }
 
 /// Binary (or multi-label) classification: BCE on logits against 0/1 targets of the same
-/// shape; a prediction is correct when the logit's sign matches the target.
+/// shape; reports `accuracy` (the logit's sign matches the target), per entry.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BinaryClassification;
 
@@ -52,12 +53,12 @@ impl Objective for BinaryClassification {
         bce_with_logits(output, &Var::constant(target.clone()), Reduction::Mean)
     }
 
-    fn correct(&self, output: &Tensor, target: &Tensor) -> Option<usize> {
-        Some(count_equal(&output.gt(&Tensor::scalar(0.0)), target))
+    fn metrics(&self, output: &Tensor, target: &Tensor) -> Metrics {
+        Metrics::new().with("accuracy", binary_accuracy(output, target))
     }
 }
 
-/// Regression: mean squared error.
+/// Regression: mean squared error as the loss; reports the mean absolute error `mae`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Regression;
 
@@ -65,12 +66,8 @@ impl Objective for Regression {
     fn loss(&self, output: &Var, target: &Tensor) -> Var {
         mse_loss(output, &Var::constant(target.clone()), Reduction::Mean)
     }
-}
 
-fn count_equal(a: &Tensor, b: &Tensor) -> usize {
-    a.values()
-        .iter()
-        .zip(b.values().iter())
-        .filter(|(x, y)| x == y)
-        .count()
+    fn metrics(&self, output: &Tensor, target: &Tensor) -> Metrics {
+        Metrics::new().with("mae", mean_absolute_error(output, target))
+    }
 }

@@ -1,7 +1,7 @@
 //! The embedded 8×8 digits as flat vectors in [0, 1], split into training and held-out rows,
 //! and the seeded mini-batch orders the recipes train with.
 
-use strata_datasets::{digits, Dataset, DIGITS_MAX_VALUE};
+use strata_datasets::{digits, Dataset, TensorDataset, DIGITS_MAX_VALUE};
 use strata_tensor::{Rng, Tensor};
 
 /// Side of a digit image.
@@ -57,11 +57,22 @@ fn flatten(part: &impl Dataset) -> Digits {
         .expect("the embedded digits are in memory");
     Digits {
         images: batch
-            .inputs
+            .input()
             .reshape(&[-1, PIXELS as isize])
             .mul_scalar(1.0 / DIGITS_MAX_VALUE),
-        labels: batch.targets,
+        labels: batch.target().clone(),
     }
+}
+
+/// The embedded digits as in-memory datasets, images flattened to 64 values in [0, 1] and
+/// their digits: `(train, test)` from the seeded 80/20 split of [`digits_split`]. Build
+/// multi-field datasets from their tensors with `TensorDataset::from_fields`.
+pub fn digit_datasets(seed: u64) -> (TensorDataset, TensorDataset) {
+    let (train, test) = digits_split(seed);
+    let dataset = |part: Digits| {
+        TensorDataset::new(part.images, part.labels).expect("the digits have one label per image")
+    };
+    (dataset(train), dataset(test))
 }
 
 /// The rows `0..n` shuffled and cut into batches of `size` (the last may be smaller).

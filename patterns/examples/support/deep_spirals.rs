@@ -104,8 +104,8 @@ pub fn spirals_split() -> (Points, Points) {
         let indices: Vec<usize> = (0..part.len()).collect();
         let batch = part.get_batch(&indices).expect("the spirals are in memory");
         Points {
-            inputs: batch.inputs,
-            labels: batch.targets,
+            inputs: batch.input().clone(),
+            labels: batch.target().clone(),
         }
     };
     (all(&train), all(&test))

@@ -43,7 +43,7 @@ fn all(data: &TensorDataset) -> (Tensor, Tensor) {
     let batch = data
         .get_batch(&indices)
         .expect("the sine series are in memory");
-    (batch.inputs, batch.targets)
+    (batch.input().clone(), batch.target().clone())
 }
 
 /// Trains the forecaster on next-step prediction (mean squared error).

@@ -23,13 +23,13 @@ impl ConfusionMatrix {
     pub fn measure<M: Module>(model: &mut M, test: &TensorDataset, classes: usize) -> Self {
         model.eval();
         let mut counts = vec![vec![0; classes]; classes];
-        let rows = test.inputs().shape()[0];
+        let rows = test.input().shape()[0];
         no_grad(|| {
             for start in (0..rows).step_by(EVAL_BATCH) {
                 let len = EVAL_BATCH.min(rows - start);
-                let inputs = Var::constant(test.inputs().narrow(0, start, len));
+                let inputs = Var::constant(test.input().narrow(0, start, len));
                 let predicted = model.forward(&inputs).value().argmax(-1, false).to_vec();
-                let actual = test.targets().narrow(0, start, len).to_vec();
+                let actual = test.target().narrow(0, start, len).to_vec();
                 for (a, p) in actual.into_iter().zip(predicted) {
                     counts[a as usize][p as usize] += 1;
                 }

@@ -207,11 +207,7 @@ fn class_names(data: &TensorDataset) -> Vec<String> {
     if !data.classes().is_empty() {
         return data.classes().to_vec();
     }
-    let max_label = data
-        .targets()
-        .values()
-        .iter()
-        .fold(0.0f32, |m, &v| m.max(v));
+    let max_label = data.target().values().iter().fold(0.0f32, |m, &v| m.max(v));
     (0..=max_label as usize).map(|c| c.to_string()).collect()
 }
 
@@ -219,5 +215,5 @@ fn class_names(data: &TensorDataset) -> Vec<String> {
 fn materialize(data: &dyn Dataset) -> Result<TensorDataset, DataError> {
     let all: Vec<usize> = (0..data.len()).collect();
     let batch = data.get_batch(&all)?;
-    TensorDataset::new(batch.inputs, batch.targets)
+    TensorDataset::new(batch.input().clone(), batch.target().clone())
 }

@@ -13,14 +13,17 @@ use crate::demo::{percent, DemoSpec};
 use crate::workspace;
 use clap::Args;
 use outputs::Outputs;
-use progress::EpochProgress;
+use progress::EpochSummary;
 use recipe::{OptimizerKind, Recipe};
-use std::cell::RefCell;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
-use strata_datasets::{DataError, DataLoader};
-use strata_modules::{Checkpoint, Classification, CosineAnnealingLr, Params, TrainConfig, Trainer};
+use strata_datasets::{DataLoader, Dataset};
+use strata_modules::{
+    Checkpoint, Classification, CosineAnnealingLr, Module, Params, ProgressBar, TrainConfig,
+    Trainer,
+};
 use strata_tensor::{num_threads, set_num_threads, splitmix64};
 
 /// The learning rate decays along a cosine from its initial value to this fraction of it at
@@ -113,8 +116,8 @@ pub fn run(args: TrainDemoArgs) -> Result<(), String> {
         "train-demo: {} ({} train / {} test examples, {} classes), {} ({} parameters), {} lr {lr} \
          with cosine decay, {epochs} epochs of batch {batch_size}, {threads} thread{}",
         args.dataset.name(),
-        splits.train.inputs().shape()[0],
-        splits.test.inputs().shape()[0],
+        splits.train.len(),
+        splits.test.len(),
         splits.classes.len(),
         spec.model.describe(),
         model.num_parameters(),
@@ -126,20 +129,6 @@ pub fn run(args: TrainDemoArgs) -> Result<(), String> {
         .shuffle(stream_seed(args.seed, SHUFFLE_STREAM))
         .prefetch(PREFETCH_DEPTH);
     let test_loader = DataLoader::new(splits.test.clone(), EVAL_BATCH);
-    let load_error: RefCell<Option<DataError>> = RefCell::new(None);
-    let batches = |epoch: Option<u64>| {
-        let epoch_batches = match epoch {
-            Some(epoch) => loader.epoch(epoch),
-            None => test_loader.epoch(0),
-        };
-        epoch_batches.map_while(|batch| match batch {
-            Ok(batch) => Some((batch.inputs, batch.targets)),
-            Err(err) => {
-                load_error.borrow_mut().get_or_insert(err);
-                None
-            }
-        })
-    };
     let mut trainer = Trainer::new(TrainConfig {
         epochs,
         schedule: Some(Arc::new(CosineAnnealingLr {
@@ -148,20 +137,19 @@ pub fn run(args: TrainDemoArgs) -> Result<(), String> {
         })),
         ..TrainConfig::default()
     })
-    .with_callback(EpochProgress::new(epochs, loader.num_batches()));
+    .with_callback(ProgressBar::new());
+    if !std::io::stderr().is_terminal() {
+        trainer = trainer.with_callback(EpochSummary);
+    }
     let started = Instant::now();
     trainer
         .fit(
-            &mut model,
+            &mut model.with_objective(Classification::default()),
             optimizer.as_mut(),
-            &Classification::default(),
-            |epoch| batches(Some(epoch as u64)),
-            || batches(None),
+            &loader,
+            &test_loader,
         )
         .map_err(|err| err.to_string())?;
-    if let Some(err) = load_error.take() {
-        return Err(format!("loading a batch failed: {err}"));
-    }
     let seconds = started.elapsed().as_secs_f64();
 
     let confusion = ConfusionMatrix::measure(&mut model, &splits.test, splits.classes.len());
