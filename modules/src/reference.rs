@@ -109,14 +109,7 @@ pub fn initialise(model: &mut dyn Params) {
 /// layers sit at PyTorch's `nn.Sequential` indices 0, 2, 4, …), initialised as the harness
 /// does ([`initialise`]).
 pub fn mlp(widths: &[usize]) -> Sequential {
-    let mut rng = Rng::new(0);
-    let mut model = Sequential::new();
-    for (i, pair) in widths.windows(2).enumerate() {
-        model = model.push(Dense::new(pair[0], pair[1], &mut rng));
-        if i + 2 < widths.len() {
-            model = model.push(Relu);
-        }
-    }
+    let mut model = Sequential::mlp(widths, Relu, &mut Rng::new(0));
     initialise(&mut model);
     model
 }

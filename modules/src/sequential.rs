@@ -1,8 +1,10 @@
 //! `Sequential`: a chain of modules, each one's output the next one's input.
 
+use crate::dense::Dense;
 use crate::module::Module;
 use crate::params::{Params, Visitor, VisitorMut};
 use strata_autograd::Var;
+use strata_tensor::Rng;
 
 /// Modules applied in order. Parameters are named by position: `0.weight`, `2.bias`, …
 ///
@@ -53,6 +55,44 @@ impl Sequential {
     /// The module at `index`.
     pub fn get(&self, index: usize) -> Option<&dyn Module> {
         self.layers.get(index).map(|m| m.as_ref())
+    }
+
+    /// A multi-layer perceptron: dense layers `widths[0] → widths[1] → …` (input width, hidden
+    /// widths, output width) with `activation` between them and none after the last,
+    /// initialised from `rng` (PyTorch's default). Panics with fewer than two widths.
+    ///
+    /// ```
+    /// use strata_modules::{Module, Params, Relu, Sequential, Var};
+    /// use strata_tensor::{Rng, Tensor};
+    /// let mlp = Sequential::mlp(&[784, 512, 256, 10], Relu, &mut Rng::new(0));
+    /// assert_eq!(mlp.len(), 5); // dense, ReLU, dense, ReLU, dense
+    /// assert_eq!(mlp.num_parameters(), 784 * 512 + 512 + 512 * 256 + 256 + 256 * 10 + 10);
+    /// assert_eq!(mlp.forward(&Var::constant(Tensor::zeros(&[3, 784]))).shape(), &[3, 10]);
+    /// ```
+    #[track_caller]
+    pub fn mlp(widths: &[usize], activation: impl Module + Clone + 'static, rng: &mut Rng) -> Self {
+        Self::new().push_mlp(widths, activation, rng)
+    }
+
+    /// Appends the layers of [`Sequential::mlp`] (e.g. after a `Flatten`).
+    #[track_caller]
+    pub fn push_mlp(
+        mut self,
+        widths: &[usize],
+        activation: impl Module + Clone + 'static,
+        rng: &mut Rng,
+    ) -> Self {
+        assert!(
+            widths.len() >= 2,
+            "Sequential::mlp: expected at least an input and an output width, found {widths:?}"
+        );
+        for (i, pair) in widths.windows(2).enumerate() {
+            self = self.push(Dense::new(pair[0], pair[1], rng));
+            if i + 2 < widths.len() {
+                self = self.push(activation.clone());
+            }
+        }
+        self
     }
 }
 

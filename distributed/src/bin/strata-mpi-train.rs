@@ -23,8 +23,7 @@ use std::time::{Duration, Instant};
 use strata_datasets::{digits, mnist, DataLoader, Dataset, Split, TensorDataset};
 use strata_distributed::{Collective, DataParallel, MpiWorld, DEFAULT_BUCKET_BYTES};
 use strata_modules::{
-    write_atomically, Adam, Callback, Classification, Dense, Event, Relu, Sequential, TrainConfig,
-    Trainer,
+    write_atomically, Adam, Callback, Classification, Event, Relu, Sequential, TrainConfig, Trainer,
 };
 use strata_tensor::{num_threads, set_num_threads, Rng};
 
@@ -258,14 +257,8 @@ fn flat_scaled(data: &TensorDataset, max: f32) -> Result<TensorDataset, String> 
 
 /// `features → hidden… → 10` with ReLU between layers.
 fn mlp(features: usize, hidden: &[usize], seed: u64) -> Sequential {
-    let mut rng = Rng::new(seed);
-    let mut model = Sequential::new();
-    let mut width = features;
-    for &h in hidden {
-        model = model.push(Dense::new(width, h, &mut rng)).push(Relu);
-        width = h;
-    }
-    model.push(Dense::new(width, 10, &mut rng))
+    let widths = [&[features], hidden, &[10]].concat();
+    Sequential::mlp(&widths, Relu, &mut Rng::new(seed))
 }
 
 fn stream(seed: u64, tag: u64) -> u64 {

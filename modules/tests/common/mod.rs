@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-use strata_modules::{Dense, Sequential, Tanh};
+use strata_modules::{Sequential, Tanh};
 use strata_tensor::{Rng, Tensor};
 
 /// Two interleaved spirals in the plane, `n` points per class, with Gaussian noise; returns
@@ -56,10 +56,5 @@ pub fn batches(
 
 /// An MLP `2 → h → h → out` with tanh.
 pub fn mlp(hidden: usize, out: usize, rng: &mut Rng) -> Sequential {
-    Sequential::new()
-        .push(Dense::new(2, hidden, rng))
-        .push(Tanh)
-        .push(Dense::new(hidden, hidden, rng))
-        .push(Tanh)
-        .push(Dense::new(hidden, out, rng))
+    Sequential::mlp(&[2, hidden, hidden, out], Tanh, rng)
 }

@@ -73,13 +73,10 @@ impl ModelSpec {
         match self.kind {
             ModelKind::Mlp => {
                 let inputs = self.input_shape.iter().product();
-                let mut model = Sequential::new().push(Flatten);
-                let mut width = inputs;
-                for &hidden in &self.widths {
-                    model = model.push(Dense::new(width, hidden, &mut rng)).push(Relu);
-                    width = hidden;
-                }
-                Ok(model.push(Dense::new(width, self.classes, &mut rng)))
+                let widths = [&[inputs], self.widths.as_slice(), &[self.classes]].concat();
+                Ok(Sequential::new()
+                    .push(Flatten)
+                    .push_mlp(&widths, Relu, &mut rng))
             }
             ModelKind::Cnn => self.build_cnn(&mut rng),
         }
