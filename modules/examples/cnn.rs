@@ -12,7 +12,7 @@
 use strata_datasets::{digits, DataLoader, Dataset, ScaleToUnit, DIGITS_MAX_VALUE};
 use strata_modules::{
     evaluate, Adam, BatchNorm2d, Classification, Conv2d, Conv2dConfig, Dense, Dropout, Flatten,
-    MaxPool2d, Module, Relu, Sequential, TrainConfig, Trainer,
+    MaxPool2d, Module, ProgressBar, Relu, Sequential, TrainConfig, Trainer,
 };
 use strata_tensor::Rng;
 
@@ -59,7 +59,8 @@ pub fn train_and_evaluate(epochs: usize, seed: u64) -> Result<f32, Box<dyn std::
     let mut trainer = Trainer::new(TrainConfig {
         epochs,
         ..Default::default()
-    });
+    })
+    .with_callback(ProgressBar::new());
     let classifier = &mut model.with_objective(Classification::default());
     trainer.fit(classifier, &mut Adam::new(3e-3), &train, ())?;
     let held_out = evaluate(classifier, &test)?;

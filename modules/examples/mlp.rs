@@ -6,7 +6,9 @@
 #![allow(clippy::print_stdout)]
 
 use strata_datasets::{spirals, DataLoader, Dataset};
-use strata_modules::{Adam, Classification, Dense, Module, Sequential, Tanh, TrainConfig, Trainer};
+use strata_modules::{
+    Adam, Classification, Dense, Module, ProgressBar, Sequential, Tanh, TrainConfig, Trainer,
+};
 use strata_tensor::Rng;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -24,7 +26,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut trainer = Trainer::new(TrainConfig {
         epochs: 200,
         ..Default::default()
-    });
+    })
+    .with_callback(ProgressBar::new());
     let classifier = &mut model.with_objective(Classification::default());
     let history = trainer.fit(classifier, &mut Adam::new(0.01), &train, &test)?;
     let last = history.last().ok_or("no epoch ran")?;

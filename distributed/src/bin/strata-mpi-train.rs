@@ -23,7 +23,8 @@ use std::time::{Duration, Instant};
 use strata_datasets::{digits, mnist, DataLoader, Dataset, Split, TensorDataset};
 use strata_distributed::{Collective, DataParallel, MpiWorld, DEFAULT_BUCKET_BYTES};
 use strata_modules::{
-    write_atomically, Adam, Callback, Classification, Event, Relu, Sequential, TrainConfig, Trainer,
+    write_atomically, Adam, Callback, Classification, Event, Module, Relu, Sequential, TrainConfig,
+    Trainer,
 };
 use strata_tensor::{num_threads, set_num_threads, Rng};
 
@@ -136,7 +137,7 @@ fn train(args: &Args, world: &Rc<MpiWorld>) -> Result<(), String> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     set_num_threads(args.threads.unwrap_or(cores / on_this_node).max(1));
     let (train_set, test_set) = load(args)?;
-    let features = train_set.get(0).map_err(|e| e.to_string())?.input.numel();
+    let features = train_set.get(0).map_err(|e| e.to_string())?.input().numel();
 
     let mut model = mlp(features, &args.hidden, stream(args.seed, INIT_STREAM));
     let loader = DataLoader::new(train_set, args.batch_size.max(1))

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Duration;
 use strata_distributed::{Collective, DataParallel, MpiWorld, DEFAULT_BUCKET_BYTES};
-use strata_modules::{Adam, Classification, Event, TrainConfig, Trainer};
+use strata_modules::{Adam, Classification, Event, Module, TrainConfig, Trainer};
 
 /// First argument that makes this program a rank: `--worker SCENARIO RANKS [PATH]`.
 pub const FLAG: &str = "--worker";
