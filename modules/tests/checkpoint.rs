@@ -192,3 +192,36 @@ fn loading_into_a_different_model_names_the_first_mismatch_and_changes_nothing()
     );
     assert_eq!(single.num_parameters(), 12);
 }
+
+#[test]
+fn a_length_field_claiming_an_exabyte_is_refused_before_anything_is_allocated() {
+    // One parameter whose name claims 2^60 bytes (varint tag 0xFD: a u64 follows): 10 bytes
+    // of payload, 38 with the header, behind a valid checksum.
+    let mut payload = vec![1u8, 0xFD];
+    payload.extend_from_slice(&(1u64 << 60).to_le_bytes());
+    let file = common::checkpoint_file(&payload);
+    assert_eq!(file.len(), 38);
+    let err = Checkpoint::from_bytes(&file).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "checkpoint could not be decoded: a length field claims more data than the 10-byte payload holds"
+    );
+    // The same claim sized to what is present decodes as far as the payload goes.
+    let mut honest = vec![1u8, 3];
+    honest.extend_from_slice(b"abc");
+    let err = Checkpoint::from_bytes(&common::checkpoint_file(&honest)).unwrap_err();
+    assert!(
+        matches!(err, CheckpointError::Decode(ref msg) if !msg.contains("length field")),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_large_checkpoint_still_decodes_under_the_limit() {
+    // 1.2 M parameters: a payload of ~4.8 MB, well past the smallest decoding limit.
+    let model = Dense::new(1200, 1000, &mut Rng::new(4));
+    let bytes = Checkpoint::of_model(&model).to_bytes().unwrap();
+    assert!(bytes.len() > 4_800_000);
+    let loaded = Checkpoint::from_bytes(&bytes).unwrap();
+    assert_eq!(loaded.params[0].tensor, *model.weight.value());
+}

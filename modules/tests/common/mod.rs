@@ -63,3 +63,23 @@ pub fn mlp(hidden: usize, out: usize, rng: &mut Rng) -> Sequential {
         .push(Tanh)
         .push(Dense::new(hidden, out, rng))
 }
+
+/// Checkpoint file bytes around `payload`: magic, format version, length and a freshly
+/// computed FNV-1a checksum (written here from the format's description, so that damaged
+/// payloads get past the checksum and reach the decoder).
+pub fn checkpoint_file(payload: &[u8]) -> Vec<u8> {
+    let checksum = payload.iter().fold(0xcbf2_9ce4_8422_2325u64, |hash, &b| {
+        (hash ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    let mut bytes = b"STRATAck".to_vec();
+    bytes.extend_from_slice(&strata_modules::FORMAT_VERSION.to_le_bytes());
+    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&checksum.to_le_bytes());
+    bytes.extend_from_slice(payload);
+    bytes
+}
+
+/// The payload of checkpoint file bytes (everything after the 28-byte header).
+pub fn checkpoint_payload(file: &[u8]) -> &[u8] {
+    &file[28..]
+}
