@@ -47,5 +47,6 @@ pub use ops::elementwise::sigmoid;
 pub use parallel::{num_threads, set_num_threads, MATMUL_PAR_MIN_FLOPS, PAR_MIN_ELEMENTS};
 pub use pool::Pool2dSpec;
 pub use random::{splitmix64, Rng};
-pub use shape::{broadcast_shapes, numel, Axis, Dims};
+pub use serde_impl::TensorRecord;
+pub use shape::{broadcast_shapes, numel, try_numel, Axis, Dims, MAX_NUMEL};
 pub use tensor::Tensor;

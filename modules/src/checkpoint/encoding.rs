@@ -108,6 +108,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
             "a length field claims more data than the {}-byte payload holds",
             payload.len()
         )),
+        // Messages of our own types (a refused tensor names itself) read best unwrapped.
+        bincode::error::DecodeError::OtherString(message) => CheckpointError::Decode(message),
         err => CheckpointError::Decode(err.to_string()),
     })?;
     if used != payload.len() {

@@ -2,8 +2,10 @@
 //! state, saved atomically behind a versioned header and loaded with name and shape checks.
 
 mod encoding;
+mod named_tensor;
 
 pub use encoding::FORMAT_VERSION;
+pub use named_tensor::NamedTensor;
 
 use crate::optim::{Optimizer, OptimizerState, OptimizerStateError};
 use crate::params::{Buffer, Params, RngCell, Visitor};
@@ -15,15 +17,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use strata_autograd::Var;
 use strata_tensor::{Rng, Tensor};
-
-/// A tensor with its dotted name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NamedTensor {
-    /// E.g. `encoder.0.weight`.
-    pub name: String,
-    /// The values.
-    pub tensor: Tensor,
-}
 
 /// Everything needed to restore a model, and optionally to resume its training exactly.
 ///
@@ -286,13 +279,21 @@ impl Checkpoint {
         Ok(())
     }
 
-    /// Loads the optimizer state saved in this checkpoint.
-    pub fn apply_to_optimizer(&self, optimizer: &mut dyn Optimizer) -> Result<(), CheckpointError> {
+    /// Loads the optimizer state saved in this checkpoint into `optimizer`, for the
+    /// parameters of `model`. The state is checked first, against the parameters (every slot
+    /// names one and has its number of values: [`OptimizerState::check_fits`]) and against the
+    /// optimizer (its kind and slot count), so on an error the optimizer is left untouched.
+    pub fn apply_to_optimizer<M: Params + ?Sized>(
+        &self,
+        optimizer: &mut dyn Optimizer,
+        model: &M,
+    ) -> Result<(), CheckpointError> {
         let state = self.optimizer.as_ref().ok_or_else(|| {
             CheckpointError::Mismatch("the checkpoint holds no optimizer state".into())
         })?;
-        optimizer
-            .load_state(state)
+        state
+            .check_fits(model)
+            .and_then(|()| optimizer.load_state(state))
             .map_err(CheckpointError::Optimizer)
     }
 

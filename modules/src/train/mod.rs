@@ -208,7 +208,7 @@ impl Trainer {
             CheckpointError::Mismatch("the checkpoint holds no training-loop state".into())
         })?;
         checkpoint.apply_to(model)?;
-        checkpoint.apply_to_optimizer(optimizer)?;
+        checkpoint.apply_to_optimizer(optimizer, model)?;
         self.state = state;
         Ok(())
     }
