@@ -38,6 +38,7 @@ mod random;
 mod serde_impl;
 mod shape;
 mod strided;
+pub mod temp_file;
 mod tensor;
 
 pub use buffer::{cached_buffer_bytes, release_cached_buffers, POOL_MAX_BYTES, POOL_MIN_LEN};
