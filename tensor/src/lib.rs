@@ -43,7 +43,7 @@ mod tensor;
 
 pub use buffer::{cached_buffer_bytes, release_cached_buffers, POOL_MAX_BYTES, POOL_MIN_LEN};
 pub use conv::Conv2dSpec;
-pub use error::{ErrorKind, Result, TensorError};
+pub use error::{expect_ok, ErrorKind, Result, TensorError};
 pub use ops::elementwise::sigmoid;
 pub use parallel::{num_threads, set_num_threads, MATMUL_PAR_MIN_FLOPS, PAR_MIN_ELEMENTS};
 pub use pool::Pool2dSpec;
