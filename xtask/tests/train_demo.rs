@@ -254,3 +254,82 @@ fn fetch_lists_the_downloadable_datasets_without_network() {
         assert!(stdout.contains(name), "{name} missing from:\n{stdout}");
     }
 }
+
+/// Runs `eval` on `checkpoint` written to `dir`, expecting a clean failure (an error message,
+/// exit code 1, no panic); returns its message.
+fn eval_fails(dir: &Path, checkpoint: &Checkpoint, name: &str) -> String {
+    let path = dir.join(name);
+    checkpoint.save(&path).expect("save the edited checkpoint");
+    let run = xtask(&["eval", "--checkpoint", path.to_str().expect("UTF-8 path")]);
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert_eq!(run.status.code(), Some(1), "{name}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+    stderr
+}
+
+#[test]
+fn eval_refuses_checkpoints_whose_metadata_disagrees_with_the_weights_or_the_data() {
+    let out = TempDir::new("eval-edited");
+    train_demo(&out.0, &["--epochs", "1", "--seed", "3"]);
+    let trained = Checkpoint::load(out.0.join("model.ckpt")).expect("the checkpoint loads");
+    let edited = |key: &str, value: &str| {
+        let mut checkpoint = trained.clone();
+        checkpoint.metadata.insert(key.into(), value.into());
+        checkpoint
+    };
+
+    let err = eval_fails(&out.0, &edited("demo.input_shape", "1,8,9"), "wider.ckpt");
+    assert!(
+        err.contains("the metadata describes mlp 72-512-10 but the weights disagree: `1.weight` should be [512, 72], found [512, 64]"),
+        "{err}"
+    );
+    let err = eval_fails(&out.0, &edited("demo.classes", "5"), "fewer.ckpt");
+    assert!(
+        err.contains("`3.weight` should be [5, 512], found [10, 512]"),
+        "{err}"
+    );
+    // A width of 10^11 would ask for 25.6 TB: refused before anything is built.
+    let err = eval_fails(
+        &out.0,
+        &edited("demo.widths", "100000000000"),
+        "absurd.ckpt",
+    );
+    assert!(
+        err.contains("`1.weight` should be [100000000000, 64]"),
+        "{err}"
+    );
+
+    // Metadata and weights agree with each other, not with the data.
+    let mut rng = Rng::new(1);
+    let consistent = |inputs: usize, classes: usize, rng: &mut Rng| {
+        let model = Sequential::new()
+            .push(Flatten)
+            .push(Dense::new(inputs, 16, rng))
+            .push(Relu)
+            .push(Dense::new(16, classes, rng));
+        let mut checkpoint = Checkpoint::of_model(&model);
+        checkpoint.metadata = trained.metadata.clone();
+        checkpoint
+            .metadata
+            .insert("demo.widths".into(), "16".into());
+        checkpoint
+    };
+    let mut other_images = consistent(72, 10, &mut rng);
+    other_images
+        .metadata
+        .insert("demo.input_shape".into(), "1,8,9".into());
+    let err = eval_fails(&out.0, &other_images, "other-images.ckpt");
+    assert!(
+        err.contains("the network takes inputs of shape [1, 8, 9], the digits data has [1, 8, 8]"),
+        "{err}"
+    );
+    let mut five_classes = consistent(64, 5, &mut rng);
+    five_classes
+        .metadata
+        .insert("demo.classes".into(), "5".into());
+    let err = eval_fails(&out.0, &five_classes, "five-classes.ckpt");
+    assert!(
+        err.contains("the network has 5 outputs, the digits data has 10 classes"),
+        "{err}"
+    );
+}
