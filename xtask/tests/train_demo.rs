@@ -333,3 +333,47 @@ fn eval_refuses_checkpoints_whose_metadata_disagrees_with_the_weights_or_the_dat
         "{err}"
     );
 }
+
+#[test]
+fn train_demo_refuses_meaningless_settings_with_exit_code_2() {
+    let out = TempDir::new("bad-args");
+    let folder = out.0.join("never-written");
+    let folder = folder.to_str().expect("UTF-8 path");
+    for (args, message) in [
+        (
+            &["--epochs", "0"][..],
+            "invalid value '0' for '--epochs <EPOCHS>': must be at least 1",
+        ),
+        (
+            &["--batch-size", "0"],
+            "invalid value '0' for '--batch-size <BATCH_SIZE>': must be at least 1",
+        ),
+        (
+            &["--threads", "0"],
+            "invalid value '0' for '--threads <THREADS>': must be at least 1",
+        ),
+        (
+            &["--lr=-1"],
+            "invalid value '-1' for '--lr <LR>': must be a finite number above 0, found -1",
+        ),
+        (&["--lr", "0"], "must be a finite number above 0, found 0"),
+        (
+            &["--lr", "NaN"],
+            "must be a finite number above 0, found NaN",
+        ),
+        (
+            &["--lr", "inf"],
+            "must be a finite number above 0, found inf",
+        ),
+        (&["--epochs", "two"], "not a whole number"),
+    ] {
+        let run = xtask(&[&["train-demo", "--out", folder], args].concat());
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+    assert!(
+        !Path::new(folder).exists(),
+        "nothing was trained or written"
+    );
+}
