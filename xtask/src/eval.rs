@@ -14,8 +14,8 @@ pub struct EvalArgs {
     /// A checkpoint written by `cargo xtask train-demo` (e.g. target/train-demo/model.ckpt).
     #[arg(long)]
     checkpoint: PathBuf,
-    /// Folder with the dataset files, when they moved since training [default: the folder
-    /// recorded in the checkpoint].
+    /// Folder with the files of mnist, fashion-mnist or cifar10 [default: the folder
+    /// `cargo xtask fetch NAME` downloads into].
     #[arg(long)]
     data_dir: Option<PathBuf>,
 }

@@ -377,3 +377,58 @@ fn train_demo_refuses_meaningless_settings_with_exit_code_2() {
         "nothing was trained or written"
     );
 }
+
+#[test]
+fn fetch_uses_the_mirrors_given_instead_of_the_built_in_ones() {
+    let cache = TempDir::new("fetch-mirror");
+    // Nothing listens on these ports: each download fails at once, without network.
+    let run = xtask(&[
+        "fetch",
+        "mnist",
+        "--dir",
+        cache.0.to_str().expect("UTF-8 path"),
+        "--mirror",
+        "http://127.0.0.1:9/first",
+        "--mirror",
+        "http://127.0.0.1:9/second/",
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    for url in [
+        "http://127.0.0.1:9/first/train-images-idx3-ubyte.gz",
+        "http://127.0.0.1:9/second/train-images-idx3-ubyte.gz",
+    ] {
+        assert!(stderr.contains(url), "{url} not tried: {stderr}");
+    }
+    assert!(
+        !stderr.contains("https://"),
+        "a built-in mirror was tried: {stderr}"
+    );
+}
+
+#[test]
+fn a_checkpoint_names_its_data_without_a_machine_path() {
+    let out = TempDir::new("no-paths");
+    let data_dir = out.0.join("data-folder-of-this-machine");
+    std::fs::create_dir_all(&data_dir).expect("create the data folder");
+    let data_dir = data_dir.to_str().expect("UTF-8 path");
+    train_demo(&out.0, &["--epochs", "1", "--data-dir", data_dir]);
+    let checkpoint = Checkpoint::load(out.0.join("model.ckpt")).expect("the checkpoint loads");
+    assert_eq!(checkpoint.metadata["demo.dataset"], "digits");
+    for (key, value) in &checkpoint.metadata {
+        assert!(
+            !value.contains(data_dir),
+            "{key} records the data folder: {value}"
+        );
+    }
+    let eval = xtask(&[
+        "eval",
+        "--checkpoint",
+        out.0.join("model.ckpt").to_str().expect("UTF-8 path"),
+    ]);
+    assert!(
+        eval.status.success(),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+}
