@@ -79,9 +79,15 @@ impl Drop for NoGradGuard {
 }
 
 /// Turns anomaly mode on or off for this thread. When on, the first op whose forward output
-/// holds a NaN or an infinity panics with the op's name and input shapes, and `backward`
-/// returns [`crate::AutogradError::Anomaly`] at the first op whose gradient does. Off by
-/// default: the checks read every element.
+/// holds a NaN or an infinity panics with the op's name and input shapes, at the line that
+/// called the op, and `backward` returns [`crate::AutogradError::Anomaly`] at the first op
+/// whose gradient does. Off by default: the checks read every element.
+///
+/// The setting belongs to the thread that records the graph (tensor kernels that it spreads
+/// over rayon's pool are covered). Ops recorded on another thread (a forward pass you run in
+/// a spawned thread, a data-parallel replica on its own thread) are checked only if that
+/// thread turns anomaly mode on too: a setting shared by all threads would make one test or
+/// one model's debugging slow down, or panic, every other one in the process.
 pub fn set_anomaly_detection(enabled: bool) {
     ANOMALY.with(|a| a.set(enabled));
 }

@@ -162,6 +162,11 @@ impl Var {
     /// let x = Tensor::from_vec(vec![0.5, -1.5], &[2]);
     /// gradcheck(|v| cube(&v[0]), &[x]).unwrap().assert_within(1e-2);
     /// ```
+    ///
+    /// In anomaly mode ([`crate::set_anomaly_detection`]) a value holding a NaN or an infinity
+    /// panics here; mark the op `#[track_caller]`, as Strata's own ops are, so that the panic
+    /// points at the line that called it.
+    #[track_caller]
     pub fn from_op(
         name: &'static str,
         value: Tensor,

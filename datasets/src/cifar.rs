@@ -91,16 +91,19 @@ pub fn cifar10(dir: &Path, split: Split) -> Result<TensorDataset> {
     let mut labels = Vec::new();
     for name in cifar10_file_names(split) {
         let path = dir.join(&name);
-        let bytes = read_file(&path)?;
+        // The size is checked before reading, so a huge file in its place is not read whole.
+        let size = std::fs::metadata(&path)
+            .map_err(|err| DataError::io(&path, "reading", err))?
+            .len();
         let expected = CIFAR10_RECORDS_PER_FILE * CIFAR10_RECORD_BYTES;
-        if bytes.len() != expected {
+        if size != expected as u64 {
             return Err(DataError::format(
                 path.display().to_string(),
                 format!("{expected} bytes (10,000 records)"),
-                format!("{} bytes", bytes.len()),
+                format!("{size} bytes"),
             ));
         }
-        let (p, l) = parse_cifar10(&bytes, &path.display().to_string())?;
+        let (p, l) = parse_cifar10(&read_file(&path)?, &path.display().to_string())?;
         pixels.extend(p);
         labels.extend(l);
     }

@@ -4,10 +4,11 @@
 //! Fields are numbers separated by the delimiter; header names may be wrapped in double
 //! quotes. Blank lines are skipped.
 
-use crate::compression::{gunzip_if_compressed, read_file};
+use crate::compression::{damaged, read_file, Content};
 use crate::dataset::TensorDataset;
 use crate::error::{DataError, Result};
 use crate::idx::check_labels;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use strata_tensor::Tensor;
 
@@ -115,48 +116,125 @@ impl CsvTable {
     }
 }
 
-/// Parses a numeric CSV table held in memory (raw or gzip); `source_name` names it in errors.
-pub fn parse_csv(bytes: &[u8], options: &CsvOptions, source_name: &str) -> Result<CsvTable> {
-    let bytes = gunzip_if_compressed(bytes, source_name)?;
-    let text = std::str::from_utf8(&bytes).map_err(|err| {
-        DataError::format(
+/// The longest line read: a row of 100,000 numbers of 20 characters is 2 MB, so 8 MiB holds
+/// any table these readers are meant for, and bounds the memory a stream without line
+/// breaks can take before it is refused (the line buffer, grown by doubling, to 16 MiB).
+const MAX_LINE_BYTES: usize = 8 << 20;
+
+/// The lines of a file's content, read (and inflated) one at a time: `(line number, line)`
+/// with the line break removed, `\r\n` included. Each line is checked to be UTF-8.
+struct Lines<'a> {
+    reader: BufReader<Content<'a>>,
+    source_name: &'a str,
+    number: usize,
+    offset: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(bytes: &'a [u8], source_name: &'a str) -> Self {
+        Self {
+            reader: BufReader::new(Content::new(bytes)),
             source_name,
-            "UTF-8 text",
-            format!("an invalid byte at offset {}", err.valid_up_to()),
-        )
-    })?;
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .skip(options.skip_lines)
-        .map(|(i, line)| (i + 1, line.trim()))
-        .filter(|(_, line)| !line.is_empty())
-        .peekable();
+            number: 0,
+            offset: 0,
+        }
+    }
+
+    fn next_line(&mut self) -> Result<Option<(usize, String)>> {
+        let mut line = Vec::new();
+        let read = (&mut self.reader)
+            .take(MAX_LINE_BYTES as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|err| damaged(self.source_name, &err))?;
+        if read == 0 {
+            return Ok(None);
+        }
+        self.number += 1;
+        if line.len() > MAX_LINE_BYTES {
+            return Err(DataError::format(
+                self.source_name,
+                format!("lines of at most {MAX_LINE_BYTES} bytes"),
+                format!("a longer line {}", self.number),
+            ));
+        }
+        let start = self.offset;
+        self.offset += read;
+        for end in [b'\n', b'\r'] {
+            if line.last() == Some(&end) {
+                line.pop();
+            }
+        }
+        let line = String::from_utf8(line).map_err(|err| {
+            DataError::format(
+                self.source_name,
+                "UTF-8 text",
+                format!(
+                    "an invalid byte at offset {}",
+                    start + err.utf8_error().valid_up_to()
+                ),
+            )
+        })?;
+        Ok(Some((self.number, line)))
+    }
+}
+
+impl Iterator for Lines<'_> {
+    type Item = Result<(usize, String)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_line().transpose()
+    }
+}
+
+/// Parses a numeric CSV table held in memory (raw or gzip); `source_name` names it in errors.
+/// The content is read line by line, so a damaged file is refused at its first bad line
+/// without inflating the rest.
+pub fn parse_csv(bytes: &[u8], options: &CsvOptions, source_name: &str) -> Result<CsvTable> {
+    let mut lines = Lines::new(bytes, source_name);
+    for _ in 0..options.skip_lines {
+        if lines.next().transpose()?.is_none() {
+            break;
+        }
+    }
+    read_table(lines, options, source_name, None)
+}
+
+/// Reads the table from `lines` (past any skipped ones); with `max_rows`, more rows are an
+/// error as soon as they appear.
+fn read_table(
+    lines: Lines<'_>,
+    options: &CsvOptions,
+    source_name: &str,
+    max_rows: Option<usize>,
+) -> Result<CsvTable> {
+    let mut lines = lines.filter(|line| !matches!(line, Ok((_, text)) if text.trim().is_empty()));
     let split = |line: &str| -> Vec<String> {
         line.split(options.delimiter)
             .map(|f| f.trim().trim_matches('"').to_string())
             .collect()
     };
     let names = if options.header {
-        let (_, line) = lines.next().ok_or_else(|| {
+        let (_, line) = lines.next().transpose()?.ok_or_else(|| {
             DataError::format(
                 source_name,
                 "a header line",
                 "no line after the skipped ones",
             )
         })?;
-        Some(split(line))
+        Some(split(line.trim()))
     } else {
         None
     };
-    let Some(&(first_line, first)) = lines.peek() else {
+    let Some((first_line, first)) = lines.next().transpose()? else {
         return Err(DataError::format(
             source_name,
             "at least one data row",
             "none",
         ));
     };
-    let columns = names.as_ref().map_or_else(|| split(first).len(), Vec::len);
+    let columns = names
+        .as_ref()
+        .map_or_else(|| split(first.trim()).len(), Vec::len);
     let label_at = label_position(
         &options.label,
         names.as_deref(),
@@ -167,9 +245,17 @@ pub fn parse_csv(bytes: &[u8], options: &CsvOptions, source_name: &str) -> Resul
     let mut features = Vec::new();
     let mut labels = Vec::new();
     let mut rows = 0;
-    for (line_number, line) in lines {
+    for line in std::iter::once(Ok((first_line, first))).chain(lines) {
+        let (line_number, line) = line?;
+        if max_rows.is_some_and(|max| rows == max) {
+            return Err(DataError::format(
+                source_name,
+                format!("{rows} rows"),
+                format!("another at line {line_number}"),
+            ));
+        }
         let mut count = 0;
-        for (column, field) in line.split(options.delimiter).enumerate() {
+        for (column, field) in line.trim().split(options.delimiter).enumerate() {
             count += 1;
             if count > columns {
                 break;
@@ -269,9 +355,8 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<CsvTable> {
 /// then rows of `n_features` values and a class id. Checks the declared counts and that the
 /// class ids name a listed class; the class names go to [`TensorDataset::classes`].
 pub fn parse_sklearn_csv(bytes: &[u8], source_name: &str) -> Result<TensorDataset> {
-    let bytes = gunzip_if_compressed(bytes, source_name)?;
-    let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
-    let first_line = String::from_utf8_lossy(first_line);
+    let mut lines = Lines::new(bytes, source_name);
+    let (_, first_line) = lines.next().transpose()?.unwrap_or_default();
     let fields: Vec<&str> = first_line.trim().split(',').collect();
     let declared = |at: usize| fields.get(at).and_then(|f| f.trim().parse::<usize>().ok());
     let (Some(samples), Some(features)) = (declared(0), declared(1)) else {
@@ -282,7 +367,7 @@ pub fn parse_sklearn_csv(bytes: &[u8], source_name: &str) -> Result<TensorDatase
         ));
     };
     let classes: Vec<String> = fields[2..].iter().map(|s| s.trim().to_string()).collect();
-    let table = parse_csv(&bytes, &CsvOptions::new().skip_lines(1), source_name)?;
+    let table = read_table(lines, &CsvOptions::new(), source_name, Some(samples))?;
     let shape = table.features.shape().to_vec();
     if shape != [samples, features] {
         return Err(DataError::format(

@@ -4,7 +4,7 @@
 //! i16, `0x0C` i32, `0x0D` f32, `0x0E` f64), a byte with the number of dimensions, one u32 per
 //! dimension, then the values, row-major.
 
-use crate::compression::{gunzip_if_compressed, read_file};
+use crate::compression::{read_file, Content};
 use crate::dataset::{Split, TensorDataset};
 use crate::error::{DataError, Result};
 use std::path::{Path, PathBuf};
@@ -78,7 +78,8 @@ pub struct IdxArray {
 }
 
 /// Parses an IDX file held in memory, raw or gzip-compressed; `source_name` names it in
-/// errors. Checks the magic number, the dimensions and that the length is exactly right.
+/// errors. Checks the magic number, the dimensions and that the length is exactly right; a
+/// gzip stream is inflated only as far as the header and the data it announces.
 ///
 /// ```
 /// // A 1-D IDX array of two unsigned bytes.
@@ -87,14 +88,16 @@ pub struct IdxArray {
 /// assert_eq!((array.dims, array.values), (vec![2], vec![7.0, 9.0]));
 /// ```
 pub fn parse_idx(bytes: &[u8], source_name: &str) -> Result<IdxArray> {
-    let bytes = gunzip_if_compressed(bytes, source_name)?;
+    let mut content = Content::new(bytes);
     let err = |expected: &str, found: String| DataError::format(source_name, expected, found);
-    let Some(magic) = bytes.get(..4) else {
+    let mut magic = [0u8; 4];
+    let read = content.read_up_to(&mut magic, source_name)?;
+    if read < magic.len() {
         return Err(err(
             "an IDX header of at least 4 bytes",
-            format!("{} bytes", bytes.len()),
+            format!("{read} bytes"),
         ));
-    };
+    }
     let kind = match (magic[0], magic[1], IdxType::from_code(magic[2])) {
         (0, 0, Some(kind)) => kind,
         _ => {
@@ -109,12 +112,14 @@ pub fn parse_idx(bytes: &[u8], source_name: &str) -> Result<IdxArray> {
     };
     let ndims = magic[3] as usize;
     let header_len = 4 + 4 * ndims;
-    let Some(dim_bytes) = bytes.get(4..header_len) else {
+    let mut dim_bytes = vec![0u8; 4 * ndims];
+    let read = content.read_up_to(&mut dim_bytes, source_name)?;
+    if read < dim_bytes.len() {
         return Err(err(
             &format!("a header of {header_len} bytes for {ndims} dimensions"),
-            format!("{} bytes in all", bytes.len()),
+            format!("{} bytes in all", 4 + read),
         ));
-    };
+    }
     let dims: Vec<usize> = dim_bytes
         .chunks_exact(4)
         .map(|d| u32::from_be_bytes([d[0], d[1], d[2], d[3]]) as usize)
@@ -123,14 +128,10 @@ pub fn parse_idx(bytes: &[u8], source_name: &str) -> Result<IdxArray> {
         .iter()
         .try_fold(kind.size(), |acc, &d| acc.checked_mul(d))
         .ok_or_else(|| err("dimensions whose size fits in memory", format!("{dims:?}")))?;
-    let found = bytes.len() - header_len;
-    if found != data_len {
-        return Err(err(
-            &format!("{data_len} bytes of {kind:?} data for dimensions {dims:?}"),
-            format!("{found} bytes"),
-        ));
-    }
-    let values = bytes[header_len..]
+    let data = content.read_exactly(data_len, source_name, || {
+        format!("{data_len} bytes of {kind:?} data for dimensions {dims:?}")
+    })?;
+    let values = data
         .chunks_exact(kind.size())
         .map(|b| kind.decode(b))
         .collect();

@@ -235,6 +235,34 @@ fn downloads_verify_and_present_files_are_not_downloaded_again() {
 }
 
 #[test]
+fn temporaries_of_killed_downloads_are_removed_and_those_of_running_ones_kept() {
+    let (dataset, _, server) = tiny();
+    let cache = Scratch::new("fetch-stale");
+    let dir = cache.0.join("tiny");
+    std::fs::create_dir_all(&dir).unwrap();
+    // A writer that is gone: a process that ran and was reaped.
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    gone.wait().unwrap();
+    let (dead, me) = (gone.id(), std::process::id());
+    let stale = [
+        format!(".a.bin.{dead}-0.tmp"),
+        format!(".b.bin.{dead}-4.tmp"),
+    ];
+    let running = format!(".a.bin.{me}-999.tmp");
+    for name in stale.iter().chain([&running]) {
+        std::fs::write(dir.join(name), b"partial").unwrap();
+    }
+    fetch_with(
+        &dataset,
+        &cache.0,
+        &options(vec![server.mirror("good")]),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(listing(&dir), vec![running, "a.bin".into(), "b.bin".into()]);
+}
+
+#[test]
 fn a_checksum_mismatch_deletes_the_temp_file_and_names_both_sums() {
     let (dataset, files, server) = tiny();
     let cache = Scratch::new("fetch-corrupt");

@@ -292,3 +292,31 @@ fn cifar10_reads_a_full_test_batch_from_the_unpacked_folder() {
     let missing = cifar10(&dir.0, Split::Train).unwrap_err();
     assert!(matches!(missing, DataError::Io { .. }), "{missing:?}");
 }
+
+#[test]
+fn missing_shared_data_is_skipped_loudly_and_fails_under_ci() {
+    let run = |ci: &str| {
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "real_mnist_train_and_test", "--nocapture"])
+            .env(common::SHARED_DATA_VAR, "/nonexistent/strata/shared/data")
+            .env("CI", ci)
+            .output()
+            .unwrap()
+    };
+    let skipped = run("false");
+    let stderr = String::from_utf8_lossy(&skipped.stderr);
+    assert!(skipped.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "SKIPPED: real_mnist_train_and_test: /nonexistent/strata/shared/data/mnist not found"
+        ),
+        "{stderr}"
+    );
+    let failed = run("true");
+    let output = String::from_utf8_lossy(&failed.stdout) + String::from_utf8_lossy(&failed.stderr);
+    assert!(!failed.status.success(), "{output}");
+    assert!(
+        output.contains("under CI=true a test that cannot check anything fails"),
+        "{output}"
+    );
+}

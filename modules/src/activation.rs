@@ -4,6 +4,7 @@
 use crate::module::Module;
 use crate::Params;
 use strata_autograd::Var;
+use strata_tensor::{expect_ok, Result};
 
 /// Declares a parameterless activation module whose forward is one `Var` method.
 macro_rules! activation {
@@ -77,8 +78,14 @@ impl Default for Softmax {
 }
 
 impl Module for Softmax {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Var {
-        x.softmax(self.axis)
+        expect_ok(self.try_forward(x))
+    }
+
+    #[track_caller]
+    fn try_forward(&self, x: &Var) -> Result<Var> {
+        x.try_softmax(self.axis)
     }
 }
 
@@ -98,8 +105,14 @@ impl Default for LogSoftmax {
 }
 
 impl Module for LogSoftmax {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Var {
-        x.log_softmax(self.axis)
+        expect_ok(self.try_forward(x))
+    }
+
+    #[track_caller]
+    fn try_forward(&self, x: &Var) -> Result<Var> {
+        x.try_log_softmax(self.axis)
     }
 }
 

@@ -7,7 +7,7 @@ use crate::module::Module;
 use crate::params::Buffer;
 use crate::Params;
 use strata_autograd::{smallvec, Grads, Var};
-use strata_tensor::Tensor;
+use strata_tensor::{expect_ok, ErrorKind, Result, Tensor, TensorError};
 
 /// PyTorch's default `ε`, added to the variance before the square root.
 pub const BATCH_NORM_EPS: f32 = 1e-5;
@@ -110,9 +110,9 @@ impl<const SPATIAL: usize> BatchNorm<SPATIAL> {
         self.training
     }
 
-    /// The layout `[N, C, S]` of an input, or a panic naming the shapes this layer accepts.
-    #[track_caller]
-    fn layout(&self, shape: &[usize]) -> Layout {
+    /// The layout `[N, C, S]` of an input, or an error naming the shapes this layer accepts
+    /// (and, in training, that it needs more than one value per channel).
+    fn layout(&self, shape: &[usize]) -> Result<Layout> {
         let dims_ok = match SPATIAL {
             1 => shape.len() == 2 || shape.len() == 3,
             _ => shape.len() == 2 + SPATIAL,
@@ -122,23 +122,44 @@ impl<const SPATIAL: usize> BatchNorm<SPATIAL> {
             2 => "[N, C, H, W]".to_string(),
             _ => format!("[N, C] followed by {SPATIAL} spatial dimensions"),
         };
-        assert!(
-            dims_ok && shape[1] == self.num_features(),
-            "BatchNorm: expects {accepted} with C = {}, found {shape:?}",
-            self.num_features()
-        );
-        Layout {
+        if !(dims_ok && shape[1] == self.num_features()) {
+            return Err(TensorError::new(
+                "BatchNorm",
+                ErrorKind::ShapeMismatch,
+                format!(
+                    "expects {accepted} with C = {}, found {shape:?}",
+                    self.num_features()
+                ),
+            ));
+        }
+        let layout = Layout {
             batch: shape[0],
             channels: shape[1],
             spatial: shape[2..].iter().product(),
+        };
+        if self.training && layout.count() <= 1 {
+            return Err(TensorError::new(
+                "BatchNorm",
+                ErrorKind::ShapeMismatch,
+                format!(
+                    "training needs more than one value per channel, input is [{}, {}, …]",
+                    layout.batch, layout.channels
+                ),
+            ));
         }
+        Ok(layout)
     }
 }
 
 impl<const SPATIAL: usize> Module for BatchNorm<SPATIAL> {
     #[track_caller]
     fn forward(&self, x: &Var) -> Var {
-        let layout = self.layout(x.shape());
+        expect_ok(self.try_forward(x))
+    }
+
+    #[track_caller]
+    fn try_forward(&self, x: &Var) -> Result<Var> {
+        let layout = self.layout(x.shape())?;
         let (mean, inv_std) = if self.training {
             let (mean, var) = layout.batch_statistics(&x.value().values());
             self.update_running(&layout, &mean, &var);
@@ -148,7 +169,7 @@ impl<const SPATIAL: usize> Module for BatchNorm<SPATIAL> {
             let var = self.running_var.get().to_vec();
             (mean, var.iter().map(|&v| inv_std(v, self.eps)).collect())
         };
-        normalize(
+        Ok(normalize(
             x,
             self.weight.as_ref(),
             self.bias.as_ref(),
@@ -158,21 +179,15 @@ impl<const SPATIAL: usize> Module for BatchNorm<SPATIAL> {
                 inv_std,
                 from_batch: self.training,
             },
-        )
+        ))
     }
 }
 
 impl<const SPATIAL: usize> BatchNorm<SPATIAL> {
-    /// `running ← (1 − momentum)·running + momentum·batch`, the variance made unbiased.
-    #[track_caller]
+    /// `running ← (1 − momentum)·running + momentum·batch`, the variance made unbiased
+    /// (`layout` holds more than one value per channel: [`BatchNorm::layout`] checks it).
     fn update_running(&self, layout: &Layout, mean: &[f32], var: &[f32]) {
         let count = layout.count();
-        assert!(
-            count > 1,
-            "BatchNorm: training needs more than one value per channel, input is [{}, {}, …]",
-            layout.batch,
-            layout.channels
-        );
         let unbias = count as f32 / (count - 1) as f32;
         let m = self.momentum;
         let blend = |running: &Buffer, batch: &mut dyn Iterator<Item = f32>| {
@@ -249,6 +264,7 @@ struct Statistics {
 /// gradient:
 /// `∂β = Σ g`, `∂γ = Σ g·x̂`, and `∂x = γ·inv_std·(g − (∂β + x̂·∂γ)/m)` with batch statistics
 /// (`m` values per channel) or `∂x = γ·inv_std·g` with fixed ones.
+#[track_caller]
 fn normalize(
     x: &Var,
     weight: Option<&Var>,

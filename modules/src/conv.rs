@@ -5,7 +5,7 @@ use crate::init::Init;
 use crate::module::Module;
 use crate::Params;
 use strata_autograd::Var;
-use strata_tensor::{Conv2dSpec, Rng};
+use strata_tensor::{expect_ok, Conv2dSpec, Result, Rng};
 
 /// The shape options of a [`Conv2d`]: kernel, stride, zero-padding, channel groups, bias.
 ///
@@ -172,7 +172,15 @@ impl Conv2d {
 }
 
 impl Module for Conv2d {
+    /// The convolution of `x` `[N, C, H, W]`; panics at the caller's line on a shape the
+    /// layer cannot take (other channels, an image smaller than the kernel).
+    #[track_caller]
     fn forward(&self, x: &Var) -> Var {
-        x.conv2d(&self.weight, self.bias.as_ref(), self.spec)
+        expect_ok(self.try_forward(x))
+    }
+
+    #[track_caller]
+    fn try_forward(&self, x: &Var) -> Result<Var> {
+        x.try_conv2d(&self.weight, self.bias.as_ref(), self.spec)
     }
 }

@@ -4,7 +4,7 @@ use crate::init::Init;
 use crate::module::Module;
 use crate::Params;
 use strata_autograd::Var;
-use strata_tensor::{ErrorKind, Rng, Tensor, TensorError};
+use strata_tensor::{expect_ok, ErrorKind, Result, Rng, Tensor, TensorError};
 
 /// A fully connected layer on `[N, in]` or `[N, T, in]` batches: each output is the scalar
 /// product of the input with one row of the weight `[out, in]` (one learned pattern), plus a
@@ -70,7 +70,7 @@ impl Dense {
     }
 
     /// A layer from given values: weight `[out, in]`, bias `[out]`.
-    pub fn from_tensors(weight: Tensor, bias: Option<Tensor>) -> Result<Self, TensorError> {
+    pub fn from_tensors(weight: Tensor, bias: Option<Tensor>) -> Result<Self> {
         let fits = weight.ndim() == 2
             && bias
                 .as_ref()
@@ -104,7 +104,14 @@ impl Dense {
 }
 
 impl Module for Dense {
+    /// `x·Wᵀ + b`; panics at the caller's line when the last axis of `x` is not `in`.
+    #[track_caller]
     fn forward(&self, x: &Var) -> Var {
-        x.linear(&self.weight, self.bias.as_ref())
+        expect_ok(self.try_forward(x))
+    }
+
+    #[track_caller]
+    fn try_forward(&self, x: &Var) -> Result<Var> {
+        x.try_linear(&self.weight, self.bias.as_ref())
     }
 }

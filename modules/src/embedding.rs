@@ -5,7 +5,7 @@ use crate::init::Init;
 use crate::module::Module;
 use crate::Params;
 use strata_autograd::Var;
-use strata_tensor::{ErrorKind, Rng, Tensor, TensorError};
+use strata_tensor::{expect_ok, ErrorKind, Result, Rng, Tensor, TensorError};
 
 /// A table of `num_embeddings` vectors of width `embedding_dim`: class ids of any shape
 /// `[…]` (integers stored as `f32`) become `[…, embedding_dim]`. Only the rows looked up
@@ -69,7 +69,7 @@ impl Embedding {
 
     /// The vectors of `ids` (any shape, whole numbers in `0..num_embeddings`), shaped
     /// `[…ids, embedding_dim]`; an error names the first id that is not a valid row.
-    pub fn try_lookup(&self, ids: &Tensor) -> Result<Var, TensorError> {
+    pub fn try_lookup(&self, ids: &Tensor) -> Result<Var> {
         let rows = self.num_embeddings();
         let values = ids.values();
         let mut indices = Vec::with_capacity(values.len());
@@ -96,9 +96,11 @@ impl Module for Embedding {
     /// invalid id; use [`Embedding::try_lookup`] to handle it.
     #[track_caller]
     fn forward(&self, x: &Var) -> Var {
-        match self.try_lookup(x.value()) {
-            Ok(vectors) => vectors,
-            Err(err) => panic!("{err}"),
-        }
+        expect_ok(self.try_forward(x))
+    }
+
+    #[track_caller]
+    fn try_forward(&self, x: &Var) -> Result<Var> {
+        self.try_lookup(x.value())
     }
 }

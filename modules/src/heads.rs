@@ -13,7 +13,7 @@ use crate::loss::{bce_with_logits, cross_entropy, Reduction};
 use crate::module::Module;
 use crate::Params;
 use strata_autograd::{no_grad, Var};
-use strata_tensor::{Rng, Tensor};
+use strata_tensor::{Result, Rng, Tensor};
 
 /// Yes/no answers: logits `[N, 1]`, `p = sigmoid(logit)`.
 #[derive(Params)]
@@ -47,8 +47,14 @@ impl BinaryHead {
 }
 
 impl Module for BinaryHead {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Var {
         self.dense.forward(x)
+    }
+
+    #[track_caller]
+    fn try_forward(&self, x: &Var) -> Result<Var> {
+        self.dense.try_forward(x)
     }
 }
 
@@ -84,8 +90,14 @@ impl MultiLabelHead {
 }
 
 impl Module for MultiLabelHead {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Var {
         self.dense.forward(x)
+    }
+
+    #[track_caller]
+    fn try_forward(&self, x: &Var) -> Result<Var> {
+        self.dense.try_forward(x)
     }
 }
 
@@ -121,7 +133,13 @@ impl MultiClassHead {
 }
 
 impl Module for MultiClassHead {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Var {
         self.dense.forward(x)
+    }
+
+    #[track_caller]
+    fn try_forward(&self, x: &Var) -> Result<Var> {
+        self.dense.try_forward(x)
     }
 }

@@ -4,7 +4,7 @@
 use crate::module::Module;
 use crate::Params;
 use strata_autograd::Var;
-use strata_tensor::Tensor;
+use strata_tensor::{expect_ok, ErrorKind, Result, Tensor, TensorError};
 
 /// PyTorch's default `ε`, added to the variance before the square root.
 pub const LAYER_NORM_EPS: f32 = 1e-5;
@@ -18,7 +18,7 @@ pub const LAYER_NORM_EPS: f32 = 1e-5;
 ///
 /// ```
 /// use strata_modules::{LayerNorm, Module, Var};
-/// use strata_tensor::Tensor;
+/// use strata_tensor::{expect_ok, ErrorKind, Result, Tensor, TensorError};
 /// let norm = LayerNorm::new(&[4]);
 /// let x = Var::constant(Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[1, 4]));
 /// let y = norm.forward(&x).value().to_vec();
@@ -74,13 +74,23 @@ impl LayerNorm {
 impl Module for LayerNorm {
     #[track_caller]
     fn forward(&self, x: &Var) -> Var {
+        expect_ok(self.try_forward(x))
+    }
+
+    #[track_caller]
+    fn try_forward(&self, x: &Var) -> Result<Var> {
         let k = self.normalized_shape.len();
-        assert!(
-            x.ndim() >= k && x.shape()[x.ndim() - k..] == self.normalized_shape[..],
-            "LayerNorm: input {:?} does not end with the normalized shape {:?}",
-            x.shape(),
-            self.normalized_shape
-        );
+        if x.ndim() < k || x.shape()[x.ndim() - k..] != self.normalized_shape[..] {
+            return Err(TensorError::new(
+                "LayerNorm",
+                ErrorKind::ShapeMismatch,
+                format!(
+                    "input {:?} does not end with the normalized shape {:?}",
+                    x.shape(),
+                    self.normalized_shape
+                ),
+            ));
+        }
         let axes: Vec<usize> = (x.ndim() - k..x.ndim()).collect();
         let centred = x.sub(&x.mean_axes(&axes, true));
         let var = centred.square().mean_axes(&axes, true);
@@ -91,6 +101,6 @@ impl Module for LayerNorm {
         if let Some(bias) = &self.bias {
             y = y.add(bias);
         }
-        y
+        Ok(y)
     }
 }

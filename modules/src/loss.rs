@@ -5,7 +5,7 @@
 //! with targets shaped like the leading axes (`[N]`, `[N, T]`).
 
 use strata_autograd::{smallvec, Var};
-use strata_tensor::{sigmoid, ErrorKind, Result, Tensor, TensorError};
+use strata_tensor::{expect_ok, sigmoid, ErrorKind, Result, Tensor, TensorError};
 
 /// How per-element losses are combined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -19,17 +19,13 @@ pub enum Reduction {
     None,
 }
 
+#[track_caller]
 fn reduce(loss: Var, reduction: Reduction) -> Var {
     match reduction {
         Reduction::Mean => loss.mean(),
         Reduction::Sum => loss.sum(),
         Reduction::None => loss,
     }
-}
-
-#[track_caller]
-fn expect_ok<T>(result: Result<T>) -> T {
-    result.unwrap_or_else(|err| panic!("{err}"))
 }
 
 fn same_shape(op: &'static str, a: &Var, b: &Var) -> Result<()> {
@@ -51,6 +47,7 @@ pub fn mse_loss(input: &Var, target: &Var, reduction: Reduction) -> Var {
 }
 
 /// Fallible [`mse_loss`].
+#[track_caller]
 pub fn try_mse_loss(input: &Var, target: &Var, reduction: Reduction) -> Result<Var> {
     same_shape("mse_loss", input, target)?;
     Ok(reduce(input.sub(target).square(), reduction))
@@ -63,6 +60,7 @@ pub fn l1_loss(input: &Var, target: &Var, reduction: Reduction) -> Var {
 }
 
 /// Fallible [`l1_loss`].
+#[track_caller]
 pub fn try_l1_loss(input: &Var, target: &Var, reduction: Reduction) -> Result<Var> {
     same_shape("l1_loss", input, target)?;
     Ok(reduce(input.sub(target).abs(), reduction))
@@ -79,6 +77,7 @@ pub fn bce_loss(probabilities: &Var, target: &Var, reduction: Reduction) -> Var 
 }
 
 /// Fallible [`bce_loss`].
+#[track_caller]
 pub fn try_bce_loss(p: &Var, target: &Var, reduction: Reduction) -> Result<Var> {
     same_shape("bce_loss", p, target)?;
     let value = p.value().zip_map(target.value(), |p, y| {
@@ -118,6 +117,7 @@ pub fn bce_with_logits(logits: &Var, target: &Var, reduction: Reduction) -> Var 
 }
 
 /// Fallible [`bce_with_logits`].
+#[track_caller]
 pub fn try_bce_with_logits(logits: &Var, target: &Var, reduction: Reduction) -> Result<Var> {
     same_shape("bce_with_logits", logits, target)?;
     let value = logits.value().zip_map(target.value(), |x, y| {
@@ -192,6 +192,7 @@ pub fn cross_entropy(
 }
 
 /// Fallible [`cross_entropy`].
+#[track_caller]
 pub fn try_cross_entropy(
     logits: &Var,
     targets: &Tensor,
@@ -261,6 +262,7 @@ pub fn nll_loss(log_probs: &Var, targets: &Tensor, reduction: Reduction) -> Var 
 }
 
 /// Fallible [`nll_loss`].
+#[track_caller]
 pub fn try_nll_loss(log_probs: &Var, targets: &Tensor, reduction: Reduction) -> Result<Var> {
     class_targets("nll_loss", log_probs, targets)?;
     let picked = log_probs
@@ -279,6 +281,7 @@ pub fn kl_div(log_q: &Var, p: &Var, reduction: Reduction) -> Var {
 }
 
 /// Fallible [`kl_div`].
+#[track_caller]
 pub fn try_kl_div(log_q: &Var, p: &Var, reduction: Reduction) -> Result<Var> {
     same_shape("kl_div", log_q, p)?;
     let value = p.value().zip_map(
@@ -330,6 +333,7 @@ pub fn cosine_embedding_loss(
 }
 
 /// Fallible [`cosine_embedding_loss`].
+#[track_caller]
 pub fn try_cosine_embedding_loss(
     a: &Var,
     b: &Var,
@@ -359,6 +363,7 @@ pub fn contrastive_loss(a: &Var, b: &Var, y: &Tensor, margin: f32, reduction: Re
 }
 
 /// Fallible [`contrastive_loss`].
+#[track_caller]
 pub fn try_contrastive_loss(
     a: &Var,
     b: &Var,
@@ -389,6 +394,7 @@ pub fn triplet_margin_loss(
 }
 
 /// Fallible [`triplet_margin_loss`].
+#[track_caller]
 pub fn try_triplet_margin_loss(
     anchor: &Var,
     positive: &Var,

@@ -4,7 +4,7 @@
 use crate::module::Module;
 use crate::Params;
 use strata_autograd::Var;
-use strata_tensor::Pool2dSpec;
+use strata_tensor::{expect_ok, ErrorKind, Pool2dSpec, Result, TensorError};
 
 /// Max pooling over `[N, C, H, W]`: each output is the largest value of its window.
 ///
@@ -35,8 +35,14 @@ impl MaxPool2d {
 }
 
 impl Module for MaxPool2d {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Var {
-        x.max_pool2d(self.spec)
+        expect_ok(self.try_forward(x))
+    }
+
+    #[track_caller]
+    fn try_forward(&self, x: &Var) -> Result<Var> {
+        x.try_max_pool2d(self.spec)
     }
 }
 
@@ -70,8 +76,14 @@ impl AvgPool2d {
 }
 
 impl Module for AvgPool2d {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Var {
-        x.avg_pool2d(self.spec)
+        expect_ok(self.try_forward(x))
+    }
+
+    #[track_caller]
+    fn try_forward(&self, x: &Var) -> Result<Var> {
+        x.try_avg_pool2d(self.spec)
     }
 }
 
@@ -91,12 +103,18 @@ pub struct GlobalAvgPool2d;
 impl Module for GlobalAvgPool2d {
     #[track_caller]
     fn forward(&self, x: &Var) -> Var {
-        assert_eq!(
-            x.ndim(),
-            4,
-            "GlobalAvgPool2d expects an [N, C, H, W] input, found {:?}",
-            x.shape()
-        );
-        x.mean_axes(&[2, 3], false)
+        expect_ok(self.try_forward(x))
+    }
+
+    #[track_caller]
+    fn try_forward(&self, x: &Var) -> Result<Var> {
+        if x.ndim() != 4 {
+            return Err(TensorError::new(
+                "GlobalAvgPool2d",
+                ErrorKind::ShapeMismatch,
+                format!("expects an [N, C, H, W] input, found {:?}", x.shape()),
+            ));
+        }
+        x.try_mean_axes(&[2, 3], false)
     }
 }

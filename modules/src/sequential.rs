@@ -4,7 +4,7 @@ use crate::dense::Dense;
 use crate::module::Module;
 use crate::params::{Params, Visitor, VisitorMut};
 use strata_autograd::Var;
-use strata_tensor::Rng;
+use strata_tensor::{expect_ok, Result, Rng, TensorError};
 
 /// Modules applied in order. Parameters are named by position: `0.weight`, `2.bias`, …
 ///
@@ -109,9 +109,28 @@ impl Params for Sequential {
 }
 
 impl Module for Sequential {
+    /// Applies the modules in order; panics at the caller's line when one refuses its input,
+    /// naming it (see [`Sequential::try_forward`]).
+    #[track_caller]
     fn forward(&self, x: &Var) -> Var {
+        expect_ok(self.try_forward(x))
+    }
+
+    /// Applies the modules in order through their `try_forward`; an error names the module
+    /// by position and type, e.g. `Sequential: layer 2 (Dense): linear: …`.
+    #[track_caller]
+    fn try_forward(&self, x: &Var) -> Result<Var> {
         self.layers
             .iter()
-            .fold(x.clone(), |h, layer| layer.forward(&h))
+            .enumerate()
+            .try_fold(x.clone(), |h, (index, layer)| {
+                layer.try_forward(&h).map_err(|err| {
+                    TensorError::new(
+                        "Sequential",
+                        err.kind(),
+                        format!("layer {index} ({}): {err}", layer.type_name()),
+                    )
+                })
+            })
     }
 }

@@ -47,10 +47,12 @@ fn optimizer_state_round_trips() {
         .unwrap();
     let restored = Checkpoint::from_bytes(&bytes).unwrap();
     let mut fresh = Adam::new(0.5);
-    restored.apply_to_optimizer(&mut fresh).unwrap();
+    restored.apply_to_optimizer(&mut fresh, &model).unwrap();
     assert_eq!(fresh.state(), adam.state());
     // A state of another kind is refused with both kinds named.
-    let err = restored.apply_to_optimizer(&mut Sgd::new(0.1)).unwrap_err();
+    let err = restored
+        .apply_to_optimizer(&mut Sgd::new(0.1), &model)
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "checkpoint: optimizer state: expected a `sgd` state, found a `adam` state"
@@ -185,10 +187,92 @@ fn loading_into_a_different_model_names_the_first_mismatch_and_changes_nothing()
         "checkpoint does not fit the model: the checkpoint has parameter `0.bias`, which the model lacks"
     );
 
-    let err = saved.apply_to_optimizer(&mut Adam::new(0.1)).unwrap_err();
+    let err = saved
+        .apply_to_optimizer(&mut Adam::new(0.1), &single)
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "checkpoint does not fit the model: the checkpoint holds no optimizer state"
     );
     assert_eq!(single.num_parameters(), 12);
+}
+
+#[test]
+fn a_length_field_claiming_an_exabyte_is_refused_before_anything_is_allocated() {
+    // One parameter whose name claims 2^60 bytes (varint tag 0xFD: a u64 follows): 10 bytes
+    // of payload, 38 with the header, behind a valid checksum.
+    let mut payload = vec![1u8, 0xFD];
+    payload.extend_from_slice(&(1u64 << 60).to_le_bytes());
+    let file = common::checkpoint_file(&payload);
+    assert_eq!(file.len(), 38);
+    let err = Checkpoint::from_bytes(&file).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "checkpoint could not be decoded: a length field claims more data than the 10-byte payload holds"
+    );
+    // The same claim sized to what is present decodes as far as the payload goes.
+    let mut honest = vec![1u8, 3];
+    honest.extend_from_slice(b"abc");
+    let err = Checkpoint::from_bytes(&common::checkpoint_file(&honest)).unwrap_err();
+    assert!(
+        matches!(err, CheckpointError::Decode(ref msg) if !msg.contains("length field")),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_large_checkpoint_still_decodes_under_the_limit() {
+    // 1.2 M parameters: a payload of ~4.8 MB, well past the smallest decoding limit.
+    let model = Dense::new(1200, 1000, &mut Rng::new(4));
+    let bytes = Checkpoint::of_model(&model).to_bytes().unwrap();
+    assert!(bytes.len() > 4_800_000);
+    let loaded = Checkpoint::from_bytes(&bytes).unwrap();
+    assert_eq!(loaded.params[0].tensor, *model.weight.value());
+}
+
+#[test]
+fn a_tensor_with_an_impossible_shape_fails_to_load_with_its_name() {
+    use common::raw_payload::{RawCheckpoint, RawOptimizerState};
+    let huge = 1usize << 32;
+    let fine = (vec![2], vec![1.0, 2.0]);
+    let file = RawCheckpoint {
+        params: vec![
+            ("0.bias".into(), fine.clone()),
+            ("0.weight".into(), (vec![huge, huge], vec![])),
+        ],
+        ..RawCheckpoint::default()
+    }
+    .to_file();
+    let err = Checkpoint::from_bytes(&file).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "checkpoint could not be decoded: tensor `0.weight`: from_vec: shape [{huge}, {huge}] \
+             holds more elements than a tensor can (at most {})",
+            strata_tensor::MAX_NUMEL
+        )
+    );
+
+    let file = RawCheckpoint {
+        params: vec![("w".into(), fine.clone())],
+        optimizer: Some(RawOptimizerState {
+            kind: "sgd".into(),
+            steps: 1,
+            learning_rate: 0.1,
+            slots: [("w".to_string(), vec![(vec![huge, huge, 0], vec![])])].into(),
+        }),
+        ..RawCheckpoint::default()
+    }
+    .to_file();
+    let err = Checkpoint::from_bytes(&file).unwrap_err().to_string();
+    assert!(err.contains("optimizer slot `w`: from_vec: shape"), "{err}");
+
+    // The same layout with possible shapes loads: the mirror is faithful.
+    let file = RawCheckpoint {
+        params: vec![("w".into(), fine)],
+        ..RawCheckpoint::default()
+    }
+    .to_file();
+    let loaded = Checkpoint::from_bytes(&file).unwrap();
+    assert_eq!(loaded.params[0].tensor.to_vec(), vec![1.0, 2.0]);
 }

@@ -65,9 +65,12 @@ impl std::error::Error for TensorError {}
 /// Result of a fallible tensor operation.
 pub type Result<T> = std::result::Result<T, TensorError>;
 
-/// Unwraps the result of a `try_` operation, panicking at the caller's line with the error message.
+/// Unwraps the result of a `try_` operation, panicking at the caller's line with the error
+/// message: how the panicking twin of every `try_` operation is written (in the crates above
+/// too). Called from a `#[track_caller]` function, the panic points at that function's
+/// caller; called inside a closure, it would point at the closure.
 #[track_caller]
-pub(crate) fn expect_ok<T>(result: Result<T>) -> T {
+pub fn expect_ok<T>(result: Result<T>) -> T {
     match result {
         Ok(value) => value,
         Err(err) => panic!("{err}"),

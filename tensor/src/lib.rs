@@ -38,14 +38,16 @@ mod random;
 mod serde_impl;
 mod shape;
 mod strided;
+pub mod temp_file;
 mod tensor;
 
 pub use buffer::{cached_buffer_bytes, release_cached_buffers, POOL_MAX_BYTES, POOL_MIN_LEN};
 pub use conv::Conv2dSpec;
-pub use error::{ErrorKind, Result, TensorError};
+pub use error::{expect_ok, ErrorKind, Result, TensorError};
 pub use ops::elementwise::sigmoid;
 pub use parallel::{num_threads, set_num_threads, MATMUL_PAR_MIN_FLOPS, PAR_MIN_ELEMENTS};
 pub use pool::Pool2dSpec;
 pub use random::{splitmix64, Rng};
-pub use shape::{broadcast_shapes, numel, Axis, Dims};
+pub use serde_impl::TensorRecord;
+pub use shape::{broadcast_shapes, numel, try_numel, Axis, Dims, MAX_NUMEL};
 pub use tensor::Tensor;

@@ -92,6 +92,7 @@ impl Rng {
 
 impl Tensor {
     /// Uniform values in `[low, high)`.
+    #[track_caller]
     pub fn rand_uniform(shape: &[usize], low: f32, high: f32, rng: &mut Rng) -> Tensor {
         let n = crate::shape::numel(shape);
         let data = (0..n)
@@ -101,6 +102,7 @@ impl Tensor {
     }
 
     /// Normal values with the given mean and standard deviation.
+    #[track_caller]
     pub fn rand_normal(shape: &[usize], mean: f32, std: f32, rng: &mut Rng) -> Tensor {
         let n = crate::shape::numel(shape);
         let data = (0..n)
@@ -110,6 +112,7 @@ impl Tensor {
     }
 
     /// 1 with probability `p`, else 0 (e.g. a dropout keep-mask).
+    #[track_caller]
     pub fn rand_bernoulli(shape: &[usize], p: f32, rng: &mut Rng) -> Tensor {
         let n = crate::shape::numel(shape);
         let data = (0..n)

@@ -1,6 +1,6 @@
 //! Shapes, axes and the NumPy broadcasting rule.
 
-use crate::error::{ErrorKind, Result, TensorError};
+use crate::error::{expect_ok, ErrorKind, Result, TensorError};
 use smallvec::SmallVec;
 
 /// Inline storage for the dimensions of a tensor (no heap allocation up to 6 dimensions).
@@ -86,9 +86,45 @@ pub(crate) fn resolve_axes<A: Axis>(axes: &[A], ndim: usize, op: &'static str) -
     Ok(resolved)
 }
 
-/// Number of elements of a shape (1 for a scalar).
+/// The most elements a tensor may hold: its `f32` buffer must fit in `isize::MAX` bytes, the
+/// largest allocation Rust allows.
+pub const MAX_NUMEL: usize = isize::MAX as usize / std::mem::size_of::<f32>();
+
+/// Number of elements of a shape (1 for a scalar), checked: the dimensions, a zero counted as
+/// one (so the strides of an empty tensor stay representable too), must multiply to at most
+/// [`MAX_NUMEL`]; `op` names the operation in the error.
+pub(crate) fn checked_numel(shape: &[usize], op: &'static str) -> Result<usize> {
+    let fits = shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d.max(1)))
+        .is_some_and(|extent| extent <= MAX_NUMEL);
+    if fits {
+        Ok(shape.iter().product())
+    } else {
+        Err(TensorError::new(
+            op,
+            ErrorKind::InvalidArgument,
+            format!("shape {shape:?} holds more elements than a tensor can (at most {MAX_NUMEL})"),
+        ))
+    }
+}
+
+/// Fallible [`numel`]: an error for a shape with more elements than a tensor can hold.
+///
+/// ```
+/// use strata_tensor::try_numel;
+/// assert_eq!(try_numel(&[2, 3, 4]).unwrap(), 24);
+/// assert!(try_numel(&[1 << 32, 1 << 32]).is_err());
+/// ```
+pub fn try_numel(shape: &[usize]) -> Result<usize> {
+    checked_numel(shape, "numel")
+}
+
+/// Number of elements of a shape (1 for a scalar); panics when the product overflows or
+/// exceeds [`MAX_NUMEL`] (see [`try_numel`]).
+#[track_caller]
 pub fn numel(shape: &[usize]) -> usize {
-    shape.iter().product()
+    expect_ok(try_numel(shape))
 }
 
 /// Row-major strides of a dense tensor with this shape.

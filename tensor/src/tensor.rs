@@ -2,7 +2,7 @@
 
 use crate::buffer::{self, Buffer};
 use crate::error::{expect_ok, ErrorKind, Result, TensorError};
-use crate::shape::{contiguous_strides, numel, Dims, Strides};
+use crate::shape::{checked_numel, contiguous_strides, numel, Dims, Strides};
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -54,9 +54,10 @@ impl Tensor {
         expect_ok(Self::try_from_vec(data, shape))
     }
 
-    /// Builds a tensor from row-major data, checking that the length matches the shape.
+    /// Builds a tensor from row-major data, checking that the shape can exist (see
+    /// [`crate::try_numel`]) and that the length matches it.
     pub fn try_from_vec(data: Vec<f32>, shape: &[usize]) -> Result<Self> {
-        let expected = numel(shape);
+        let expected = checked_numel(shape, "from_vec")?;
         if data.len() != expected {
             return Err(TensorError::new(
                 "from_vec",
@@ -81,34 +82,41 @@ impl Tensor {
         Self::from_dims(vec![value], Dims::new())
     }
 
-    /// A tensor filled with `value`.
+    /// A tensor filled with `value`; panics if the shape holds more than
+    /// [`crate::MAX_NUMEL`] elements.
+    #[track_caller]
     pub fn full(shape: &[usize], value: f32) -> Self {
         let mut data = buffer::take(numel(shape));
         data.fill(value);
         Self::from_dims(data, shape.into())
     }
 
-    /// A tensor of zeros.
+    /// A tensor of zeros (panics like [`Tensor::full`]).
+    #[track_caller]
     pub fn zeros(shape: &[usize]) -> Self {
         Self::from_dims(buffer::take_zeroed(numel(shape)), shape.into())
     }
 
-    /// A tensor of ones.
+    /// A tensor of ones (panics like [`Tensor::full`]).
+    #[track_caller]
     pub fn ones(shape: &[usize]) -> Self {
         Self::full(shape, 1.0)
     }
 
     /// Zeros with the shape of `self`.
+    #[track_caller]
     pub fn zeros_like(&self) -> Self {
         Self::zeros(&self.shape)
     }
 
     /// Ones with the shape of `self`.
+    #[track_caller]
     pub fn ones_like(&self) -> Self {
         Self::ones(&self.shape)
     }
 
     /// `value` everywhere, with the shape of `self`.
+    #[track_caller]
     pub fn full_like(&self, value: f32) -> Self {
         Self::full(&self.shape, value)
     }
@@ -134,14 +142,15 @@ impl Tensor {
                 format!("cannot step from {start} to {end} by {step}"),
             ));
         }
-        let count = count as usize;
+        let count = checked_numel(&[count as usize], "arange")?;
         let data = (0..count).map(|i| start + i as f32 * step).collect();
         Ok(Self::from_dims(data, [count].as_slice().into()))
     }
 
-    /// The `n × n` identity matrix.
+    /// The `n × n` identity matrix (panics like [`Tensor::full`]).
+    #[track_caller]
     pub fn eye(n: usize) -> Self {
-        let mut data = buffer::take_zeroed(n * n);
+        let mut data = buffer::take_zeroed(numel(&[n, n]));
         for i in 0..n {
             data[i * n + i] = 1.0;
         }

@@ -106,6 +106,14 @@ fn serde_rejects_inconsistent_records() {
         "{err}"
     );
     assert!(serde_json::from_str::<Tensor>(r#"{"shape":[2]}"#).is_err());
+    // 2^32 x 2^32 elements with no data: the product wraps to 0 without an overflow check.
+    let err = serde_json::from_str::<Tensor>(r#"{"shape":[4294967296,4294967296],"data":[]}"#)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("from_vec: shape [4294967296, 4294967296] holds more elements"),
+        "{err}"
+    );
 }
 
 #[test]

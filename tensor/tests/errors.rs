@@ -305,3 +305,50 @@ fn errors_carry_their_op_and_kind() {
 fn dim_panics_on_a_bad_axis() {
     let _ = z(&[2, 3]).dim(2);
 }
+
+/// 2^32: two such dimensions multiply to 2^64, one past `usize::MAX`.
+const HUGE: usize = 1 << 32;
+
+#[test]
+fn impossible_shapes_are_refused_by_every_fallible_constructor() {
+    let message = format!(
+        "shape [{HUGE}, {HUGE}] holds more elements than a tensor can (at most {})",
+        strata_tensor::MAX_NUMEL
+    );
+    let err = Tensor::try_from_vec(vec![], &[HUGE, HUGE]).unwrap_err();
+    assert_eq!(err.to_string(), format!("from_vec: {message}"));
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    // The product wraps to 0 = the data length without the check; a zero dimension does not
+    // make the other ones free (their strides must still be representable).
+    assert!(Tensor::try_from_vec(vec![], &[HUGE, HUGE, 0]).is_err());
+    assert!(Tensor::try_from_vec(vec![], &[HUGE, 0]).is_ok());
+    // Fits usize, but not in memory as f32.
+    assert!(Tensor::try_from_vec(vec![], &[1 << 62]).is_err());
+    assert!(strata_tensor::try_numel(&[HUGE, HUGE]).is_err());
+    assert_eq!(strata_tensor::try_numel(&[HUGE, 7]).unwrap(), 7 * HUGE);
+
+    let empty = Tensor::zeros(&[0]);
+    let err = empty
+        .try_reshape(&[HUGE as isize, HUGE as isize, 0])
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "reshape: shape [{HUGE}, {HUGE}, 0] holds more elements than a tensor can (at most {})",
+            strata_tensor::MAX_NUMEL
+        )
+    );
+    assert!(empty
+        .try_reshape(&[3, -1, HUGE as isize, HUGE as isize])
+        .is_err());
+    assert!(Tensor::zeros(&[1, 1])
+        .try_broadcast_to(&[HUGE, HUGE])
+        .is_err());
+    assert!(Tensor::try_arange(0.0, 1e30, 1.0).is_err());
+}
+
+#[test]
+#[should_panic(expected = "holds more elements than a tensor can")]
+fn zeros_of_an_impossible_shape_panics_with_the_reason() {
+    let _ = Tensor::zeros(&[HUGE, HUGE]);
+}

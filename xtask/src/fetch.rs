@@ -1,10 +1,12 @@
-//! `cargo xtask fetch NAME [--dir PATH] [--list]`: downloads a dataset with
-//! `strata_datasets::fetch` (checksum-verified), showing a progress bar per file.
+//! `cargo xtask fetch NAME [--dir PATH] [--mirror URL]... [--list]`: downloads a dataset
+//! with `strata_datasets::fetch_with` (checksum-verified), showing a progress bar per file.
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
-use strata_datasets::{default_cache_dir, fetch, DataError, Progress, RemoteDataset};
+use strata_datasets::{
+    default_cache_dir, fetch_with, DataError, FetchOptions, Progress, RemoteDataset,
+};
 
 /// Options of `fetch`.
 #[derive(Args, Debug)]
@@ -16,6 +18,11 @@ pub struct FetchArgs {
     /// $XDG_CACHE_HOME/strata, else ~/.cache/strata].
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// Base address to download from instead of the dataset's own mirrors (e.g. a local
+    /// copy); repeat to try several in turn. The files are still checked against their
+    /// published SHA-256.
+    #[arg(long = "mirror", value_name = "URL")]
+    mirrors: Vec<String>,
     /// List the datasets that can be fetched, with their files and sizes.
     #[arg(long)]
     list: bool,
@@ -33,9 +40,16 @@ pub fn run(args: FetchArgs) -> Result<(), String> {
     let Some(name) = args.name else {
         return Err("name a dataset to fetch (see `cargo xtask fetch --list`)".into());
     };
+    let dataset = RemoteDataset::by_name(&name).map_err(|err| err.to_string())?;
+    let options = FetchOptions {
+        mirrors: (!args.mirrors.is_empty()).then_some(args.mirrors),
+        ..FetchOptions::default()
+    };
     let mut bar: Option<ProgressBar> = None;
-    let folder = fetch(&name, &cache, &mut |event| report(event, &mut bar))
-        .map_err(|err| err.to_string())?;
+    let folder = fetch_with(&dataset, &cache, &options, &mut |event| {
+        report(event, &mut bar)
+    })
+    .map_err(|err| err.to_string())?;
     if let Some(bar) = bar.take() {
         bar.finish_and_clear();
     }

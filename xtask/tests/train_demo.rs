@@ -254,3 +254,181 @@ fn fetch_lists_the_downloadable_datasets_without_network() {
         assert!(stdout.contains(name), "{name} missing from:\n{stdout}");
     }
 }
+
+/// Runs `eval` on `checkpoint` written to `dir`, expecting a clean failure (an error message,
+/// exit code 1, no panic); returns its message.
+fn eval_fails(dir: &Path, checkpoint: &Checkpoint, name: &str) -> String {
+    let path = dir.join(name);
+    checkpoint.save(&path).expect("save the edited checkpoint");
+    let run = xtask(&["eval", "--checkpoint", path.to_str().expect("UTF-8 path")]);
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert_eq!(run.status.code(), Some(1), "{name}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+    stderr
+}
+
+#[test]
+fn eval_refuses_checkpoints_whose_metadata_disagrees_with_the_weights_or_the_data() {
+    let out = TempDir::new("eval-edited");
+    train_demo(&out.0, &["--epochs", "1", "--seed", "3"]);
+    let trained = Checkpoint::load(out.0.join("model.ckpt")).expect("the checkpoint loads");
+    let edited = |key: &str, value: &str| {
+        let mut checkpoint = trained.clone();
+        checkpoint.metadata.insert(key.into(), value.into());
+        checkpoint
+    };
+
+    let err = eval_fails(&out.0, &edited("demo.input_shape", "1,8,9"), "wider.ckpt");
+    assert!(
+        err.contains("the metadata describes mlp 72-512-10 but the weights disagree: `1.weight` should be [512, 72], found [512, 64]"),
+        "{err}"
+    );
+    let err = eval_fails(&out.0, &edited("demo.classes", "5"), "fewer.ckpt");
+    assert!(
+        err.contains("`3.weight` should be [5, 512], found [10, 512]"),
+        "{err}"
+    );
+    // A width of 10^11 would ask for 25.6 TB: refused before anything is built.
+    let err = eval_fails(
+        &out.0,
+        &edited("demo.widths", "100000000000"),
+        "absurd.ckpt",
+    );
+    assert!(
+        err.contains("`1.weight` should be [100000000000, 64]"),
+        "{err}"
+    );
+
+    // Metadata and weights agree with each other, not with the data.
+    let mut rng = Rng::new(1);
+    let consistent = |inputs: usize, classes: usize, rng: &mut Rng| {
+        let model = Sequential::new()
+            .push(Flatten)
+            .push(Dense::new(inputs, 16, rng))
+            .push(Relu)
+            .push(Dense::new(16, classes, rng));
+        let mut checkpoint = Checkpoint::of_model(&model);
+        checkpoint.metadata = trained.metadata.clone();
+        checkpoint
+            .metadata
+            .insert("demo.widths".into(), "16".into());
+        checkpoint
+    };
+    let mut other_images = consistent(72, 10, &mut rng);
+    other_images
+        .metadata
+        .insert("demo.input_shape".into(), "1,8,9".into());
+    let err = eval_fails(&out.0, &other_images, "other-images.ckpt");
+    assert!(
+        err.contains("the network takes inputs of shape [1, 8, 9], the digits data has [1, 8, 8]"),
+        "{err}"
+    );
+    let mut five_classes = consistent(64, 5, &mut rng);
+    five_classes
+        .metadata
+        .insert("demo.classes".into(), "5".into());
+    let err = eval_fails(&out.0, &five_classes, "five-classes.ckpt");
+    assert!(
+        err.contains("the network has 5 outputs, the digits data has 10 classes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn train_demo_refuses_meaningless_settings_with_exit_code_2() {
+    let out = TempDir::new("bad-args");
+    let folder = out.0.join("never-written");
+    let folder = folder.to_str().expect("UTF-8 path");
+    for (args, message) in [
+        (
+            &["--epochs", "0"][..],
+            "invalid value '0' for '--epochs <EPOCHS>': must be at least 1",
+        ),
+        (
+            &["--batch-size", "0"],
+            "invalid value '0' for '--batch-size <BATCH_SIZE>': must be at least 1",
+        ),
+        (
+            &["--threads", "0"],
+            "invalid value '0' for '--threads <THREADS>': must be at least 1",
+        ),
+        (
+            &["--lr=-1"],
+            "invalid value '-1' for '--lr <LR>': must be a finite number above 0, found -1",
+        ),
+        (&["--lr", "0"], "must be a finite number above 0, found 0"),
+        (
+            &["--lr", "NaN"],
+            "must be a finite number above 0, found NaN",
+        ),
+        (
+            &["--lr", "inf"],
+            "must be a finite number above 0, found inf",
+        ),
+        (&["--epochs", "two"], "not a whole number"),
+    ] {
+        let run = xtask(&[&["train-demo", "--out", folder], args].concat());
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+    assert!(
+        !Path::new(folder).exists(),
+        "nothing was trained or written"
+    );
+}
+
+#[test]
+fn fetch_uses_the_mirrors_given_instead_of_the_built_in_ones() {
+    let cache = TempDir::new("fetch-mirror");
+    // Nothing listens on these ports: each download fails at once, without network.
+    let run = xtask(&[
+        "fetch",
+        "mnist",
+        "--dir",
+        cache.0.to_str().expect("UTF-8 path"),
+        "--mirror",
+        "http://127.0.0.1:9/first",
+        "--mirror",
+        "http://127.0.0.1:9/second/",
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    for url in [
+        "http://127.0.0.1:9/first/train-images-idx3-ubyte.gz",
+        "http://127.0.0.1:9/second/train-images-idx3-ubyte.gz",
+    ] {
+        assert!(stderr.contains(url), "{url} not tried: {stderr}");
+    }
+    assert!(
+        !stderr.contains("https://"),
+        "a built-in mirror was tried: {stderr}"
+    );
+}
+
+#[test]
+fn a_checkpoint_names_its_data_without_a_machine_path() {
+    let out = TempDir::new("no-paths");
+    let data_dir = out.0.join("data-folder-of-this-machine");
+    std::fs::create_dir_all(&data_dir).expect("create the data folder");
+    let data_dir = data_dir.to_str().expect("UTF-8 path");
+    train_demo(&out.0, &["--epochs", "1", "--data-dir", data_dir]);
+    let checkpoint = Checkpoint::load(out.0.join("model.ckpt")).expect("the checkpoint loads");
+    assert_eq!(checkpoint.metadata["demo.dataset"], "digits");
+    for (key, value) in &checkpoint.metadata {
+        assert!(
+            !value.contains(data_dir),
+            "{key} records the data folder: {value}"
+        );
+    }
+    let eval = xtask(&[
+        "eval",
+        "--checkpoint",
+        out.0.join("model.ckpt").to_str().expect("UTF-8 path"),
+    ]);
+    assert!(
+        eval.status.success(),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+}

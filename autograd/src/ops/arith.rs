@@ -20,6 +20,7 @@ impl Var {
     }
 
     /// Fallible [`Var::add`].
+    #[track_caller]
     pub fn try_add(&self, other: &Var) -> Result<Var> {
         let value = self.value().try_add(other.value())?;
         Ok(Var::from_op("add", value, &[self, other], |a| {
@@ -37,6 +38,7 @@ impl Var {
     }
 
     /// Fallible [`Var::sub`].
+    #[track_caller]
     pub fn try_sub(&self, other: &Var) -> Result<Var> {
         let value = self.value().try_sub(other.value())?;
         Ok(Var::from_op("sub", value, &[self, other], |a| {
@@ -54,6 +56,7 @@ impl Var {
     }
 
     /// Fallible [`Var::mul`].
+    #[track_caller]
     pub fn try_mul(&self, other: &Var) -> Result<Var> {
         let value = self.value().try_mul(other.value())?;
         Ok(Var::from_op("mul", value, &[self, other], |a| {
@@ -71,6 +74,7 @@ impl Var {
     }
 
     /// Fallible [`Var::div`].
+    #[track_caller]
     pub fn try_div(&self, other: &Var) -> Result<Var> {
         let value = self.value().try_div(other.value())?;
         Ok(Var::from_op("div", value, &[self, other], |a| {
@@ -89,6 +93,7 @@ impl Var {
     }
 
     /// Fallible [`Var::maximum`].
+    #[track_caller]
     pub fn try_maximum(&self, other: &Var) -> Result<Var> {
         self.try_extremum(other, "maximum", Tensor::try_maximum, Tensor::gt)
     }
@@ -100,11 +105,13 @@ impl Var {
     }
 
     /// Fallible [`Var::minimum`].
+    #[track_caller]
     pub fn try_minimum(&self, other: &Var) -> Result<Var> {
         self.try_extremum(other, "minimum", Tensor::try_minimum, Tensor::lt)
     }
 
     /// Shared body of maximum/minimum: `wins(a, b)` is 1 where `a` is picked strictly.
+    #[track_caller]
     fn try_extremum(
         &self,
         other: &Var,
@@ -130,6 +137,7 @@ impl Var {
     }
 
     /// Fallible [`Var::select`].
+    #[track_caller]
     pub fn try_select(mask: &Tensor, on_true: &Var, on_false: &Var) -> Result<Var> {
         let value = Tensor::try_select(mask, on_true.value(), on_false.value())?;
         let mask = mask.clone();
@@ -148,6 +156,7 @@ impl Var {
     }
 
     /// `self + c`.
+    #[track_caller]
     pub fn add_scalar(&self, c: f32) -> Var {
         Var::from_op("add_scalar", self.value().add_scalar(c), &[self], |a| {
             smallvec![Some(a.grad.clone())]
@@ -155,6 +164,7 @@ impl Var {
     }
 
     /// `self · c`.
+    #[track_caller]
     pub fn mul_scalar(&self, c: f32) -> Var {
         Var::from_op(
             "mul_scalar",
@@ -165,6 +175,7 @@ impl Var {
     }
 
     /// `−self`.
+    #[track_caller]
     pub fn neg(&self) -> Var {
         Var::from_op("neg", self.value().neg(), &[self], |a| {
             smallvec![Some(a.grad.neg())]

@@ -15,6 +15,7 @@ impl Var {
     }
 
     /// Fallible [`Var::conv2d`].
+    #[track_caller]
     pub fn try_conv2d(&self, weight: &Var, bias: Option<&Var>, spec: Conv2dSpec) -> Result<Var> {
         let value = self
             .value()
@@ -45,6 +46,7 @@ impl Var {
     }
 
     /// Fallible [`Var::max_pool2d`].
+    #[track_caller]
     pub fn try_max_pool2d(&self, spec: Pool2dSpec) -> Result<Var> {
         let (value, positions) = self.value().try_max_pool2d(spec)?;
         Ok(Var::from_op("max_pool2d", value, &[self], move |a| {
@@ -63,6 +65,7 @@ impl Var {
     }
 
     /// Fallible [`Var::avg_pool2d`].
+    #[track_caller]
     pub fn try_avg_pool2d(&self, spec: Pool2dSpec) -> Result<Var> {
         let value = self.value().try_avg_pool2d(spec)?;
         Ok(Var::from_op("avg_pool2d", value, &[self], move |a| {

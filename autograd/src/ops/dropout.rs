@@ -23,6 +23,7 @@ impl Var {
     }
 
     /// Fallible [`Var::dropout`].
+    #[track_caller]
     pub fn try_dropout(&self, p: f32, rng: &mut Rng) -> Result<Var> {
         if !(0.0..1.0).contains(&p) {
             return Err(TensorError::new(

@@ -13,6 +13,7 @@ impl Var {
     }
 
     /// Fallible [`Var::concat`].
+    #[track_caller]
     pub fn try_concat<A: Axis>(vars: &[&Var], axis: A) -> Result<Var> {
         let values: Vec<&Tensor> = vars.iter().map(|v| v.value()).collect();
         let value = Tensor::try_concat(&values, axis)?;
@@ -38,6 +39,7 @@ impl Var {
     }
 
     /// Fallible [`Var::stack`].
+    #[track_caller]
     pub fn try_stack<A: Axis>(vars: &[&Var], axis: A) -> Result<Var> {
         let values: Vec<&Tensor> = vars.iter().map(|v| v.value()).collect();
         // Validates shapes and the axis with the tensor op's messages.
@@ -58,6 +60,7 @@ impl Var {
     }
 
     /// Fallible [`Var::index_select`].
+    #[track_caller]
     pub fn try_index_select<A: Axis>(&self, axis: A, indices: &[usize]) -> Result<Var> {
         let axis = axis.resolve(self.ndim(), "index_select")?;
         let value = self.value().try_index_select(axis, indices)?;
@@ -75,6 +78,7 @@ impl Var {
     }
 
     /// Fallible [`Var::gather`].
+    #[track_caller]
     pub fn try_gather<A: Axis>(&self, axis: A, index: &Tensor) -> Result<Var> {
         let axis = axis.resolve(self.ndim(), "gather")?;
         let value = self.value().try_gather(axis, index)?;

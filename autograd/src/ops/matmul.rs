@@ -15,6 +15,7 @@ impl Var {
     }
 
     /// Fallible [`Var::matmul`].
+    #[track_caller]
     pub fn try_matmul(&self, other: &Var) -> Result<Var> {
         if self.ndim() == 1 || other.ndim() == 1 {
             // Promote vectors to matrices, multiply, and drop the added dimension again.
@@ -79,6 +80,7 @@ impl Var {
     }
 
     /// Fallible [`Var::linear`].
+    #[track_caller]
     pub fn try_linear(&self, weight: &Var, bias: Option<&Var>) -> Result<Var> {
         let value = self
             .value()

@@ -12,16 +12,8 @@ mod shape;
 mod softmax;
 mod unary;
 
-use strata_tensor::{Result, Tensor};
-
-/// Unwraps a `try_` result, panicking at the caller's line with the op's message.
-#[track_caller]
-pub(crate) fn expect_ok<T>(result: Result<T>) -> T {
-    match result {
-        Ok(value) => value,
-        Err(err) => panic!("{err}"),
-    }
-}
+pub(crate) use strata_tensor::expect_ok;
+use strata_tensor::Tensor;
 
 /// Sums `grad` down to `shape`: the gradient of broadcasting `shape` up to `grad.shape()`.
 pub(crate) fn sum_to_shape(grad: &Tensor, shape: &[usize]) -> Tensor {

@@ -47,6 +47,7 @@ var_operator!(Div, div, |v, c| v.mul_scalar(1.0 / c));
 
 impl Neg for &Var {
     type Output = Var;
+    #[track_caller]
     fn neg(self) -> Var {
         Var::neg(self)
     }
@@ -54,6 +55,7 @@ impl Neg for &Var {
 
 impl Neg for Var {
     type Output = Var;
+    #[track_caller]
     fn neg(self) -> Var {
         Var::neg(&self)
     }

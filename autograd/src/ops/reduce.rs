@@ -33,6 +33,7 @@ impl Var {
     }
 
     /// Fallible [`Var::sum_axes`].
+    #[track_caller]
     pub fn try_sum_axes<A: Axis>(&self, axes: &[A], keepdim: bool) -> Result<Var> {
         let value = self.value().try_sum_axes(axes, keepdim)?;
         let axes = resolve(axes, self.ndim(), "sum")?;
@@ -50,6 +51,7 @@ impl Var {
     }
 
     /// Fallible [`Var::mean_axes`].
+    #[track_caller]
     pub fn try_mean_axes<A: Axis>(&self, axes: &[A], keepdim: bool) -> Result<Var> {
         let value = self.value().try_mean_axes(axes, keepdim)?;
         let axes = resolve(axes, self.ndim(), "mean")?;
@@ -67,6 +69,7 @@ impl Var {
     }
 
     /// Fallible [`Var::max_axes`].
+    #[track_caller]
     pub fn try_max_axes<A: Axis>(&self, axes: &[A], keepdim: bool) -> Result<Var> {
         let value = self.value().try_max_axes(axes, keepdim)?;
         let axes = resolve(axes, self.ndim(), "max")?;
@@ -84,12 +87,14 @@ impl Var {
     }
 
     /// Sum of all elements (a 0-d value).
+    #[track_caller]
     pub fn sum(&self) -> Var {
         let axes: Vec<usize> = (0..self.ndim()).collect();
         self.sum_axes(&axes, false)
     }
 
     /// Mean of all elements (a 0-d value).
+    #[track_caller]
     pub fn mean(&self) -> Var {
         let axes: Vec<usize> = (0..self.ndim()).collect();
         self.mean_axes(&axes, false)

@@ -14,6 +14,7 @@ impl Var {
     }
 
     /// Fallible [`Var::reshape`].
+    #[track_caller]
     pub fn try_reshape(&self, shape: &[isize]) -> Result<Var> {
         let value = self.value().try_reshape(shape)?;
         Ok(Var::from_op("reshape", value, &[self], |a| {
@@ -28,6 +29,7 @@ impl Var {
     }
 
     /// Fallible [`Var::permute`].
+    #[track_caller]
     pub fn try_permute<A: Axis>(&self, order: &[A]) -> Result<Var> {
         let value = self.value().try_permute(order)?;
         let order: Vec<usize> = order
@@ -50,6 +52,7 @@ impl Var {
     }
 
     /// Fallible [`Var::transpose`].
+    #[track_caller]
     pub fn try_transpose<A: Axis>(&self, d0: A, d1: A) -> Result<Var> {
         let (d0, d1) = (
             d0.resolve(self.ndim(), "transpose")?,
@@ -74,6 +77,7 @@ impl Var {
     }
 
     /// Fallible [`Var::squeeze`].
+    #[track_caller]
     pub fn try_squeeze<A: Axis>(&self, axis: A) -> Result<Var> {
         let value = self.value().try_squeeze(axis)?;
         Ok(Var::from_op("squeeze", value, &[self], |a| {
@@ -88,6 +92,7 @@ impl Var {
     }
 
     /// Fallible [`Var::unsqueeze`].
+    #[track_caller]
     pub fn try_unsqueeze<A: Axis>(&self, axis: A) -> Result<Var> {
         let value = self.value().try_unsqueeze(axis)?;
         Ok(Var::from_op("unsqueeze", value, &[self], |a| {
@@ -102,6 +107,7 @@ impl Var {
     }
 
     /// Fallible [`Var::broadcast_to`].
+    #[track_caller]
     pub fn try_broadcast_to(&self, shape: &[usize]) -> Result<Var> {
         let value = self.value().try_broadcast_to(shape)?;
         Ok(Var::from_op("broadcast_to", value, &[self], |a| {
@@ -116,6 +122,7 @@ impl Var {
     }
 
     /// Fallible [`Var::narrow`].
+    #[track_caller]
     pub fn try_narrow<A: Axis>(&self, axis: A, start: usize, len: usize) -> Result<Var> {
         let axis = axis.resolve(self.ndim(), "narrow")?;
         let value = self.value().try_narrow(axis, start, len)?;
@@ -139,6 +146,7 @@ impl Var {
     }
 
     /// Fallible [`Var::flatten`].
+    #[track_caller]
     pub fn try_flatten<A: Axis>(&self, start: A, end: A) -> Result<Var> {
         let shape = self.value().try_flatten(start, end)?.shape().to_vec();
         self.try_reshape(&as_isize(&shape))

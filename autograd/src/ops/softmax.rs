@@ -25,6 +25,7 @@ impl Var {
     }
 
     /// Fallible [`Var::softmax`].
+    #[track_caller]
     pub fn try_softmax<A: Axis>(&self, axis: A) -> Result<Var> {
         let axis = axis.resolve(self.ndim(), "softmax")?;
         let e = shifted(self.value(), axis).exp();
@@ -44,6 +45,7 @@ impl Var {
     }
 
     /// Fallible [`Var::log_softmax`].
+    #[track_caller]
     pub fn try_log_softmax<A: Axis>(&self, axis: A) -> Result<Var> {
         let axis = axis.resolve(self.ndim(), "log_softmax")?;
         let z = shifted(self.value(), axis);

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use strata_tensor::temp_file::temp_path_for;
 
 /// Bytes read from the network between two progress reports.
 const CHUNK_BYTES: usize = 64 * 1024;
@@ -77,8 +78,10 @@ pub(super) fn download(
         .get(url)
         .call()
         .map_err(|err| network(err.to_string()))?;
+    super::remove_stale_temps(dest);
     let temp = TempFile {
-        path: dest.with_file_name(format!(".{}.{}.part", file.name, std::process::id())),
+        path: temp_path_for(dest)
+            .map_err(|err| DataError::io(dest, "naming a temporary for", err))?,
         kept: false,
     };
     let mut out =

@@ -1,7 +1,8 @@
 //! Checksum-verified downloads of MNIST, Fashion-MNIST and CIFAR-10 into a cache folder.
 //!
-//! Each file goes to a temporary file in the cache, is checked against the size and SHA-256
-//! written in this crate, and only then renamed into place; a failing mirror (connection,
+//! Each file goes to a temporary file in the cache (one per download, so concurrent fetches
+//! never mix; those of a killed download are removed by the next one), is checked against the
+//! size and SHA-256 written in this crate, and only then renamed into place; a failing mirror (connection,
 //! HTTP error, interrupted transfer, wrong checksum) is followed by the next one. A file
 //! already present and valid is not downloaded again.
 
@@ -166,6 +167,21 @@ pub fn fetch_with(
             });
             unpack::unpack(&dataset_dir.join(&tarball.name), archive, &dataset_dir)
         }
+    }
+}
+
+/// Removes temporaries of `target` left by a download or unpacking that was killed (see
+/// [`strata_tensor::temp_file::remove_stale_temps`]); a failure only means they stay.
+fn remove_stale_temps(target: &Path) {
+    match strata_tensor::temp_file::remove_stale_temps(target) {
+        Ok(removed) if !removed.is_empty() => {
+            tracing::info!(
+                ?removed,
+                "removed temporaries left by interrupted downloads"
+            );
+        }
+        Ok(_) => {}
+        Err(err) => tracing::debug!(target = %target.display(), %err, "no clean-up of temporaries"),
     }
 }
 

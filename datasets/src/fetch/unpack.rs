@@ -7,6 +7,7 @@ use super::table::Archive;
 use crate::error::{DataError, Result};
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use strata_tensor::temp_file::temp_path_for;
 
 /// Whether `dir` holds every member of `archive` with its exact size.
 pub(super) fn is_unpacked(dir: &Path, archive: &Archive) -> bool {
@@ -20,7 +21,9 @@ pub(super) fn is_unpacked(dir: &Path, archive: &Archive) -> bool {
 pub(super) fn unpack(tarball: &Path, archive: &Archive, dataset_dir: &Path) -> Result<PathBuf> {
     let source_name = tarball.display().to_string();
     let final_dir = dataset_dir.join(&archive.folder);
-    let temp_dir = dataset_dir.join(format!(".{}.{}.part", archive.folder, std::process::id()));
+    super::remove_stale_temps(&final_dir);
+    let temp_dir = temp_path_for(&final_dir)
+        .map_err(|err| DataError::io(&final_dir, "naming a temporary for", err))?;
     let result = extract_members(tarball, archive, &temp_dir, &source_name).and_then(|()| {
         if final_dir.exists() {
             std::fs::remove_dir_all(&final_dir)

@@ -4,17 +4,29 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// `shared/data/<sub>` beside the workspace, or `None` after printing a SKIPPED line.
+/// Overrides the shared data folder (`shared/data` beside the workspace by default).
+pub const SHARED_DATA_VAR: &str = "STRATA_SHARED_DATA";
+
+/// `shared/data/<sub>` beside the workspace (or under `$STRATA_SHARED_DATA`). When it is
+/// absent the test cannot check anything: it is skipped with a SKIPPED line naming the
+/// folder, except under `CI=true`, where it fails instead of passing without a check.
 pub fn shared_data(sub: &str, test: &str) -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data")
-        .join(sub);
+    let base = std::env::var_os(SHARED_DATA_VAR).map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"),
+        PathBuf::from,
+    );
+    let dir = base.join(sub);
     if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: {test}: {} not found", dir.display());
-        None
+        return Some(dir);
     }
+    if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+        panic!(
+            "{test}: {} not found; under CI=true a test that cannot check anything fails",
+            dir.display()
+        );
+    }
+    eprintln!("SKIPPED: {test}: {} not found", dir.display());
+    None
 }
 
 /// A fresh, empty scratch folder for one test, removed when dropped.

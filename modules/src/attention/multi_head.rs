@@ -171,6 +171,7 @@ impl MultiHeadAttention {
     }
 
     /// Fallible [`MultiHeadAttention::forward_qkv`].
+    #[track_caller]
     pub fn try_forward_qkv(
         &self,
         query: &Var,
@@ -280,8 +281,16 @@ fn per_head_masks(masks: &AttentionMasks, n: usize, heads: usize) -> AttentionMa
 
 impl Module for MultiHeadAttention {
     /// Self-attention of `x` `[N, L, E]` without masks.
+    #[track_caller]
     fn forward(&self, x: &Var) -> Var {
         self.forward_qkv(x, x, x, &AttentionMasks::default(), NeedWeights::No)
             .0
+    }
+
+    #[track_caller]
+    fn try_forward(&self, x: &Var) -> Result<Var> {
+        Ok(self
+            .try_forward_qkv(x, x, x, &AttentionMasks::default(), NeedWeights::No)?
+            .0)
     }
 }

@@ -34,6 +34,7 @@ pub fn scaled_dot_product_attention(
 }
 
 /// Fallible [`scaled_dot_product_attention`].
+#[track_caller]
 pub fn try_scaled_dot_product_attention(
     q: &Var,
     k: &Var,
@@ -75,6 +76,7 @@ pub fn try_scaled_dot_product_attention(
 /// Softmax over the last axis in which `−∞` scores get exactly zero weight and a row of
 /// only `−∞` gives all zeros (instead of the NaN of `−∞ − (−∞)`). Zero weights pass back
 /// zero gradient, so a blocked key never influences a query, not even through rounding.
+#[track_caller]
 fn softmax_skipping_blocked(scores: &Var) -> Var {
     let s = scores.shape()[scores.ndim() - 1];
     let x = scores.value().values();

@@ -22,6 +22,43 @@ fn config() -> bincode::config::Configuration {
     bincode::config::standard()
 }
 
+/// Bytes the decoder may account for per payload byte. Bincode counts every value it decodes
+/// at its size in memory (a `u64` is 8 bytes even when its varint takes 1) and every string
+/// at its length, so a well-formed payload never accounts for more than 8 bytes per byte.
+const DECODED_BYTES_PER_PAYLOAD_BYTE: usize = 8;
+
+/// Decodes a payload under a byte limit of about `DECODED_BYTES_PER_PAYLOAD_BYTE` times its
+/// length, so a length field claiming more than the payload holds is refused before anything
+/// is allocated for it (bincode allocates a string's bytes before reading them).
+///
+/// Bincode's limit is a type parameter; the payload picks the smallest of a few limits, in
+/// steps of 4x from 64 KiB, that is at least its bound: at most 4x the bound (or 64 KiB) can
+/// ever be allocated for a length field, and only a handful of decoders are compiled.
+fn decode_bounded(payload: &[u8]) -> Result<(Checkpoint, usize), bincode::error::DecodeError> {
+    fn with_limit<const LIMIT: usize>(
+        payload: &[u8],
+    ) -> Result<(Checkpoint, usize), bincode::error::DecodeError> {
+        bincode::serde::decode_from_slice(payload, config().with_limit::<LIMIT>())
+    }
+    /// `2^shift`, saturated to the address space (32-bit targets stop at the last step).
+    const fn step(shift: u32) -> usize {
+        match 1usize.checked_shl(shift) {
+            Some(limit) => limit,
+            None => usize::MAX,
+        }
+    }
+    let bound = payload.len().saturating_mul(DECODED_BYTES_PER_PAYLOAD_BYTE);
+    macro_rules! smallest_limit_above {
+        ($($shift:literal)*) => {
+            $(if bound <= step($shift) {
+                return with_limit::<{ step($shift) }>(payload);
+            })*
+        };
+    }
+    smallest_limit_above!(16 18 20 22 24 26 28 30 32 34 36 38 40 42 44 46 48);
+    Err(bincode::error::DecodeError::LimitExceeded)
+}
+
 /// The file bytes of a checkpoint.
 pub(crate) fn encode(checkpoint: &Checkpoint) -> Result<Vec<u8>, CheckpointError> {
     let payload = bincode::serde::encode_to_vec(checkpoint, config())
@@ -66,8 +103,15 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
     if checksum(payload) != sum {
         return Err(CheckpointError::Corrupted);
     }
-    let (checkpoint, used) = bincode::serde::decode_from_slice(payload, config())
-        .map_err(|err| CheckpointError::Decode(err.to_string()))?;
+    let (checkpoint, used) = decode_bounded(payload).map_err(|err| match err {
+        bincode::error::DecodeError::LimitExceeded => CheckpointError::Decode(format!(
+            "a length field claims more data than the {}-byte payload holds",
+            payload.len()
+        )),
+        // Messages of our own types (a refused tensor names itself) read best unwrapped.
+        bincode::error::DecodeError::OtherString(message) => CheckpointError::Decode(message),
+        err => CheckpointError::Decode(err.to_string()),
+    })?;
     if used != payload.len() {
         return Err(CheckpointError::Decode(format!(
             "{} bytes left over after the payload",

@@ -2,8 +2,10 @@
 //! state, saved atomically behind a versioned header and loaded with name and shape checks.
 
 mod encoding;
+mod named_tensor;
 
 pub use encoding::FORMAT_VERSION;
+pub use named_tensor::NamedTensor;
 
 use crate::optim::{Optimizer, OptimizerState, OptimizerStateError};
 use crate::params::{Buffer, Params, RngCell, Visitor};
@@ -14,16 +16,8 @@ use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use strata_autograd::Var;
+use strata_tensor::temp_file::{remove_stale_temps, temp_path_for};
 use strata_tensor::{Rng, Tensor};
-
-/// A tensor with its dotted name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NamedTensor {
-    /// E.g. `encoder.0.weight`.
-    pub name: String,
-    /// The values.
-    pub tensor: Tensor,
-}
 
 /// Everything needed to restore a model, and optionally to resume its training exactly.
 ///
@@ -286,13 +280,21 @@ impl Checkpoint {
         Ok(())
     }
 
-    /// Loads the optimizer state saved in this checkpoint.
-    pub fn apply_to_optimizer(&self, optimizer: &mut dyn Optimizer) -> Result<(), CheckpointError> {
+    /// Loads the optimizer state saved in this checkpoint into `optimizer`, for the
+    /// parameters of `model`. The state is checked first, against the parameters (every slot
+    /// names one and has its number of values: [`OptimizerState::check_fits`]) and against the
+    /// optimizer (its kind and slot count), so on an error the optimizer is left untouched.
+    pub fn apply_to_optimizer<M: Params + ?Sized>(
+        &self,
+        optimizer: &mut dyn Optimizer,
+        model: &M,
+    ) -> Result<(), CheckpointError> {
         let state = self.optimizer.as_ref().ok_or_else(|| {
             CheckpointError::Mismatch("the checkpoint holds no optimizer state".into())
         })?;
-        optimizer
-            .load_state(state)
+        state
+            .check_fits(model)
+            .and_then(|()| optimizer.load_state(state))
             .map_err(CheckpointError::Optimizer)
     }
 
@@ -333,15 +335,21 @@ impl Checkpoint {
 /// Writes `bytes` to a temporary file in the folder of `path`, flushes it to disk, then renames
 /// it over `path`, so an interrupted write never destroys the previous file and a reader never
 /// sees a half-written one. Checkpoints are saved this way; logs and metrics files can be too.
+///
+/// Each write has its own temporary ([`strata_tensor::temp_file::temp_path_for`]), so
+/// concurrent writes to one path never mix: the last rename wins, and every write that
+/// returned `Ok` put its complete bytes there. Temporaries of `path` left by a writer that was
+/// killed are removed first ([`strata_tensor::temp_file::remove_stale_temps`]).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no file name"))?;
-    let temp = path.with_file_name(format!(
-        ".{}.tmp-{}",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
+    match remove_stale_temps(path) {
+        Ok(removed) if !removed.is_empty() => {
+            tracing::info!(?removed, "removed temporaries left by interrupted writes");
+        }
+        Ok(_) => {}
+        // The write below reports a folder that cannot be read or written.
+        Err(err) => tracing::debug!(path = %path.display(), %err, "no clean-up of temporaries"),
+    }
+    let temp = temp_path_for(path)?;
     let write = || -> std::io::Result<()> {
         let mut file = std::fs::File::create(&temp)?;
         file.write_all(bytes)?;

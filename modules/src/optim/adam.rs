@@ -1,7 +1,7 @@
 //! Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019, decoupled weight decay).
 
 use super::{
-    flush_subnormal, for_each_update, Optimizer, OptimizerState, OptimizerStateError, Slots,
+    apply_updates, flush_subnormal, Optimizer, OptimizerState, OptimizerStateError, Slots,
 };
 use crate::params::Params;
 use strata_autograd::Gradients;
@@ -30,10 +30,12 @@ impl AdamCore {
     }
 
     /// One step; `decoupled` selects AdamW's `p ← p·(1 − lr·λ)` over Adam's `g ← g + λ·p`.
+    #[track_caller]
     fn step(&mut self, model: &mut dyn Params, grads: &Gradients, decoupled: bool) {
-        self.steps += 1;
+        let steps = self.steps + 1;
         let (b1, b2) = self.betas;
-        let t = self.steps as i32;
+        // Past 2^31 steps the bias corrections are 1 to the last bit anyway.
+        let t = steps.min(i32::MAX as u64) as i32;
         let wd = self.weight_decay;
         let update = AdamUpdate {
             b1,
@@ -44,13 +46,14 @@ impl AdamCore {
             inv_sqrt_c2: 1.0 / (1.0 - b2.powi(t)).sqrt(),
             eps: self.eps,
         };
-        let slots = &mut self.slots;
-        for_each_update(model, grads, |name, p, g| {
-            let [m, v] = slots.get(name, 2, p.len()) else {
+        let name = if decoupled { "AdamW" } else { "Adam" };
+        apply_updates(name, model, grads, &mut self.slots, 2, |p, g, slots| {
+            let [m, v] = slots else {
                 unreachable!("two slots were requested")
             };
             update.apply(p, g, m, v);
         });
+        self.steps = steps;
     }
 
     fn state(&self, kind: &str) -> OptimizerState {
@@ -155,6 +158,7 @@ macro_rules! adam_builders {
         }
 
         impl Optimizer for $name {
+            #[track_caller]
             fn step(&mut self, model: &mut dyn Params, grads: &Gradients) {
                 self.0.step(model, grads, $decoupled);
             }

@@ -10,6 +10,7 @@ mod groups;
 mod rmsprop;
 mod schedule;
 mod sgd;
+mod state;
 
 pub use adam::{Adam, AdamW};
 pub use clip::clip_grad_norm;
@@ -19,18 +20,29 @@ pub use schedule::{
     ConstantLr, CosineAnnealingLr, ExponentialLr, LinearWarmup, LrSchedule, StepLr,
 };
 pub use sgd::Sgd;
+pub use state::{OptimizerState, OptimizerStateError};
+
+pub(crate) use state::Slots;
 
 use crate::params::Params;
-use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt;
+use std::collections::HashSet;
 use strata_autograd::{Gradients, Var};
-use strata_tensor::Tensor;
 
 /// Updates parameters from gradients.
+///
+/// An optimizer with per-parameter state (momentum, moments) keeps it by parameter name, so
+/// that it can be saved and loaded, and binds each name to the parameter (its
+/// [`strata_autograd::VarId`]) first stepped under it. One optimizer may step several models
+/// whose parameter names differ; a second, different parameter under a bound name (two
+/// models with the same layout, two standalone `Var`s, all named `""`) makes `step` panic at
+/// the caller's line instead of mixing their states. Values loaded into the same parameters
+/// ([`crate::Checkpoint::apply_to`]) keep the binding; a state restored with
+/// [`Optimizer::load_state`] is bound by the next step. A clone of a model shares its
+/// parameters' identities, so give it its own optimizer.
 pub trait Optimizer: Send {
     /// Applies one update to every parameter of `model` that has a gradient in `grads`.
-    /// A parameter reached twice (shared by two fields) is updated once.
+    /// A parameter reached twice (shared by two fields) is updated once. Panics, before
+    /// changing anything, when the state does not fit the parameters (see above).
     fn step(&mut self, model: &mut dyn Params, grads: &Gradients);
 
     /// The current learning rate.
@@ -46,104 +58,6 @@ pub trait Optimizer: Send {
     fn load_state(&mut self, state: &OptimizerState) -> Result<(), OptimizerStateError>;
 }
 
-/// A serialisable snapshot of an optimizer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OptimizerState {
-    /// Which optimizer wrote it (`"sgd"`, `"adam"`, …).
-    pub kind: String,
-    /// Number of steps taken.
-    pub steps: u64,
-    /// Learning rate at the time of saving.
-    pub learning_rate: f32,
-    /// Per-parameter state tensors (momentum buffers, moments), by parameter name.
-    pub slots: BTreeMap<String, Vec<Tensor>>,
-    /// The states of the optimizers of an [`OptimizerGroups`], by group (empty otherwise).
-    pub groups: BTreeMap<String, OptimizerState>,
-}
-
-/// A saved state that does not fit the optimizer it is loaded into.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OptimizerStateError {
-    /// What the optimizer expected.
-    pub expected: String,
-    /// What the state holds.
-    pub found: String,
-}
-
-impl fmt::Display for OptimizerStateError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "optimizer state: expected {}, found {}",
-            self.expected, self.found
-        )
-    }
-}
-
-impl std::error::Error for OptimizerStateError {}
-
-/// Per-parameter state vectors, kept by parameter name so states survive a save and load.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Slots {
-    per_param: HashMap<String, Vec<Vec<f32>>>,
-}
-
-impl Slots {
-    /// The `count` state vectors of a parameter, created as zeros of length `len` on first use.
-    pub(crate) fn get(&mut self, name: &str, count: usize, len: usize) -> &mut [Vec<f32>] {
-        if !self.per_param.contains_key(name) {
-            self.per_param
-                .insert(name.to_string(), vec![vec![0.0; len]; count]);
-        }
-        self.per_param.get_mut(name).expect("inserted above")
-    }
-
-    pub(crate) fn to_state(&self, kind: &str, steps: u64, learning_rate: f32) -> OptimizerState {
-        OptimizerState {
-            kind: kind.to_string(),
-            steps,
-            learning_rate,
-            slots: self
-                .per_param
-                .iter()
-                .map(|(name, vecs)| {
-                    let tensors = vecs
-                        .iter()
-                        .map(|v| Tensor::from_slice(v, &[v.len()]))
-                        .collect();
-                    (name.clone(), tensors)
-                })
-                .collect(),
-            groups: BTreeMap::new(),
-        }
-    }
-
-    /// Restores slots from a state after checking its kind and slot count.
-    pub(crate) fn load(
-        state: &OptimizerState,
-        kind: &str,
-        count: usize,
-    ) -> Result<Self, OptimizerStateError> {
-        if state.kind != kind {
-            return Err(OptimizerStateError {
-                expected: format!("a `{kind}` state"),
-                found: format!("a `{}` state", state.kind),
-            });
-        }
-        let mut per_param = HashMap::new();
-        for (name, tensors) in &state.slots {
-            if tensors.len() != count {
-                return Err(OptimizerStateError {
-                    expected: format!("{count} state tensors for `{name}`"),
-                    found: tensors.len().to_string(),
-                });
-            }
-            per_param.insert(name.clone(), tensors.iter().map(Tensor::to_vec).collect());
-        }
-        Ok(Self { per_param })
-    }
-}
-
 /// `x`, or 0 when `|x|` is below the smallest normal f32: optimizer moments of parameters
 /// whose gradient stays zero decay geometrically into the subnormal range, where arithmetic
 /// is two orders of magnitude slower on x86; flushing them changes values by less than 1e-38.
@@ -156,13 +70,24 @@ pub(crate) fn flush_subnormal(x: f32) -> f32 {
     }
 }
 
-/// Calls `update(name, parameter values, gradient values)` once per parameter of `model`
-/// that has a gradient, writing the parameter in place.
-pub(crate) fn for_each_update(
+/// Applies `update(parameter values, gradient values, state vectors)` once per parameter of
+/// `model` that has a gradient, with `slot_count` state vectors each from `slots`.
+///
+/// The slots are bound and checked first ([`Slots::bind`]); when they do not fit (a name
+/// bound to another parameter, a loaded state of the wrong length) this panics, before any
+/// parameter changes, at the line that called the optimizer's `step`.
+#[track_caller]
+pub(crate) fn apply_updates(
+    optimizer: &str,
     model: &mut dyn Params,
     grads: &Gradients,
-    mut update: impl FnMut(&str, &mut [f32], &[f32]),
+    slots: &mut Slots,
+    slot_count: usize,
+    mut update: impl FnMut(&mut [f32], &[f32], &mut [Vec<f32>]),
 ) {
+    if let Err(problem) = slots.bind(model, grads, slot_count) {
+        panic!("{optimizer}::step: {problem}");
+    }
     let mut seen = HashSet::new();
     model.visit_mut("", &mut |name: &str, param: &mut Var| {
         let Some(grad) = grads.get(param) else {
@@ -172,6 +97,11 @@ pub(crate) fn for_each_update(
             return;
         }
         let grad = grad.values();
-        param.update(|value| update(name, value.data_mut(), &grad));
+        let vectors = if slot_count == 0 {
+            &mut []
+        } else {
+            slots.vectors(name)
+        };
+        param.update(|value| update(value.data_mut(), &grad, vectors));
     });
 }

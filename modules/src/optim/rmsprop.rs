@@ -1,7 +1,7 @@
 //! RMSprop (Hinton's lecture 6e), with PyTorch's options.
 
 use super::{
-    flush_subnormal, for_each_update, Optimizer, OptimizerState, OptimizerStateError, Slots,
+    apply_updates, flush_subnormal, Optimizer, OptimizerState, OptimizerStateError, Slots,
 };
 use crate::params::Params;
 use strata_autograd::Gradients;
@@ -53,6 +53,7 @@ impl RmsProp {
 }
 
 impl Optimizer for RmsProp {
+    #[track_caller]
     fn step(&mut self, model: &mut dyn Params, grads: &Gradients) {
         let (lr, alpha, eps, mu, wd) = (
             self.lr,
@@ -61,23 +62,29 @@ impl Optimizer for RmsProp {
             self.momentum,
             self.weight_decay,
         );
-        let slots = &mut self.slots;
-        for_each_update(model, grads, |name, p, g| {
-            let [v, b] = slots.get(name, 2, p.len()) else {
-                unreachable!("two slots were requested")
-            };
-            for (((p, &g), v), b) in p.iter_mut().zip(g).zip(v.iter_mut()).zip(b.iter_mut()) {
-                let g = g + wd * *p;
-                *v = flush_subnormal(alpha * *v + (1.0 - alpha) * g * g);
-                let scaled = g / (v.sqrt() + eps);
-                if mu > 0.0 {
-                    *b = flush_subnormal(mu * *b + scaled);
-                    *p -= lr * *b;
-                } else {
-                    *p -= lr * scaled;
+        apply_updates(
+            "RmsProp",
+            model,
+            grads,
+            &mut self.slots,
+            2,
+            |p, g, slots| {
+                let [v, b] = slots else {
+                    unreachable!("two slots were requested")
+                };
+                for (((p, &g), v), b) in p.iter_mut().zip(g).zip(v.iter_mut()).zip(b.iter_mut()) {
+                    let g = g + wd * *p;
+                    *v = flush_subnormal(alpha * *v + (1.0 - alpha) * g * g);
+                    let scaled = g / (v.sqrt() + eps);
+                    if mu > 0.0 {
+                        *b = flush_subnormal(mu * *b + scaled);
+                        *p -= lr * *b;
+                    } else {
+                        *p -= lr * scaled;
+                    }
                 }
-            }
-        });
+            },
+        );
         self.steps += 1;
     }
 

@@ -1,7 +1,7 @@
 //! Stochastic gradient descent with momentum, Nesterov momentum and weight decay.
 
 use super::{
-    flush_subnormal, for_each_update, Optimizer, OptimizerState, OptimizerStateError, Slots,
+    apply_updates, flush_subnormal, Optimizer, OptimizerState, OptimizerStateError, Slots,
 };
 use crate::params::Params;
 use strata_autograd::Gradients;
@@ -61,24 +61,31 @@ impl Sgd {
 }
 
 impl Optimizer for Sgd {
+    #[track_caller]
     fn step(&mut self, model: &mut dyn Params, grads: &Gradients) {
         let (lr, mu, wd, nesterov) = (self.lr, self.momentum, self.weight_decay, self.nesterov);
-        let slots = &mut self.slots;
-        for_each_update(model, grads, |name, p, g| {
-            if mu == 0.0 {
-                for (p, &g) in p.iter_mut().zip(g) {
-                    *p -= lr * (g + wd * *p);
+        let slot_count = usize::from(mu != 0.0);
+        apply_updates(
+            "Sgd",
+            model,
+            grads,
+            &mut self.slots,
+            slot_count,
+            |p, g, slots| {
+                let [buf] = slots else {
+                    for (p, &g) in p.iter_mut().zip(g) {
+                        *p -= lr * (g + wd * *p);
+                    }
+                    return;
+                };
+                for ((p, &g), b) in p.iter_mut().zip(g).zip(buf.iter_mut()) {
+                    let g = g + wd * *p;
+                    // The buffer starts at zero, so the first step gives b = g, as in PyTorch.
+                    *b = flush_subnormal(mu * *b + g);
+                    *p -= lr * if nesterov { g + mu * *b } else { *b };
                 }
-                return;
-            }
-            let buf = &mut slots.get(name, 1, p.len())[0];
-            for ((p, &g), b) in p.iter_mut().zip(g).zip(buf.iter_mut()) {
-                let g = g + wd * *p;
-                // The buffer starts at zero, so the first step gives b = g, as in PyTorch.
-                *b = flush_subnormal(mu * *b + g);
-                *p -= lr * if nesterov { g + mu * *b } else { *b };
-            }
-        });
+            },
+        );
         self.steps += 1;
     }
 

@@ -104,6 +104,7 @@ impl GruCell {
     }
 
     /// Fallible [`GruCell::forward_step`].
+    #[track_caller]
     pub fn try_forward_step(&self, x: &Var, h: Option<&Var>) -> Result<Var> {
         let state = h.as_ref().map(std::slice::from_ref);
         let mut next = cell_step::<GruRule>("GruCell", &self.weights, x, state)?;
@@ -113,7 +114,13 @@ impl GruCell {
 
 impl Module for GruCell {
     /// The next hidden state from a zero state.
+    #[track_caller]
     fn forward(&self, x: &Var) -> Var {
         self.forward_step(x, None)
+    }
+
+    #[track_caller]
+    fn try_forward(&self, x: &Var) -> Result<Var> {
+        self.try_forward_step(x, None)
     }
 }

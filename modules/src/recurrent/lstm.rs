@@ -44,6 +44,7 @@ impl Lstm {
     }
 
     /// Fallible [`Lstm::forward_seq`].
+    #[track_caller]
     pub fn try_forward_seq(
         &self,
         x: &Var,

@@ -113,6 +113,7 @@ impl LstmCell {
     }
 
     /// Fallible [`LstmCell::forward_step`].
+    #[track_caller]
     pub fn try_forward_step(&self, x: &Var, state: Option<(&Var, &Var)>) -> Result<(Var, Var)> {
         let state = state.map(|(h, c)| [h, c]);
         let [h, c]: [Var; 2] = cell_step::<LstmRule>(
@@ -129,7 +130,13 @@ impl LstmCell {
 
 impl Module for LstmCell {
     /// The next hidden state `h'` from a zero state.
+    #[track_caller]
     fn forward(&self, x: &Var) -> Var {
         self.forward_step(x, None).0
+    }
+
+    #[track_caller]
+    fn try_forward(&self, x: &Var) -> Result<Var> {
+        Ok(self.try_forward_step(x, None)?.0)
     }
 }

@@ -56,6 +56,7 @@ pub(crate) struct Step<'a> {
 /// Runs rule `K` over all steps: `xp` `[N, T, G·H]` holds the input projections (bias
 /// included), `initial` `[N, STATES·H]` the starting state. Returns every step's state,
 /// `[N, T, STATES·H]`. Shapes are checked by the caller.
+#[track_caller]
 pub(crate) fn recurrence<K: CellRule>(
     xp: &Var,
     initial: &Var,

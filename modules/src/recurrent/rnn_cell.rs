@@ -74,6 +74,7 @@ impl RnnCell {
     }
 
     /// Fallible [`RnnCell::forward_step`].
+    #[track_caller]
     pub fn try_forward_step(&self, x: &Var, h: Option<&Var>) -> Result<Var> {
         let state = h.as_ref().map(std::slice::from_ref);
         let mut next = cell_step::<RnnRule>("RnnCell", &self.weights, x, state)?;
@@ -83,7 +84,13 @@ impl RnnCell {
 
 impl Module for RnnCell {
     /// The next hidden state from a zero state.
+    #[track_caller]
     fn forward(&self, x: &Var) -> Var {
         self.forward_step(x, None)
+    }
+
+    #[track_caller]
+    fn try_forward(&self, x: &Var) -> Result<Var> {
+        self.try_forward_step(x, None)
     }
 }

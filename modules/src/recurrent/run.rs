@@ -12,6 +12,7 @@ fn shape_error(op: &'static str, message: String) -> TensorError {
 }
 
 /// The state vectors `[N, H]` side by side: `[N, STATES·H]`.
+#[track_caller]
 fn pack(parts: &[Var]) -> Var {
     match parts {
         [only] => only.clone(),
@@ -20,6 +21,7 @@ fn pack(parts: &[Var]) -> Var {
 }
 
 /// The `STATES` vectors of a packed `[…, STATES·H]` state.
+#[track_caller]
 fn unpack(packed: &Var, states: usize) -> Vec<Var> {
     if states == 1 {
         return vec![packed.clone()];
@@ -45,6 +47,7 @@ fn check_state<K: CellRule>(op: &'static str, state: &[&Var], shape: &[usize]) -
 
 /// One step of a cell: `x` `[N, in]` and the state (`K::STATES` tensors `[N, H]`, zeros when
 /// `None`) give the new state.
+#[track_caller]
 pub(crate) fn cell_step<K: CellRule>(
     op: &'static str,
     weights: &RecurrentWeights,
@@ -82,6 +85,7 @@ pub(crate) fn cell_step<K: CellRule>(
 /// A stack of layers over a batch-first sequence `x` `[N, T, F]`, starting from `initial`
 /// (`K::STATES` tensors `[L, N, H]`, zeros when `None`). Returns the last layer's hidden
 /// states `[N, T, H]` and the final state (`K::STATES` tensors `[L, N, H]`).
+#[track_caller]
 pub(crate) fn sequence<K: CellRule>(
     op: &'static str,
     layers: &[RecurrentWeights],

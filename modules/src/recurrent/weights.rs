@@ -254,8 +254,17 @@ macro_rules! recurrent_module {
 
         impl $crate::Module for $ty {
             /// The last layer's hidden states `[N, T, H]`, from a zero state.
+            #[track_caller]
             fn forward(&self, x: &strata_autograd::Var) -> strata_autograd::Var {
                 self.forward_seq(x, None).0
+            }
+
+            #[track_caller]
+            fn try_forward(
+                &self,
+                x: &strata_autograd::Var,
+            ) -> strata_tensor::Result<strata_autograd::Var> {
+                Ok(self.try_forward_seq(x, None)?.0)
             }
         }
     };
@@ -280,6 +289,7 @@ macro_rules! recurrent_module {
             }
 
             #[doc = concat!("Fallible [`", stringify!($ty), "::forward_seq`].")]
+            #[track_caller]
             pub fn try_forward_seq(
                 &self,
                 x: &strata_autograd::Var,

@@ -197,8 +197,8 @@ impl Trainer {
         })?;
         let (model_before, optimizer_before) = (Checkpoint::of_model(model), optimizer.state());
         let applied = checkpoint
-            .apply_to(model)
-            .and_then(|()| checkpoint.apply_to_optimizer(optimizer));
+            .apply_to_optimizer(optimizer, model)
+            .and_then(|()| checkpoint.apply_to(model));
         if let Err(err) = applied {
             // Put back what a partial application may have changed; both states were taken
             // from these very objects, so restoring them cannot fail.

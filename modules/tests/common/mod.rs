@@ -58,3 +58,114 @@ pub fn batches(
 pub fn mlp(hidden: usize, out: usize, rng: &mut Rng) -> Sequential {
     Sequential::mlp(&[2, hidden, hidden, out], Tanh, rng)
 }
+
+/// Checkpoint file bytes around `payload`: magic, format version, length and a freshly
+/// computed FNV-1a checksum (written here from the format's description, so that damaged
+/// payloads get past the checksum and reach the decoder).
+pub fn checkpoint_file(payload: &[u8]) -> Vec<u8> {
+    let checksum = payload.iter().fold(0xcbf2_9ce4_8422_2325u64, |hash, &b| {
+        (hash ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    let mut bytes = b"STRATAck".to_vec();
+    bytes.extend_from_slice(&strata_modules::FORMAT_VERSION.to_le_bytes());
+    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&checksum.to_le_bytes());
+    bytes.extend_from_slice(payload);
+    bytes
+}
+
+/// The payload of checkpoint file bytes (everything after the 28-byte header).
+pub fn checkpoint_payload(file: &[u8]) -> &[u8] {
+    &file[28..]
+}
+
+/// The serde layout of a checkpoint payload with tensors as plain `(shape, data)` records,
+/// so tests can write payloads no `Tensor` could hold (bincode is not self-describing: a
+/// struct is its fields in order, as a tuple is).
+pub mod raw_payload {
+    use serde::Serialize;
+    use std::collections::BTreeMap;
+
+    /// A tensor as written: its shape, then its values.
+    pub type RawTensor = (Vec<usize>, Vec<f32>);
+
+    /// `Checkpoint`'s fields, in order.
+    #[derive(Serialize, Default)]
+    pub struct RawCheckpoint {
+        pub params: Vec<(String, RawTensor)>,
+        pub buffers: Vec<(String, RawTensor)>,
+        pub rngs: Vec<(String, u64)>,
+        pub optimizer: Option<RawOptimizerState>,
+        pub training: Option<()>,
+        pub metadata: BTreeMap<String, String>,
+    }
+
+    /// `OptimizerState`'s fields, in order.
+    #[derive(Serialize)]
+    pub struct RawOptimizerState {
+        pub kind: String,
+        pub steps: u64,
+        pub learning_rate: f32,
+        pub slots: BTreeMap<String, Vec<RawTensor>>,
+    }
+
+    impl RawCheckpoint {
+        /// The checkpoint file bytes (checksum computed).
+        pub fn to_file(&self) -> Vec<u8> {
+            let payload = bincode::serde::encode_to_vec(self, bincode::config::standard())
+                .expect("plain data encodes");
+            super::checkpoint_file(&payload)
+        }
+    }
+}
+
+/// Where and why a panic happened.
+#[derive(Debug)]
+pub struct PanicSite {
+    /// The panic message.
+    pub message: String,
+    /// The source file the panic was reported at (as `file!()` spells it).
+    pub file: String,
+    /// The line there.
+    pub line: u32,
+}
+
+/// Runs `f`, which must panic, and returns the message and the location the panic reports:
+/// a hook installed once records panics of threads inside `panic_site` (other threads'
+/// panics go to the previous hook, so parallel tests are not disturbed).
+pub fn panic_site(f: impl FnOnce()) -> PanicSite {
+    use std::cell::{Cell, RefCell};
+    thread_local! {
+        static CAPTURING: Cell<bool> = const { Cell::new(false) };
+        static SITE: RefCell<Option<PanicSite>> = const { RefCell::new(None) };
+    }
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !CAPTURING.with(Cell::get) {
+                return previous(info);
+            }
+            let payload = info.payload();
+            let message = payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            let location = info.location().expect("panics carry a location");
+            SITE.with(|site| {
+                *site.borrow_mut() = Some(PanicSite {
+                    message,
+                    file: location.file().to_string(),
+                    line: location.line(),
+                })
+            });
+        }));
+    });
+    CAPTURING.with(|c| c.set(true));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CAPTURING.with(|c| c.set(false));
+    assert!(outcome.is_err(), "expected a panic");
+    SITE.with(|site| site.borrow_mut().take())
+        .expect("the hook recorded the panic")
+}

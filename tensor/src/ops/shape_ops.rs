@@ -4,7 +4,7 @@
 
 use crate::error::{expect_ok, ErrorKind, Result, TensorError};
 use crate::shape::{
-    contiguous_strides, numel, resolve_axes, resolve_new_axis, Axis, Dims, Strides,
+    checked_numel, contiguous_strides, numel, resolve_axes, resolve_new_axis, Axis, Dims, Strides,
 };
 use crate::Tensor;
 
@@ -35,13 +35,10 @@ impl Tensor {
                 "only one dimension may be -1 (and none lower), got {shape:?}"
             )));
         }
-        let known: usize = shape
-            .iter()
-            .filter(|&&d| d >= 0)
-            .map(|&d| d as usize)
-            .product();
         let mut dims: Dims = shape.iter().map(|&d| d.max(0) as usize).collect();
         if let Some(&i) = inferred.first() {
+            dims[i] = 1;
+            let known = checked_numel(&dims, "reshape")?;
             if known == 0 || self.numel() % known != 0 {
                 return Err(err(format!(
                     "cannot infer a dimension: {:?} ({} elements) into {shape:?}",
@@ -51,12 +48,12 @@ impl Tensor {
             }
             dims[i] = self.numel() / known;
         }
-        if numel(&dims) != self.numel() {
+        let count = checked_numel(&dims, "reshape")?;
+        if count != self.numel() {
             return Err(err(format!(
-                "{:?} ({} elements) cannot be viewed as {shape:?} ({} elements)",
+                "{:?} ({} elements) cannot be viewed as {shape:?} ({count} elements)",
                 self.shape(),
                 self.numel(),
-                numel(&dims)
             )));
         }
         Ok(self.reshape_dims(dims))
@@ -231,6 +228,7 @@ impl Tensor {
                 format!("cannot broadcast {:?} to {shape:?}", self.shape()),
             ));
         }
+        checked_numel(shape, "broadcast_to")?;
         let strides = crate::ops::elementwise::broadcast_strides(self, shape);
         Ok(self.view(shape.into(), strides, self.offset()))
     }

@@ -8,7 +8,6 @@ pub mod model;
 use data::{DataSpec, DatasetName};
 use model::{ModelKind, ModelSpec};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use strata_datasets::Normalize;
 
 /// A run, as far as rebuilding its network and its test split goes.
@@ -22,9 +21,10 @@ pub struct DemoSpec {
     pub normalize: Normalize,
 }
 
-/// Checkpoint metadata keys.
+/// Checkpoint metadata keys. The data is identified by the dataset's name (the fetched files
+/// are checked against their published SHA-256 when downloaded), never by the folder it was
+/// read from on one machine: `eval` finds it through `--data-dir` or the fetch cache.
 const DATASET: &str = "demo.dataset";
-const DATA_DIR: &str = "demo.data_dir";
 const SEED: &str = "demo.seed";
 const TEST_FRACTION: &str = "demo.test_fraction";
 const MODEL: &str = "demo.model";
@@ -44,9 +44,6 @@ impl DemoSpec {
             meta.insert(key.to_string(), value);
         };
         put(DATASET, self.data.dataset.name().into());
-        if let Some(dir) = &self.data.data_dir {
-            put(DATA_DIR, dir.display().to_string());
-        }
         put(SEED, self.data.seed.to_string());
         put(TEST_FRACTION, data::TEST_FRACTION.to_string());
         put(MODEL, self.model.kind.name().into());
@@ -82,7 +79,7 @@ impl DemoSpec {
         Ok(Self {
             data: DataSpec {
                 dataset: DatasetName::parse(get(DATASET)?)?,
-                data_dir: meta.get(DATA_DIR).map(PathBuf::from),
+                data_dir: None,
                 seed: parse(SEED, get(SEED)?)?,
             },
             model: ModelSpec {

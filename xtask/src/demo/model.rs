@@ -2,7 +2,9 @@
 //! which network it holds and `eval` can rebuild it.
 
 use clap::ValueEnum;
-use strata_modules::{Conv2d, Conv2dConfig, Dense, Flatten, MaxPool2d, Relu, Sequential};
+use strata_modules::{
+    Conv2d, Conv2dConfig, Dense, Flatten, MaxPool2d, NamedTensor, Relu, Sequential,
+};
 use strata_tensor::Rng;
 
 /// A kind of network.
@@ -65,24 +67,50 @@ impl ModelSpec {
     }
 }
 
+/// One layer of a demo network, with its sizes: what [`ModelSpec::build`] creates, and
+/// what [`ModelSpec::check_weights`] compares a checkpoint with, without building anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Layer {
+    /// All dimensions after the batch axis merged.
+    Flatten,
+    /// Element-wise `max(x, 0)`.
+    Relu,
+    /// 2x2 max-pooling.
+    Pool,
+    /// A dense layer `inputs → outputs`.
+    Dense { inputs: usize, outputs: usize },
+    /// A square convolution `channels → filters` (kernel and padding of the spec).
+    Conv { channels: usize, filters: usize },
+}
+
 impl ModelSpec {
-    /// The network, initialised from `seed` (PyTorch's default initialisation); an error
-    /// when the spec does not describe a network (e.g. a CNN on vectors).
-    pub fn build(&self, seed: u64) -> Result<Sequential, String> {
-        let mut rng = Rng::new(seed);
+    /// The network's layers in order; an error when the spec does not describe a network
+    /// (a CNN on vectors, images too small, sizes whose product overflows).
+    fn layers(&self) -> Result<Vec<Layer>, String> {
         match self.kind {
             ModelKind::Mlp => {
-                let inputs = self.input_shape.iter().product();
-                let widths = [&[inputs], self.widths.as_slice(), &[self.classes]].concat();
-                Ok(Sequential::new()
-                    .push(Flatten)
-                    .push_mlp(&widths, Relu, &mut rng))
+                let inputs = checked_product(&self.input_shape)?;
+                let mut layers = vec![Layer::Flatten];
+                let mut width = inputs;
+                for &hidden in &self.widths {
+                    layers.push(Layer::Dense {
+                        inputs: width,
+                        outputs: hidden,
+                    });
+                    layers.push(Layer::Relu);
+                    width = hidden;
+                }
+                layers.push(Layer::Dense {
+                    inputs: width,
+                    outputs: self.classes,
+                });
+                Ok(layers)
             }
-            ModelKind::Cnn => self.build_cnn(&mut rng),
+            ModelKind::Cnn => self.cnn_layers(),
         }
     }
 
-    fn build_cnn(&self, rng: &mut Rng) -> Result<Sequential, String> {
+    fn cnn_layers(&self) -> Result<Vec<Layer>, String> {
         let (&[channels, height, width], &[first, second, hidden]) =
             (self.input_shape.as_slice(), self.widths.as_slice())
         else {
@@ -92,28 +120,118 @@ impl ModelSpec {
                 self.input_shape, self.widths
             ));
         };
-        let config = || Conv2dConfig::new(self.kernel).padding(self.padding);
         // Each stage: the convolution's output side, then halved by the pooling.
-        let stage = |side: usize| (side + 2 * self.padding + 1).saturating_sub(self.kernel) / 2;
+        let stage = |side: usize| {
+            side.saturating_add(2 * self.padding + 1)
+                .saturating_sub(self.kernel)
+                / 2
+        };
         let (out_h, out_w) = (stage(stage(height)), stage(stage(width)));
-        if out_h == 0 || out_w == 0 {
+        if out_h == 0 || out_w == 0 || self.kernel == 0 {
             return Err(format!(
                 "images of {height}x{width} are too small for two stages of {k}x{k} convolutions \
                  and 2x2 pooling",
                 k = self.kernel
             ));
         }
-        Ok(Sequential::new()
-            .push(Conv2d::with_config(channels, first, config(), rng))
-            .push(Relu)
-            .push(MaxPool2d::new(2))
-            .push(Conv2d::with_config(first, second, config(), rng))
-            .push(Relu)
-            .push(MaxPool2d::new(2))
-            .push(Flatten)
-            .push(Dense::new(second * out_h * out_w, hidden, rng))
-            .push(Relu)
-            .push(Dense::new(hidden, self.classes, rng)))
+        Ok(vec![
+            Layer::Conv {
+                channels,
+                filters: first,
+            },
+            Layer::Relu,
+            Layer::Pool,
+            Layer::Conv {
+                channels: first,
+                filters: second,
+            },
+            Layer::Relu,
+            Layer::Pool,
+            Layer::Flatten,
+            Layer::Dense {
+                inputs: checked_product(&[second, out_h, out_w])?,
+                outputs: hidden,
+            },
+            Layer::Relu,
+            Layer::Dense {
+                inputs: hidden,
+                outputs: self.classes,
+            },
+        ])
+    }
+
+    /// The name and shape of each parameter of the network, in order, without building it.
+    fn parameter_shapes(&self) -> Result<Vec<(String, Vec<usize>)>, String> {
+        let k = self.kernel;
+        let mut shapes = Vec::new();
+        for (index, layer) in self.layers()?.into_iter().enumerate() {
+            let (weight, bias) = match layer {
+                Layer::Dense { inputs, outputs } => (vec![outputs, inputs], outputs),
+                Layer::Conv { channels, filters } => (vec![filters, channels, k, k], filters),
+                Layer::Flatten | Layer::Relu | Layer::Pool => continue,
+            };
+            shapes.push((format!("{index}.weight"), weight));
+            shapes.push((format!("{index}.bias"), vec![bias]));
+        }
+        Ok(shapes)
+    }
+
+    /// Checks that `params` (a checkpoint's) are exactly the parameters of this network, by
+    /// name and shape, before anything is built: metadata edited to disagree with the weights
+    /// (another width, other classes, an absurd size) is an error naming the first
+    /// difference, and every size the network will allocate is one the file holds.
+    pub fn check_weights(&self, params: &[NamedTensor]) -> Result<(), String> {
+        let expected = self.parameter_shapes()?;
+        let disagree = |detail: String| {
+            format!(
+                "the metadata describes {} but the weights disagree: {detail}",
+                self.describe()
+            )
+        };
+        for (name, shape) in &expected {
+            match params.iter().find(|p| &p.name == name) {
+                None => return Err(disagree(format!("there is no parameter `{name}`"))),
+                Some(found) if found.tensor.shape() != shape.as_slice() => {
+                    return Err(disagree(format!(
+                        "`{name}` should be {shape:?}, found {:?}",
+                        found.tensor.shape()
+                    )))
+                }
+                Some(_) => {}
+            }
+        }
+        if let Some(extra) = params
+            .iter()
+            .find(|p| !expected.iter().any(|(name, _)| name == &p.name))
+        {
+            return Err(disagree(format!(
+                "the network has no parameter `{}`",
+                extra.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// The network, initialised from `seed` (PyTorch's default initialisation); an error
+    /// when the spec does not describe a network (e.g. a CNN on vectors).
+    pub fn build(&self, seed: u64) -> Result<Sequential, String> {
+        let mut rng = Rng::new(seed);
+        let config = Conv2dConfig::new(self.kernel).padding(self.padding);
+        let mut model = Sequential::new();
+        for layer in self.layers()? {
+            model = match layer {
+                Layer::Flatten => model.push(Flatten),
+                Layer::Relu => model.push(Relu),
+                Layer::Pool => model.push(MaxPool2d::new(2)),
+                Layer::Dense { inputs, outputs } => {
+                    model.push(Dense::new(inputs, outputs, &mut rng))
+                }
+                Layer::Conv { channels, filters } => {
+                    model.push(Conv2d::with_config(channels, filters, config, &mut rng))
+                }
+            };
+        }
+        Ok(model)
     }
 
     /// A short description, e.g. `mlp 784-512-256-10` or
@@ -130,7 +248,10 @@ impl ModelSpec {
                 self.classes
             );
         }
-        let inputs: usize = self.input_shape.iter().product();
+        let inputs = self
+            .input_shape
+            .iter()
+            .fold(1, |n: usize, &d| n.saturating_mul(d));
         let layers: Vec<String> = std::iter::once(inputs)
             .chain(self.widths.iter().copied())
             .chain(std::iter::once(self.classes))
@@ -138,4 +259,12 @@ impl ModelSpec {
             .collect();
         format!("{} {}", self.kind.name(), layers.join("-"))
     }
+}
+
+/// The product of `sizes`, or an error when it overflows.
+fn checked_product(sizes: &[usize]) -> Result<usize, String> {
+    sizes
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| format!("the sizes {sizes:?} multiply past what memory can hold"))
 }

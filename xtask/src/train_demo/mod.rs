@@ -50,13 +50,13 @@ pub struct TrainDemoArgs {
     #[arg(long, value_enum, default_value_t = ModelKind::Mlp)]
     model: ModelKind,
     /// Epochs [default: per dataset, e.g. 30 for digits, 15 for mnist].
-    #[arg(long)]
+    #[arg(long, value_parser = positive_count)]
     epochs: Option<usize>,
     /// Examples per batch [default: per dataset, e.g. 32 for digits, 128 for mnist].
-    #[arg(long)]
+    #[arg(long, value_parser = positive_count)]
     batch_size: Option<usize>,
     /// Initial learning rate, decayed along a cosine [default: per dataset and optimizer].
-    #[arg(long)]
+    #[arg(long, value_parser = positive_learning_rate)]
     lr: Option<f32>,
     /// Optimizer.
     #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
@@ -65,12 +65,32 @@ pub struct TrainDemoArgs {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Threads for tensor kernels [default: one per core].
-    #[arg(long)]
+    #[arg(long, value_parser = positive_count)]
     threads: Option<usize>,
     /// Folder for the checkpoint, metrics, curves and patterns [default: target/train-demo
     /// in the workspace].
     #[arg(long)]
     out: Option<PathBuf>,
+}
+
+/// Parses a count that must be at least 1 (epochs, batch size, threads): clap reports the
+/// message and exits with code 2.
+fn positive_count(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(count) => Ok(count),
+        Err(err) => Err(format!("not a whole number ({err})")),
+    }
+}
+
+/// Parses a learning rate, which must be a finite number above 0 (a negative one climbs the
+/// loss).
+fn positive_learning_rate(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(lr) if lr.is_finite() && lr > 0.0 => Ok(lr),
+        Ok(lr) => Err(format!("must be a finite number above 0, found {lr}")),
+        Err(err) => Err(format!("not a number ({err})")),
+    }
 }
 
 /// Runs `train-demo`.
