@@ -2,16 +2,17 @@
 //! describes, loads its weights and reports its accuracy on the same test split.
 
 use crate::demo::confusion::ConfusionMatrix;
-use crate::demo::data;
-use crate::demo::{percent, DemoSpec};
+use crate::demo::percent;
 use clap::Args;
 use std::path::PathBuf;
 use strata_modules::Checkpoint;
+use strata_recipes::{data, RunSpec};
 
 /// Options of `eval`.
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// A checkpoint written by `cargo xtask train-demo` (e.g. target/train-demo/model.ckpt).
+    /// A checkpoint written by `cargo xtask train-demo` (e.g. target/train-demo/model.ckpt) or
+    /// by `strata-mpi-train --checkpoint`.
     #[arg(long)]
     checkpoint: PathBuf,
     /// Folder with the files of mnist, fashion-mnist or cifar10 [default: the folder
@@ -25,7 +26,7 @@ pub struct EvalArgs {
 pub fn run(args: EvalArgs) -> Result<(), String> {
     let in_file = |err: String| format!("{}: {err}", args.checkpoint.display());
     let checkpoint = Checkpoint::load(&args.checkpoint).map_err(|err| err.to_string())?;
-    let mut spec = DemoSpec::from_metadata(&checkpoint.metadata).map_err(in_file)?;
+    let mut spec = RunSpec::from_metadata(&checkpoint.metadata).map_err(in_file)?;
     spec.model
         .check_weights(&checkpoint.params)
         .map_err(in_file)?;

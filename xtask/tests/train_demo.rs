@@ -141,8 +141,8 @@ fn default_demo_reaches_the_target_and_writes_every_output() {
 
     // The checkpoint: loads, describes the run, and fits the network it describes.
     let checkpoint = Checkpoint::load(out.0.join("model.ckpt")).expect("the checkpoint loads");
-    assert_eq!(checkpoint.metadata["demo.dataset"], "digits");
-    assert_eq!(checkpoint.metadata["demo.widths"], "512");
+    assert_eq!(checkpoint.metadata["recipe.dataset"], "digits");
+    assert_eq!(checkpoint.metadata["recipe.widths"], "512");
     let mut rng = Rng::new(0);
     let mut mlp = Sequential::new()
         .push(Flatten)
@@ -278,12 +278,12 @@ fn eval_refuses_checkpoints_whose_metadata_disagrees_with_the_weights_or_the_dat
         checkpoint
     };
 
-    let err = eval_fails(&out.0, &edited("demo.input_shape", "1,8,9"), "wider.ckpt");
+    let err = eval_fails(&out.0, &edited("recipe.input_shape", "1,8,9"), "wider.ckpt");
     assert!(
         err.contains("the metadata describes mlp 72-512-10 but the weights disagree: `1.weight` should be [512, 72], found [512, 64]"),
         "{err}"
     );
-    let err = eval_fails(&out.0, &edited("demo.classes", "5"), "fewer.ckpt");
+    let err = eval_fails(&out.0, &edited("recipe.classes", "5"), "fewer.ckpt");
     assert!(
         err.contains("`3.weight` should be [5, 512], found [10, 512]"),
         "{err}"
@@ -291,7 +291,7 @@ fn eval_refuses_checkpoints_whose_metadata_disagrees_with_the_weights_or_the_dat
     // A width of 10^11 would ask for 25.6 TB: refused before anything is built.
     let err = eval_fails(
         &out.0,
-        &edited("demo.widths", "100000000000"),
+        &edited("recipe.widths", "100000000000"),
         "absurd.ckpt",
     );
     assert!(
@@ -311,13 +311,13 @@ fn eval_refuses_checkpoints_whose_metadata_disagrees_with_the_weights_or_the_dat
         checkpoint.metadata = trained.metadata.clone();
         checkpoint
             .metadata
-            .insert("demo.widths".into(), "16".into());
+            .insert("recipe.widths".into(), "16".into());
         checkpoint
     };
     let mut other_images = consistent(72, 10, &mut rng);
     other_images
         .metadata
-        .insert("demo.input_shape".into(), "1,8,9".into());
+        .insert("recipe.input_shape".into(), "1,8,9".into());
     let err = eval_fails(&out.0, &other_images, "other-images.ckpt");
     assert!(
         err.contains("the network takes inputs of shape [1, 8, 9], the digits data has [1, 8, 8]"),
@@ -326,7 +326,7 @@ fn eval_refuses_checkpoints_whose_metadata_disagrees_with_the_weights_or_the_dat
     let mut five_classes = consistent(64, 5, &mut rng);
     five_classes
         .metadata
-        .insert("demo.classes".into(), "5".into());
+        .insert("recipe.classes".into(), "5".into());
     let err = eval_fails(&out.0, &five_classes, "five-classes.ckpt");
     assert!(
         err.contains("the network has 5 outputs, the digits data has 10 classes"),
@@ -414,7 +414,7 @@ fn a_checkpoint_names_its_data_without_a_machine_path() {
     let data_dir = data_dir.to_str().expect("UTF-8 path");
     train_demo(&out.0, &["--epochs", "1", "--data-dir", data_dir]);
     let checkpoint = Checkpoint::load(out.0.join("model.ckpt")).expect("the checkpoint loads");
-    assert_eq!(checkpoint.metadata["demo.dataset"], "digits");
+    assert_eq!(checkpoint.metadata["recipe.dataset"], "digits");
     for (key, value) in &checkpoint.metadata {
         assert!(
             !value.contains(data_dir),

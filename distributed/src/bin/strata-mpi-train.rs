@@ -1,5 +1,6 @@
-//! `strata-mpi-train`: trains an MLP data-parallel over MPI on the 8×8 digits (embedded, the
-//! default) or MNIST, and reports accuracy and throughput from rank 0:
+//! `strata-mpi-train`: trains a network data-parallel over MPI with the recipes of
+//! `cargo xtask train-demo` (strata-recipes: the same datasets, networks, defaults and
+//! seeds), and reports accuracy and throughput from rank 0:
 //!
 //! ```text
 //! mpirun -np 2 --bind-to none target/release/strata-mpi-train
@@ -8,83 +9,75 @@
 //!
 //! Every rank trains on its share of each epoch (`DataLoader::shard`, same seed everywhere);
 //! the [`DataParallel`] hook broadcasts rank 0's weights at the start and averages gradients
-//! after each backward. Only rank 0 prints and writes the checkpoint and the metrics log
-//! (both atomically: a temporary file renamed into place). A rank that fails ends the whole
-//! job (a panic or a data error aborts it, and a rank stuck in a collective call longer than
-//! `--collective-timeout` ends itself), so no rank waits forever.
+//! after each backward. Only rank 0 prints and writes the checkpoint (with the run's
+//! description, so `cargo xtask eval --checkpoint` rebuilds and evaluates it) and the metrics
+//! log, both atomically. A rank that fails ends the whole job (a panic or a data error aborts
+//! it, and a rank stuck in a collective call longer than `--collective-timeout` ends itself),
+//! so no rank waits forever.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use strata_datasets::{digits, mnist, DataLoader, Dataset, Split, TensorDataset};
 use strata_distributed::{Collective, DataParallel, MpiWorld, DEFAULT_BUCKET_BYTES};
 use strata_modules::{
-    write_atomically, Adam, Callback, Classification, Event, Module, Relu, Sequential, TrainConfig,
-    Trainer,
+    write_atomically, Callback, Classification, Event, Module, TrainConfig, Trainer,
 };
-use strata_tensor::{num_threads, set_num_threads, Rng};
+use strata_recipes::{
+    positive_count, positive_learning_rate, Choices, DatasetName, ModelKind, OptimizerKind, Plan,
+};
+use strata_tensor::{num_threads, set_num_threads};
 
-/// Share of the digits held out for testing (they have no fixed test split): 360 of 1,797.
-const DIGITS_TEST_FRACTION: f64 = 0.2;
-/// Largest MNIST pixel value.
-const MNIST_MAX_VALUE: f32 = 255.0;
-/// Batches the loader prepares ahead on its worker thread.
-const PREFETCH_DEPTH: usize = 2;
-/// Examples per evaluation batch (no gradients kept, so larger than training batches).
-const EVAL_BATCH: usize = 1000;
 /// Exit status when a rank cannot go on (data missing or unreadable, bad arguments).
 const FAILURE_EXIT_CODE: i32 = 1;
 /// Default of `--collective-timeout`: a step of the MNIST MLP takes milliseconds and rank 0's
 /// evaluation plus checkpoint at an epoch end about a second, so five minutes of waiting in
 /// one collective call can only mean a stalled rank.
 const DEFAULT_COLLECTIVE_TIMEOUT_SECS: u64 = 300;
-/// Stream tags mixed into the seed so that weights, split and shuffling are independent.
-const INIT_STREAM: u64 = 1;
-const SPLIT_STREAM: u64 = 2;
-const SHUFFLE_STREAM: u64 = 3;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum DatasetName {
-    /// The 8×8 digits embedded in strata-datasets (1,437 train / 360 test).
-    Digits,
-    /// MNIST from --data-dir (60,000 train / 10,000 test).
-    Mnist,
-}
-
-/// Data-parallel training of an MLP over MPI: launch with `mpirun -np N --bind-to none`.
+/// Data-parallel training over MPI: launch with `mpirun -np N --bind-to none`. Every option
+/// left out takes the recipe's default for the dataset and network (as `cargo xtask
+/// train-demo` does).
 #[derive(Parser, Debug)]
 #[command(name = "strata-mpi-train", version, about)]
 struct Args {
-    /// Dataset.
+    /// Dataset (mnist, fashion-mnist and cifar10 are read from --data-dir).
     #[arg(long, value_enum, default_value_t = DatasetName::Digits)]
     dataset: DatasetName,
-    /// Folder with the four MNIST IDX files [default: `mnist` in strata-datasets' fetch cache].
+    /// Folder with the files of mnist, fashion-mnist or cifar10 [default: the folder
+    /// `cargo xtask fetch NAME` downloads into].
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// Epochs.
-    #[arg(long, default_value_t = 10)]
-    epochs: usize,
-    /// Examples per rank and step: the global batch is this times the number of ranks.
-    #[arg(long, default_value_t = 32)]
-    batch_size: usize,
-    /// Adam's learning rate.
-    #[arg(long, default_value_t = 2e-3)]
-    lr: f32,
-    /// Widths of the hidden layers, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "128")]
-    hidden: Vec<usize>,
+    /// Network to train.
+    #[arg(long, value_enum, default_value_t = ModelKind::Mlp)]
+    model: ModelKind,
+    /// Optimizer.
+    #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
+    optimizer: OptimizerKind,
+    /// Epochs [default: the recipe's].
+    #[arg(long, value_parser = positive_count)]
+    epochs: Option<usize>,
+    /// Examples per rank and step: the global batch is this times the number of ranks
+    /// [default: the recipe's batch divided among the ranks].
+    #[arg(long, value_parser = positive_count)]
+    batch_size: Option<usize>,
+    /// Initial learning rate, decayed along a cosine [default: the recipe's].
+    #[arg(long, value_parser = positive_learning_rate)]
+    lr: Option<f32>,
+    /// Widths of the hidden layers (MLP) or channels and dense width (CNN), comma-separated
+    /// [default: the recipe's].
+    #[arg(long, value_delimiter = ',')]
+    hidden: Option<Vec<usize>>,
     /// Gradient bucket size in KiB (one allreduce per bucket).
     #[arg(long, default_value_t = DEFAULT_BUCKET_BYTES / 1024)]
     bucket_kib: usize,
     /// Threads per rank [default: the cores this rank may use divided by the ranks on its
     /// machine, at least 1].
-    #[arg(long)]
+    #[arg(long, value_parser = positive_count)]
     threads: Option<usize>,
-    /// Seed of the weights, the digits split and the shuffling (the same on every rank).
+    /// Seed of the data split, the weights and the shuffling (the same on every rank).
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Rank 0 saves a checkpoint here after every epoch (atomically).
@@ -136,47 +129,51 @@ fn train(args: &Args, world: &Rc<MpiWorld>) -> Result<(), String> {
     let on_this_node = world.ranks_on_this_node();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     set_num_threads(args.threads.unwrap_or(cores / on_this_node).max(1));
-    let (train_set, test_set) = load(args)?;
-    let features = train_set.get(0).map_err(|e| e.to_string())?.input().numel();
-
-    let mut model = mlp(features, &args.hidden, stream(args.seed, INIT_STREAM));
-    let loader = DataLoader::new(train_set, args.batch_size.max(1))
-        .shuffle(stream(args.seed, SHUFFLE_STREAM))
-        .shard(rank, ranks)
-        .prefetch(PREFETCH_DEPTH);
-    let test_loader = DataLoader::new(test_set, EVAL_BATCH).shard(rank, ranks);
+    let plan = Plan::new(&Choices {
+        dataset: args.dataset,
+        data_dir: args.data_dir.clone(),
+        model: args.model,
+        optimizer: args.optimizer,
+        epochs: args.epochs,
+        batch_size: None,
+        learning_rate: args.lr,
+        widths: args.hidden.clone(),
+        seed: args.seed,
+    })?;
+    let per_rank = args.batch_size.unwrap_or((plan.batch_size / ranks).max(1));
+    let mut model = plan.build_model()?;
+    let loader = plan.train_loader(per_rank).shard(rank, ranks);
+    let test_loader = plan.test_loader().shard(rank, ranks);
     let samples_per_epoch = loader.examples_per_epoch() * ranks;
     let hook = DataParallel::new(Rc::clone(world)).with_bucket_bytes(args.bucket_kib * 1024);
     if rank == 0 {
         println!(
-            "strata-mpi-train: {:?}, MLP {features}-{}-10, {} epochs, {ranks} rank(s) × {} \
-             thread(s) ({on_this_node} on this node), batch {} per rank ({} in all), Adam lr {}, \
-             buckets of {} KiB",
-            args.dataset,
-            args.hidden
-                .iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join("-"),
-            args.epochs,
+            "strata-mpi-train: {}, {}, {} epochs, {ranks} rank(s) × {} thread(s) \
+             ({on_this_node} on this node), batch {per_rank} per rank ({} in all), {} lr {} \
+             with cosine decay, buckets of {} KiB",
+            args.dataset.name(),
+            plan.spec.model.describe(),
+            plan.epochs,
             num_threads(),
-            args.batch_size,
-            args.batch_size * ranks,
-            args.lr,
+            per_rank * ranks,
+            plan.optimizer.name(),
+            plan.learning_rate,
             args.bucket_kib,
         );
     }
     let mut trainer = Trainer::new(TrainConfig {
-        epochs: args.epochs,
+        epochs: plan.epochs,
+        schedule: Some(plan.schedule()),
         checkpoint_every: args.checkpoint.as_ref().map(|_| 1),
         checkpoint_path: args.checkpoint.clone(),
+        checkpoint_metadata: plan.spec.to_metadata(),
         ..TrainConfig::default()
     })
     .with_hook(hook);
     let throughput = Rc::new(std::cell::RefCell::new(Vec::new()));
     if rank == 0 {
         trainer = trainer.with_callback(Progress {
-            epochs: args.epochs,
+            epochs: plan.epochs,
             samples_per_epoch,
             started: None,
             last_batch: None,
@@ -189,7 +186,7 @@ fn train(args: &Args, world: &Rc<MpiWorld>) -> Result<(), String> {
     let history = trainer
         .fit(
             &mut model.with_objective(Classification::default()),
-            &mut Adam::new(args.lr),
+            plan.build_optimizer().as_mut(),
             &loader,
             &test_loader,
         )
@@ -216,54 +213,6 @@ fn train(args: &Args, world: &Rc<MpiWorld>) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// Training and test examples.
-type Splits = (Arc<dyn Dataset>, Arc<dyn Dataset>);
-
-/// `(train, test)`, inputs flattened and scaled to [0, 1].
-fn load(args: &Args) -> Result<Splits, String> {
-    match args.dataset {
-        DatasetName::Digits => {
-            let all = digits();
-            let scaled = flat_scaled(&all, strata_datasets::DIGITS_MAX_VALUE)?;
-            let (train, test) = scaled
-                .split(DIGITS_TEST_FRACTION, stream(args.seed, SPLIT_STREAM))
-                .map_err(|e| e.to_string())?;
-            Ok((Arc::new(train), Arc::new(test)))
-        }
-        DatasetName::Mnist => {
-            let dir = match &args.data_dir {
-                Some(dir) => dir.clone(),
-                None => strata_datasets::default_cache_dir()
-                    .map_err(|e| e.to_string())?
-                    .join("mnist"),
-            };
-            let read = |split| {
-                let data = mnist(&dir, split).map_err(|e| e.to_string())?;
-                flat_scaled(&data, MNIST_MAX_VALUE)
-            };
-            Ok((Arc::new(read(Split::Train)?), Arc::new(read(Split::Test)?)))
-        }
-    }
-}
-
-/// The same examples with inputs `[N, features]` divided by `max`.
-fn flat_scaled(data: &TensorDataset, max: f32) -> Result<TensorDataset, String> {
-    let inputs = data.input();
-    let n = inputs.shape()[0];
-    let flat = inputs.reshape(&[n as isize, -1]).mul_scalar(1.0 / max);
-    TensorDataset::new(flat, data.target().clone()).map_err(|e| e.to_string())
-}
-
-/// `features → hidden… → 10` with ReLU between layers.
-fn mlp(features: usize, hidden: &[usize], seed: u64) -> Sequential {
-    let widths = [&[features], hidden, &[10]].concat();
-    Sequential::mlp(&widths, Relu, &mut Rng::new(seed))
-}
-
-fn stream(seed: u64, tag: u64) -> u64 {
-    strata_tensor::splitmix64(seed, tag)
 }
 
 /// First line of the `--metrics-csv` file.

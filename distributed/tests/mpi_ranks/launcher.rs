@@ -11,6 +11,7 @@ use std::path::Path;
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 use strata_modules::Checkpoint;
+use strata_recipes::RunSpec;
 
 /// Ranks of every job.
 const RANKS: usize = 2;
@@ -335,7 +336,13 @@ fn runner(dir: &Path) -> Result<Verdict, String> {
             job.describe()
         ));
     }
-    Checkpoint::load(&checkpoint).map_err(|err| format!("runner checkpoint: {err}"))?;
+    let saved = Checkpoint::load(&checkpoint).map_err(|err| format!("runner checkpoint: {err}"))?;
+    // The checkpoint describes its run as train-demo's do, so `cargo xtask eval` rebuilds it.
+    let run = RunSpec::from_metadata(&saved.metadata)
+        .map_err(|err| format!("runner checkpoint metadata: {err}"))?;
+    run.model
+        .check_weights(&saved.params)
+        .map_err(|err| format!("runner checkpoint weights: {err}"))?;
     require_metrics_log(&metrics, accuracy)?;
     Ok(Verdict::Passed(job.output))
 }

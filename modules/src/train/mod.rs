@@ -30,6 +30,7 @@ pub use supervised::Supervised;
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::optim::{LrSchedule, Optimizer};
 use crate::params::Params;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -48,8 +49,10 @@ pub struct TrainConfig {
     pub early_stopping: Option<EarlyStopping>,
     /// Save a checkpoint (model, optimizer, loop state) every this many epochs…
     pub checkpoint_every: Option<usize>,
-    /// …to this file (overwritten atomically).
+    /// …to this file (overwritten atomically)…
     pub checkpoint_path: Option<PathBuf>,
+    /// …with this metadata (e.g. what rebuilds the model: see [`Checkpoint::metadata`]).
+    pub checkpoint_metadata: BTreeMap<String, String>,
     /// Learning rate per epoch, from the optimizer's initial rate.
     pub schedule: Option<Arc<dyn LrSchedule>>,
 }
@@ -335,6 +338,7 @@ impl Trainer {
         if primary && due {
             let mut checkpoint = Checkpoint::of_model(model).with_optimizer(optimizer);
             checkpoint.training = Some(self.state.clone());
+            checkpoint.metadata = self.config.checkpoint_metadata.clone();
             checkpoint.save(&path)?;
             self.emit(Event::CheckpointSaved(&path));
         }

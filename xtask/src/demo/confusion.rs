@@ -5,10 +5,7 @@
 use strata_autograd::no_grad;
 use strata_datasets::TensorDataset;
 use strata_modules::{Module, Var};
-
-/// Test examples per forward pass: large enough to keep the matrix products efficient,
-/// small enough to keep the activations of a CNN on 10,000 images within a few hundred MB.
-pub const EVAL_BATCH: usize = 1000;
+use strata_recipes::EVAL_BATCH;
 
 /// Counts of (true class, predicted class) pairs.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -4,37 +4,24 @@
 
 mod outputs;
 mod progress;
-mod recipe;
 
-use crate::demo::confusion::{ConfusionMatrix, EVAL_BATCH};
-use crate::demo::data::{self, DataSpec, DatasetName};
-use crate::demo::model::{ModelKind, ModelSpec};
-use crate::demo::{percent, DemoSpec};
+use crate::demo::confusion::ConfusionMatrix;
+use crate::demo::percent;
 use crate::workspace;
 use clap::Args;
 use outputs::Outputs;
 use progress::EpochSummary;
-use recipe::{OptimizerKind, Recipe};
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
-use strata_datasets::{DataLoader, Dataset};
+use strata_datasets::Dataset;
 use strata_modules::{
-    Checkpoint, Classification, CosineAnnealingLr, Module, Params, ProgressBar, TrainConfig,
-    Trainer,
+    Checkpoint, Classification, Module, Params, ProgressBar, TrainConfig, Trainer,
 };
-use strata_tensor::{num_threads, set_num_threads, splitmix64};
-
-/// The learning rate decays along a cosine from its initial value to this fraction of it at
-/// the last epoch: the late, small steps settle the weights and add a few tenths of a
-/// percent of test accuracy on MNIST.
-const FINAL_LR_FRACTION: f32 = 0.01;
-/// Batches the loader prepares ahead on its worker thread while a step runs.
-const PREFETCH_DEPTH: usize = 2;
-/// Stream tags mixed into the seed for the initial weights and the shuffling.
-const INIT_STREAM: u64 = 3;
-const SHUFFLE_STREAM: u64 = 4;
+use strata_recipes::{
+    positive_count, positive_learning_rate, Choices, DatasetName, ModelKind, OptimizerKind, Plan,
+};
+use strata_tensor::{num_threads, set_num_threads};
 
 /// Options of `train-demo`; each one left out takes the default of the dataset and model.
 #[derive(Args, Debug)]
@@ -73,64 +60,30 @@ pub struct TrainDemoArgs {
     out: Option<PathBuf>,
 }
 
-/// Parses a count that must be at least 1 (epochs, batch size, threads): clap reports the
-/// message and exits with code 2.
-fn positive_count(text: &str) -> Result<usize, String> {
-    match text.parse::<usize>() {
-        Ok(0) => Err("must be at least 1".into()),
-        Ok(count) => Ok(count),
-        Err(err) => Err(format!("not a whole number ({err})")),
-    }
-}
-
-/// Parses a learning rate, which must be a finite number above 0 (a negative one climbs the
-/// loss).
-fn positive_learning_rate(text: &str) -> Result<f32, String> {
-    match text.parse::<f32>() {
-        Ok(lr) if lr.is_finite() && lr > 0.0 => Ok(lr),
-        Ok(lr) => Err(format!("must be a finite number above 0, found {lr}")),
-        Err(err) => Err(format!("not a number ({err})")),
-    }
-}
-
 /// Runs `train-demo`.
 pub fn run(args: TrainDemoArgs) -> Result<(), String> {
     if let Some(threads) = args.threads {
         set_num_threads(threads);
     }
-    let recipe = Recipe::for_run(args.dataset, args.model);
-    let epochs = args.epochs.unwrap_or(recipe.epochs);
-    let batch_size = args.batch_size.unwrap_or(recipe.batch_size).max(1);
-    let lr = args.lr.unwrap_or(recipe.learning_rate(args.optimizer));
+    let plan = Plan::new(&Choices {
+        dataset: args.dataset,
+        data_dir: args.data_dir.clone(),
+        model: args.model,
+        optimizer: args.optimizer,
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        learning_rate: args.lr,
+        widths: None,
+        seed: args.seed,
+    })?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| workspace::root().join("target").join("train-demo"));
-
-    let data_spec = DataSpec {
-        dataset: args.dataset,
-        data_dir: args.data_dir.clone(),
-        seed: args.seed,
-    };
-    let splits = data::load(&data_spec, None)?;
-    let (kernel, padding) = match args.model {
-        ModelKind::Mlp => (0, 0),
-        ModelKind::Cnn => ModelSpec::conv_geometry(splits.input_shape()),
-    };
-    let spec = DemoSpec {
-        data: data_spec,
-        model: ModelSpec {
-            kind: args.model,
-            input_shape: splits.input_shape().to_vec(),
-            classes: splits.classes.len(),
-            widths: recipe.widths.clone(),
-            kernel,
-            padding,
-        },
-        normalize: splits.normalize.clone(),
-    };
-    let mut model = spec.model.build(stream_seed(args.seed, INIT_STREAM))?;
-    let mut optimizer = args.optimizer.build(lr);
+    let (spec, splits) = (&plan.spec, &plan.splits);
+    let mut model = plan.build_model()?;
+    let mut optimizer = plan.build_optimizer();
+    let (epochs, batch_size, lr) = (plan.epochs, plan.batch_size, plan.learning_rate);
     let threads = num_threads();
     println!(
         "train-demo: {} ({} train / {} test examples, {} classes), {} ({} parameters), {} lr {lr} \
@@ -145,16 +98,9 @@ pub fn run(args: TrainDemoArgs) -> Result<(), String> {
         if threads == 1 { "" } else { "s" },
     );
 
-    let loader = DataLoader::new(splits.train.clone(), batch_size)
-        .shuffle(stream_seed(args.seed, SHUFFLE_STREAM))
-        .prefetch(PREFETCH_DEPTH);
-    let test_loader = DataLoader::new(splits.test.clone(), EVAL_BATCH);
     let mut trainer = Trainer::new(TrainConfig {
         epochs,
-        schedule: Some(Arc::new(CosineAnnealingLr {
-            period: epochs.saturating_sub(1).max(1),
-            min_lr: lr * FINAL_LR_FRACTION,
-        })),
+        schedule: Some(plan.schedule()),
         ..TrainConfig::default()
     })
     .with_callback(ProgressBar::new());
@@ -166,8 +112,8 @@ pub fn run(args: TrainDemoArgs) -> Result<(), String> {
         .fit(
             &mut model.with_objective(Classification::default()),
             optimizer.as_mut(),
-            &loader,
-            &test_loader,
+            &plan.train_loader(batch_size),
+            &plan.test_loader(),
         )
         .map_err(|err| err.to_string())?;
     let seconds = started.elapsed().as_secs_f64();
@@ -187,7 +133,7 @@ pub fn run(args: TrainDemoArgs) -> Result<(), String> {
     let outputs = Outputs::write(
         &out,
         &outputs::Run {
-            spec: &spec,
+            spec,
             optimizer: args.optimizer.name(),
             learning_rate: lr,
             batch_size,
@@ -202,9 +148,4 @@ pub fn run(args: TrainDemoArgs) -> Result<(), String> {
     )?;
     println!("{outputs}");
     Ok(())
-}
-
-/// An independent seed for one use (initialisation, shuffling) of the demo seed.
-fn stream_seed(seed: u64, stream: u64) -> u64 {
-    splitmix64(seed, stream)
 }

@@ -2,13 +2,13 @@
 //! training curves (SVG) and the first layer's patterns (PNG).
 
 use crate::demo::confusion::ConfusionMatrix;
-use crate::demo::DemoSpec;
 use crate::patterns::{first_layer_patterns, PatternGrid};
 use crate::plot::training_curves;
 use serde_json::json;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use strata_modules::{Checkpoint, EpochMetrics, Params};
+use strata_recipes::RunSpec;
 
 /// File names inside the output folder.
 pub const CHECKPOINT_FILE: &str = "model.ckpt";
@@ -18,7 +18,7 @@ pub const PATTERNS_FILE: &str = "patterns.png";
 
 /// The facts of a finished run that go into the metrics log.
 pub struct Run<'a> {
-    pub spec: &'a DemoSpec,
+    pub spec: &'a RunSpec,
     pub optimizer: &'a str,
     pub learning_rate: f32,
     pub batch_size: usize,

@@ -1,7 +1,6 @@
-//! The datasets the demo trains on: where each comes from, its held-out test split, and the
-//! standardisation of its inputs.
+//! The datasets the recipes train on: where each comes from, its held-out test split, and
+//! the standardisation of its inputs.
 
-use clap::ValueEnum;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use strata_datasets::{
@@ -28,8 +27,9 @@ const SPIRAL_NOISE: f32 = 0.02;
 const GENERATE_STREAM: u64 = 1;
 const SPLIT_STREAM: u64 = 2;
 
-/// A dataset the demo knows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+/// A dataset the recipes know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum DatasetName {
     /// The 8×8 handwritten digits embedded in strata-datasets (1,797 images, 10 classes).
     Digits,
@@ -48,6 +48,17 @@ pub enum DatasetName {
 }
 
 impl DatasetName {
+    /// Every dataset, in the order of the command line's help.
+    pub const ALL: [Self; 7] = [
+        Self::Digits,
+        Self::Iris,
+        Self::Mnist,
+        Self::FashionMnist,
+        Self::Cifar10,
+        Self::Moons,
+        Self::Spirals,
+    ];
+
     /// The name used on the command line and in checkpoints.
     pub fn name(self) -> &'static str {
         match self {
@@ -63,7 +74,7 @@ impl DatasetName {
 
     /// Parses a [`DatasetName::name`].
     pub fn parse(name: &str) -> Result<Self, String> {
-        Self::from_str(name, false)
+        crate::parse_name("dataset", name, &Self::ALL, Self::name)
     }
 
     /// The name `cargo xtask fetch` knows the dataset by, for those read from disk.

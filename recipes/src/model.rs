@@ -1,14 +1,14 @@
-//! The networks the demo trains, described by a few numbers so that a checkpoint can say
-//! which network it holds and `eval` can rebuild it.
+//! The networks the recipes train, described by a few numbers so that a checkpoint can say
+//! which network it holds and `cargo xtask eval` can rebuild it.
 
-use clap::ValueEnum;
 use strata_modules::{
     Conv2d, Conv2dConfig, Dense, Flatten, MaxPool2d, NamedTensor, Relu, Sequential,
 };
 use strata_tensor::Rng;
 
 /// A kind of network.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum ModelKind {
     /// A multi-layer perceptron: the input flattened, dense layers with ReLU between them.
     Mlp,
@@ -18,6 +18,9 @@ pub enum ModelKind {
 }
 
 impl ModelKind {
+    /// Every kind of network.
+    pub const ALL: [Self; 2] = [Self::Mlp, Self::Cnn];
+
     /// The name used on the command line and in checkpoints.
     pub fn name(self) -> &'static str {
         match self {
@@ -28,7 +31,7 @@ impl ModelKind {
 
     /// Parses a [`ModelKind::name`].
     pub fn parse(name: &str) -> Result<Self, String> {
-        Self::from_str(name, false)
+        crate::parse_name("network", name, &Self::ALL, Self::name)
     }
 }
 

@@ -2,9 +2,8 @@
 //! option the user leaves out. Each was chosen to reach the accuracy target with a
 //! margin (measured figures in the README).
 
-use crate::demo::data::DatasetName;
-use crate::demo::model::ModelKind;
-use clap::ValueEnum;
+use crate::data::DatasetName;
+use crate::model::ModelKind;
 use strata_modules::{Adam, AdamW, Optimizer, Sgd};
 
 /// Learning rate of SGD when none is given: with momentum 0.9 the effective step is ten
@@ -13,8 +12,9 @@ const SGD_LEARNING_RATE: f32 = 0.05;
 /// Momentum of SGD.
 const SGD_MOMENTUM: f32 = 0.9;
 
-/// An optimizer the demo offers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+/// An optimizer the recipes offer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum OptimizerKind {
     /// Stochastic gradient descent with momentum 0.9.
     Sgd,
