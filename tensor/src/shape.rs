@@ -104,7 +104,7 @@ pub(crate) fn checked_numel(shape: &[usize], op: &'static str) -> Result<usize> 
         Err(TensorError::new(
             op,
             ErrorKind::InvalidArgument,
-            format!("shape {shape:?} holds more elements than a tensor can (at most {MAX_NUMEL})"),
+            format!("expected a shape of at most {MAX_NUMEL} elements, found {shape:?}"),
         ))
     }
 }

@@ -5,6 +5,7 @@
 //! FNV-1a 64 checksum of the payload (u64 LE) | payload (bincode 2, serde)`.
 
 use super::{Checkpoint, CheckpointError};
+use bincode::error::DecodeError;
 
 const MAGIC: [u8; 8] = *b"STRATAck";
 /// Version of the layout and payload written by this build.
@@ -34,10 +35,8 @@ const DECODED_BYTES_PER_PAYLOAD_BYTE: usize = 8;
 /// Bincode's limit is a type parameter; the payload picks the smallest of a few limits, in
 /// steps of 4x from 64 KiB, that is at least its bound: at most 4x the bound (or 64 KiB) can
 /// ever be allocated for a length field, and only a handful of decoders are compiled.
-fn decode_bounded(payload: &[u8]) -> Result<(Checkpoint, usize), bincode::error::DecodeError> {
-    fn with_limit<const LIMIT: usize>(
-        payload: &[u8],
-    ) -> Result<(Checkpoint, usize), bincode::error::DecodeError> {
+fn decode_bounded(payload: &[u8]) -> Result<(Checkpoint, usize), DecodeError> {
+    fn with_limit<const LIMIT: usize>(payload: &[u8]) -> Result<(Checkpoint, usize), DecodeError> {
         bincode::serde::decode_from_slice(payload, config().with_limit::<LIMIT>())
     }
     /// `2^shift`, saturated to the address space (32-bit targets stop at the last step).
@@ -56,7 +55,7 @@ fn decode_bounded(payload: &[u8]) -> Result<(Checkpoint, usize), bincode::error:
         };
     }
     smallest_limit_above!(16 18 20 22 24 26 28 30 32 34 36 38 40 42 44 46 48);
-    Err(bincode::error::DecodeError::LimitExceeded)
+    Err(DecodeError::LimitExceeded)
 }
 
 /// The file bytes of a checkpoint.
@@ -70,6 +69,38 @@ pub(crate) fn encode(checkpoint: &Checkpoint) -> Result<Vec<u8>, CheckpointError
     bytes.extend_from_slice(&checksum(&payload).to_le_bytes());
     bytes.extend_from_slice(&payload);
     Ok(bytes)
+}
+
+/// What a decoding error says, as what was expected and what was found (bincode's own
+/// messages are its enum's debug form). `payload_len` is the length of the payload decoded.
+fn describe(err: DecodeError, payload_len: usize) -> String {
+    match err {
+        DecodeError::UnexpectedEnd { additional } => {
+            format!("expected {additional} more bytes, found the end of the payload")
+        }
+        DecodeError::LimitExceeded => format!(
+            "expected lengths within the {payload_len}-byte payload, found a length field claiming more"
+        ),
+        DecodeError::InvalidIntegerType { expected, found } => {
+            format!("expected an integer of type {expected:?}, found the marker of a {found:?}")
+        }
+        DecodeError::UnexpectedVariant {
+            type_name, found, ..
+        } => format!("expected a valid tag of {type_name}, found tag {found}"),
+        DecodeError::Utf8 { inner } => format!(
+            "expected UTF-8 text, found an invalid byte after {} valid ones",
+            inner.valid_up_to()
+        ),
+        DecodeError::InvalidBooleanValue(value) => {
+            format!("expected a boolean (0 or 1), found {value}")
+        }
+        DecodeError::OutsideUsizeRange(value) => {
+            format!("expected a length that fits in memory, found {value}")
+        }
+        // Messages of Strata's own types (a refused tensor names itself).
+        DecodeError::OtherString(message) => message,
+        other => other.to_string(),
+    }
 }
 
 /// Parses file bytes, checking magic, version, length and checksum before decoding.
@@ -100,21 +131,18 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
             found: bytes.len() as u64,
         });
     }
-    if checksum(payload) != sum {
-        return Err(CheckpointError::Corrupted);
+    let found = checksum(payload);
+    if found != sum {
+        return Err(CheckpointError::Corrupted {
+            expected: sum,
+            found,
+        });
     }
-    let (checkpoint, used) = decode_bounded(payload).map_err(|err| match err {
-        bincode::error::DecodeError::LimitExceeded => CheckpointError::Decode(format!(
-            "a length field claims more data than the {}-byte payload holds",
-            payload.len()
-        )),
-        // Messages of our own types (a refused tensor names itself) read best unwrapped.
-        bincode::error::DecodeError::OtherString(message) => CheckpointError::Decode(message),
-        err => CheckpointError::Decode(err.to_string()),
-    })?;
+    let (checkpoint, used) = decode_bounded(payload)
+        .map_err(|err| CheckpointError::Decode(describe(err, payload.len())))?;
     if used != payload.len() {
         return Err(CheckpointError::Decode(format!(
-            "{} bytes left over after the payload",
+            "expected the payload to end after {used} bytes, found {} more",
             payload.len() - used
         )));
     }

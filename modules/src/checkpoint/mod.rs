@@ -78,7 +78,12 @@ pub enum CheckpointError {
         found: u64,
     },
     /// The payload does not match its checksum.
-    Corrupted,
+    Corrupted {
+        /// The checksum in the header.
+        expected: u64,
+        /// The checksum of the payload present.
+        found: u64,
+    },
     /// The payload could not be encoded.
     Encode(String),
     /// The payload could not be decoded.
@@ -105,7 +110,11 @@ impl fmt::Display for CheckpointError {
                 f,
                 "checkpoint is truncated or padded: expected {expected} bytes, found {found}"
             ),
-            Self::Corrupted => write!(f, "checkpoint payload does not match its checksum (corrupted file)"),
+            Self::Corrupted { expected, found } => write!(
+                f,
+                "checkpoint payload does not match its checksum (corrupted file): expected \
+                 FNV-1a {expected:016x}, found {found:016x}"
+            ),
             Self::Encode(msg) => write!(f, "checkpoint could not be encoded: {msg}"),
             Self::Decode(msg) => write!(f, "checkpoint could not be decoded: {msg}"),
             Self::Mismatch(msg) => write!(f, "checkpoint does not fit the model: {msg}"),
@@ -290,7 +299,7 @@ impl Checkpoint {
         model: &M,
     ) -> Result<(), CheckpointError> {
         let state = self.optimizer.as_ref().ok_or_else(|| {
-            CheckpointError::Mismatch("the checkpoint holds no optimizer state".into())
+            CheckpointError::Mismatch("expected an optimizer state, found none".into())
         })?;
         state
             .check_fits(model)

@@ -14,8 +14,8 @@ pub struct NamedTensor {
     pub tensor: Tensor,
 }
 
-/// The tensor of a record, or an error that names it (e.g. `tensor `0.weight`: from_vec:
-/// shape [..] holds more elements than a tensor can`).
+/// The tensor of a record, or an error that names it (e.g. ``tensor `0.weight`: from_vec:
+/// expected a shape of at most … elements, found [..]``).
 fn named<E: de::Error>(name: &str, record: TensorRecord) -> Result<Tensor, E> {
     Tensor::try_from(record).map_err(|err| E::custom(format_args!("tensor `{name}`: {err}")))
 }

@@ -31,7 +31,7 @@ mod dtype;
 
 use crate::checkpoint::{write_atomically, Checkpoint, NamedTensor};
 use crate::params::{Buffer, Params, Visitor};
-use safetensors::{Dtype, SafeTensors, View};
+use safetensors::{Dtype, SafeTensorError, SafeTensors, View};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
@@ -310,8 +310,57 @@ fn read_file(path: &Path) -> Result<Vec<u8>, InteropError> {
 fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<SafeTensors<'a>, InteropError> {
     SafeTensors::deserialize(bytes).map_err(|err| InteropError::Format {
         path: path.to_path_buf(),
-        message: err.to_string(),
+        message: describe(&err, bytes),
     })
+}
+
+/// What a safetensors parsing error says, as what was expected and what was found (the
+/// crate's own messages name only the problem) for the errors of the file's layout:
+/// `header length (u64 LE) | JSON header | data`.
+fn describe(err: &SafeTensorError, bytes: &[u8]) -> String {
+    let header_len = bytes
+        .get(..8)
+        .map(|word| u64::from_le_bytes(word.try_into().expect("8 bytes")));
+    match (err, header_len) {
+        (SafeTensorError::HeaderTooSmall, None) => format!(
+            "expected an 8-byte header length, found a file of {} bytes",
+            bytes.len()
+        ),
+        (SafeTensorError::HeaderTooLarge, Some(len)) => {
+            format!("expected a header of at most 100,000,000 bytes, found a length of {len}")
+        }
+        (SafeTensorError::InvalidHeaderLength | SafeTensorError::HeaderTooSmall, Some(len)) => {
+            format!(
+                "expected a header length within the {} bytes after it, found {len}",
+                bytes.len() - 8
+            )
+        }
+        (SafeTensorError::InvalidHeader(utf8), _) => format!(
+            "expected a UTF-8 JSON header, found an invalid byte after {} valid ones",
+            utf8.valid_up_to()
+        ),
+        (SafeTensorError::InvalidHeaderDeserialization(json), _) => {
+            format!("expected a JSON header of tensor descriptions, found {json}")
+        }
+        (SafeTensorError::MetadataIncompleteBuffer, _) => format!(
+            "expected the data the header describes, found {} bytes that do not fit it",
+            bytes.len()
+        ),
+        (SafeTensorError::InvalidOffset(name), _) => format!(
+            "expected the data of tensor `{name}` to follow its predecessor's with the size of \
+             its shape, found other offsets"
+        ),
+        (SafeTensorError::TensorInvalidInfo, _) => "expected each tensor's shape, element type \
+            and data offsets to agree, found a tensor whose do not"
+            .into(),
+        (SafeTensorError::ValidationOverflow, _) => {
+            "expected tensor sizes that fit in memory, found sizes that overflow".into()
+        }
+        (SafeTensorError::MisalignedSlice, _) => {
+            "expected data aligned to its element type, found misaligned data".into()
+        }
+        (other, _) => other.to_string(),
+    }
 }
 
 /// The tensor `name` of a parsed file, as `f32`.

@@ -163,10 +163,14 @@ impl Slots {
                 continue;
             }
             let len = param.numel();
-            let slot = self.per_param.entry(name.clone()).or_insert_with(|| Slot {
-                owner: None,
-                vectors: vec![vec![0.0; len]; count],
-            });
+            if !self.per_param.contains_key(&name) {
+                let fresh = Slot {
+                    owner: None,
+                    vectors: vec![vec![0.0; len]; count],
+                };
+                self.per_param.insert(name.clone(), fresh);
+            }
+            let slot = self.per_param.get_mut(&name).expect("inserted above");
             if slot.owner.is_some_and(|owner| owner != param.id()) {
                 return Err(format!(
                     "{} is not the parameter this optimizer stepped under that name before, \
