@@ -5,10 +5,17 @@
 //! Training uses teacher forcing: the decoder's input at step `t` is the true token `t − 1`
 //! (the start token first), so all steps run as one sequence. Inference decodes greedily: it
 //! feeds back its own most probable token until it emits the end token.
+//!
+//! Batches may mix lengths (sequence fields padded by the data loader): the encoder reads
+//! each source up to its own length, and padding positions of the targets count in neither
+//! the loss nor the metrics.
 
 use crate::expect_ok;
 use strata_autograd::{no_grad, Var};
-use strata_modules::{cross_entropy, Dense, Gru, Lstm, Module, Params, Reduction};
+use strata_datasets::Batch;
+use strata_modules::{
+    cross_entropy, Dense, Gru, Lstm, Mean, Metrics, Module, Params, Reduction, Step, TrainStep,
+};
 use strata_tensor::{ErrorKind, Result, Tensor, TensorError};
 
 /// A recurrent layer over batch-first sequences that can start from a given state and
@@ -21,6 +28,14 @@ pub trait Recurrent: Module {
     /// Runs over `x` `[N, T, in]` from `state` (zeros when `None`); returns the hidden
     /// states `[N, T, H]` and the final state.
     fn run(&self, x: &Var, state: Option<&Self::State>) -> (Var, Self::State);
+
+    /// The states of several batches as one batch's: their rows one after the other.
+    fn concat_states(states: &[Self::State]) -> Self::State;
+}
+
+/// State tensors `[layers, N, H]` concatenated along the batch axis.
+fn concat_rows(parts: &[&Var]) -> Var {
+    Var::concat(parts, 1)
 }
 
 impl Recurrent for Gru {
@@ -29,6 +44,10 @@ impl Recurrent for Gru {
     fn run(&self, x: &Var, state: Option<&Var>) -> (Var, Var) {
         self.forward_seq(x, state)
     }
+
+    fn concat_states(states: &[Var]) -> Var {
+        concat_rows(&states.iter().collect::<Vec<_>>())
+    }
 }
 
 impl Recurrent for Lstm {
@@ -36,6 +55,12 @@ impl Recurrent for Lstm {
 
     fn run(&self, x: &Var, state: Option<&(Var, Var)>) -> (Var, (Var, Var)) {
         self.forward_seq(x, state.map(|(h, c)| (h, c)))
+    }
+
+    fn concat_states(states: &[(Var, Var)]) -> (Var, Var) {
+        let h: Vec<&Var> = states.iter().map(|(h, _)| h).collect();
+        let c: Vec<&Var> = states.iter().map(|(_, c)| c).collect();
+        (concat_rows(&h), concat_rows(&c))
     }
 }
 
@@ -81,8 +106,9 @@ fn check_tokens(op: &'static str, tokens: &Tensor, vocabulary: usize) -> Result<
 /// decoder's hidden states to next-token logits.
 ///
 /// Tokens are ids in `0..vocabulary` (whole-number `f32`s), fed to both recurrent layers as
-/// one-hot vectors (so their input width is `vocabulary`). Sources of one batch share a
-/// length (batch sequences by length); outputs may differ in length, each ending with `end`.
+/// one-hot vectors (so their input width is `vocabulary`). Outputs end with `end`. The methods
+/// on tensors take sources of one length; a training batch may mix lengths (see the
+/// [`TrainStep`] implementation).
 ///
 /// ```
 /// use strata_modules::{Dense, Gru};
@@ -153,12 +179,18 @@ impl<R: Recurrent> Seq2Seq<R> {
 
     /// Fallible [`Seq2Seq::logits`].
     pub fn try_logits(&self, source: &Tensor, target: &Tensor) -> Result<Var> {
+        self.check_pair("Seq2Seq::logits", source, target)?;
+        Ok(self.teacher_forced(&self.encode(source), target))
+    }
+
+    /// Checks that `source` and `target` are token ids of one batch.
+    fn check_pair(&self, op: &'static str, source: &Tensor, target: &Tensor) -> Result<()> {
         let vocabulary = self.vocabulary();
-        check_tokens("Seq2Seq::logits", source, vocabulary)?;
-        check_tokens("Seq2Seq::logits", target, vocabulary)?;
+        check_tokens(op, source, vocabulary)?;
+        check_tokens(op, target, vocabulary)?;
         if source.shape()[0] != target.shape()[0] {
             return Err(TensorError::new(
-                "Seq2Seq::logits",
+                op,
                 ErrorKind::ShapeMismatch,
                 format!(
                     "source {:?} and target {:?} need the same batch size",
@@ -167,19 +199,42 @@ impl<R: Recurrent> Seq2Seq<R> {
                 ),
             ));
         }
-        let z = self.encode(source);
+        Ok(())
+    }
+
+    /// The decoder's logits from the encoder states `z` when step `t` reads the true token
+    /// `t − 1` of `target` `[N, T]` (the start token at step 0).
+    fn teacher_forced(&self, z: &R::State, target: &Tensor) -> Var {
         let (n, steps) = (target.shape()[0], target.shape()[1]);
         let start = Tensor::full(&[n, 1], self.start as f32);
         let shifted = Tensor::concat(&[&start, &target.narrow(1, 0, steps - 1)], 1);
-        let inputs = Var::constant(one_hot(&shifted, vocabulary));
-        let (hidden, _) = self.decoder.run(&inputs, Some(&z));
-        Ok(self.output.forward(&hidden))
+        let inputs = Var::constant(one_hot(&shifted, self.vocabulary()));
+        let (hidden, _) = self.decoder.run(&inputs, Some(z));
+        self.output.forward(&hidden)
     }
 
-    /// Mean cross-entropy of the teacher-forced predictions against `target` `[N, T]`.
-    #[track_caller]
-    pub fn loss(&self, source: &Tensor, target: &Tensor) -> Var {
-        cross_entropy(&self.logits(source, target), target, 0.0, Reduction::Mean)
+    /// The encoder's final states for sources `[N, T]` whose row `r` is read up to
+    /// `lengths[r]` (all `T` steps when `None`), and the row order those states are in:
+    /// rows sorted by length, one encoder run per length.
+    fn encode_by_length(
+        &self,
+        source: &Tensor,
+        lengths: Option<&[usize]>,
+    ) -> (R::State, Vec<usize>) {
+        let rows = source.shape()[0];
+        let Some(lengths) = lengths else {
+            return (self.encode(source), (0..rows).collect());
+        };
+        let mut order: Vec<usize> = (0..rows).collect();
+        order.sort_by_key(|&r| lengths[r]);
+        let states: Vec<R::State> = order
+            .chunk_by(|&a, &b| lengths[a] == lengths[b])
+            .map(|group| {
+                let length = lengths[group[0]];
+                self.encode(&source.index_select(0, group).narrow(1, 0, length))
+            })
+            .collect();
+        (R::concat_states(&states), order)
     }
 
     /// Greedy decoding: from the encoder's state, feed back the most probable token until
@@ -187,31 +242,123 @@ impl<R: Recurrent> Seq2Seq<R> {
     /// (nothing recorded).
     #[track_caller]
     pub fn greedy_decode(&self, source: &Tensor, max_len: usize) -> Vec<Vec<usize>> {
-        no_grad(|| {
-            let vocabulary = self.vocabulary();
-            let n = source.shape().first().copied().unwrap_or(0);
-            let mut state = self.encode(source);
-            let mut tokens = Tensor::full(&[n, 1], self.start as f32);
-            let mut outputs: Vec<Vec<usize>> = vec![Vec::new(); n];
-            let mut finished = vec![false; n];
-            for _ in 0..max_len {
-                let input = Var::constant(one_hot(&tokens, vocabulary));
-                let (hidden, next) = self.decoder.run(&input, Some(&state));
-                state = next;
-                tokens = self.output.forward(&hidden).value().argmax(-1, false);
-                for (row, &token) in tokens.values().iter().enumerate() {
-                    let token = token as usize;
-                    if finished[row] || token == self.end {
-                        finished[row] = true;
-                    } else {
-                        outputs[row].push(token);
-                    }
-                }
-                if finished.iter().all(|&f| f) {
-                    break;
+        let rows = source.shape().first().copied().unwrap_or(0);
+        no_grad(|| self.decode_from(self.encode(source), rows, max_len))
+    }
+
+    /// Greedy decoding of `rows` sequences from the encoder states `state`.
+    fn decode_from(&self, mut state: R::State, rows: usize, max_len: usize) -> Vec<Vec<usize>> {
+        let vocabulary = self.vocabulary();
+        let mut tokens = Tensor::full(&[rows, 1], self.start as f32);
+        let mut outputs: Vec<Vec<usize>> = vec![Vec::new(); rows];
+        let mut finished = vec![false; rows];
+        for _ in 0..max_len {
+            let input = Var::constant(one_hot(&tokens, vocabulary));
+            let (hidden, next) = self.decoder.run(&input, Some(&state));
+            state = next;
+            tokens = self.output.forward(&hidden).value().argmax(-1, false);
+            for (row, &token) in tokens.values().iter().enumerate() {
+                let token = token as usize;
+                if finished[row] || token == self.end {
+                    finished[row] = true;
+                } else {
+                    outputs[row].push(token);
                 }
             }
-            outputs
-        })
+            if finished.iter().all(|&f| f) {
+                break;
+            }
+        }
+        outputs
+    }
+
+    /// A batch's teacher-forced logits `[N, T, vocabulary]`, its targets `[N, T]` and their
+    /// 0/1 mask (0 at padding), rows in the order of [`Seq2Seq::encode_by_length`].
+    #[track_caller]
+    fn batch_logits(&self, batch: &Batch) -> (Var, Tensor, Tensor, Vec<usize>) {
+        let (source, target) = (batch.input(), batch.target());
+        expect_ok(self.check_pair("Seq2Seq::step", source, target));
+        let (z, order) = self.encode_by_length(source, batch.inputs.lengths(0));
+        let target = target.index_select(0, &order);
+        let mask = match batch.targets.mask(0) {
+            Some(mask) => mask.index_select(0, &order),
+            None => Tensor::ones(target.shape()),
+        };
+        (self.teacher_forced(&z, &target), target, mask, order)
+    }
+}
+
+/// Trained by [`strata_modules::Trainer::fit`] with teacher forcing on batches whose first
+/// input is the source `[N, T]` and first target the output `[N, T']`, each ending with the
+/// end token: fixed-length tensors, or sequence fields the loader pads (with any token id)
+/// and whose lengths it records. The loss is the mean cross-entropy over the targets' real
+/// tokens; reports `token_accuracy` (teacher-forced next-token predictions) and, in
+/// validation, `sequence_accuracy`: the share of sources whose greedy decoding is exactly
+/// their target.
+///
+/// ```
+/// use strata_datasets::{DataLoader, Dataset, Example, Fields, Result};
+/// use strata_modules::{evaluate, Adam, Dense, Gru, TrainConfig, Trainer};
+/// use strata_patterns::Seq2Seq;
+/// use strata_tensor::{Rng, Tensor};
+/// // Copy sequences of 1 to 3 tokens from {0, 1}; start = 2, end = 3.
+/// let (start, end) = (2, 3);
+/// struct Copies(Vec<Vec<f32>>);
+/// impl Dataset for Copies {
+///     fn len(&self) -> usize { self.0.len() }
+///     fn get(&self, index: usize) -> Result<Example> {
+///         let tokens = &self.0[index];
+///         let target = [tokens.clone(), vec![3.0]].concat(); // ends with `end`
+///         let sequence = |t: &[f32]| Tensor::from_slice(t, &[t.len()]);
+///         Ok(Example::from_fields(
+///             Fields::new().with_sequence("source", sequence(tokens), 3.0),
+///             Fields::new().with_sequence("target", sequence(&target), 3.0),
+///         ))
+///     }
+/// }
+/// let sequences = [&[0.0][..], &[1.0], &[0.0, 1.0], &[1.0, 1.0], &[1.0, 0.0, 0.0]];
+/// let loader = DataLoader::new(Copies(sequences.iter().map(|s| s.to_vec()).collect()), 5);
+/// let mut rng = Rng::new(0);
+/// let mut model = Seq2Seq::new(Gru::new(4, 16, &mut rng), Gru::new(4, 16, &mut rng),
+///                              Dense::new(16, 4, &mut rng), start, end);
+/// let mut trainer = Trainer::new(TrainConfig { epochs: 150, ..Default::default() });
+/// trainer.fit(&mut model, &mut Adam::new(0.02), &loader, ()).unwrap();
+/// assert_eq!(evaluate(&mut model, &loader).unwrap()["sequence_accuracy"], 1.0);
+/// ```
+impl<R: Recurrent> TrainStep for Seq2Seq<R> {
+    #[track_caller]
+    fn step(&self, batch: &Batch) -> Step {
+        let (logits, target, mask, _) = self.batch_logits(batch);
+        let per_token = cross_entropy(&logits, &target, 0.0, Reduction::None);
+        let tokens = mask.sum().item();
+        let loss = per_token
+            .mul(&Var::constant(mask.clone()))
+            .sum()
+            .mul_scalar(1.0 / tokens);
+        let predicted = logits.value().argmax(-1, false);
+        let correct = predicted.eq_mask(&target).mul(&mask).sum().item();
+        let token_accuracy = Mean::ratio(correct as usize, tokens as usize);
+        Step::new(loss, batch.len()).with("token_accuracy", token_accuracy)
+    }
+
+    #[track_caller]
+    fn validation_step(&self, batch: &Batch) -> Metrics {
+        let metrics = self.step(batch).metrics;
+        let (source, target) = (batch.input(), batch.target());
+        let (z, order) = self.encode_by_length(source, batch.inputs.lengths(0));
+        let steps = target.shape()[1];
+        let decoded = self.decode_from(z, order.len(), steps + 1);
+        let target_lengths = batch.targets.lengths(0);
+        let exact = order
+            .iter()
+            .zip(&decoded)
+            .filter(|&(&row, output)| {
+                let length = target_lengths.map_or(steps, |lengths| lengths[row]);
+                let expected = target.narrow(0, row, 1).narrow(1, 0, length).to_vec();
+                let expected = expected.iter().take_while(|&&t| t as usize != self.end);
+                output.iter().map(|&t| t as f32).eq(expected.copied())
+            })
+            .count();
+        metrics.with("sequence_accuracy", Mean::ratio(exact, order.len()))
     }
 }
