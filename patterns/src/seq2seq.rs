@@ -6,9 +6,9 @@
 //! (the start token first), so all steps run as one sequence. Inference decodes greedily: it
 //! feeds back its own most probable token until it emits the end token.
 //!
-//! Batches may mix lengths (sequence fields padded by the data loader): the encoder reads
-//! each source up to its own length, and padding positions of the targets count in neither
-//! the loss nor the metrics.
+//! Batches may mix lengths (sequence fields padded by the data loader): the rows of each
+//! source length are encoded and decoded together, so no step reads padding, and padding
+//! positions of the targets count in neither the loss nor the metrics.
 
 use crate::expect_ok;
 use strata_autograd::{no_grad, Var};
@@ -28,14 +28,6 @@ pub trait Recurrent: Module {
     /// Runs over `x` `[N, T, in]` from `state` (zeros when `None`); returns the hidden
     /// states `[N, T, H]` and the final state.
     fn run(&self, x: &Var, state: Option<&Self::State>) -> (Var, Self::State);
-
-    /// The states of several batches as one batch's: their rows one after the other.
-    fn concat_states(states: &[Self::State]) -> Self::State;
-}
-
-/// State tensors `[layers, N, H]` concatenated along the batch axis.
-fn concat_rows(parts: &[&Var]) -> Var {
-    Var::concat(parts, 1)
 }
 
 impl Recurrent for Gru {
@@ -44,10 +36,6 @@ impl Recurrent for Gru {
     fn run(&self, x: &Var, state: Option<&Var>) -> (Var, Var) {
         self.forward_seq(x, state)
     }
-
-    fn concat_states(states: &[Var]) -> Var {
-        concat_rows(&states.iter().collect::<Vec<_>>())
-    }
 }
 
 impl Recurrent for Lstm {
@@ -55,12 +43,6 @@ impl Recurrent for Lstm {
 
     fn run(&self, x: &Var, state: Option<&(Var, Var)>) -> (Var, (Var, Var)) {
         self.forward_seq(x, state.map(|(h, c)| (h, c)))
-    }
-
-    fn concat_states(states: &[(Var, Var)]) -> (Var, Var) {
-        let h: Vec<&Var> = states.iter().map(|(h, _)| h).collect();
-        let c: Vec<&Var> = states.iter().map(|(_, c)| c).collect();
-        (concat_rows(&h), concat_rows(&c))
     }
 }
 
@@ -213,28 +195,34 @@ impl<R: Recurrent> Seq2Seq<R> {
         self.output.forward(&hidden)
     }
 
-    /// The encoder's final states for sources `[N, T]` whose row `r` is read up to
-    /// `lengths[r]` (all `T` steps when `None`), and the row order those states are in:
-    /// rows sorted by length, one encoder run per length.
-    fn encode_by_length(
-        &self,
-        source: &Tensor,
-        lengths: Option<&[usize]>,
-    ) -> (R::State, Vec<usize>) {
+    /// A batch's rows grouped by source length (one group when the source is not a sequence
+    /// field): each group's sources cut to its length, its targets to its longest target.
+    #[track_caller]
+    fn length_groups(&self, batch: &Batch) -> Vec<LengthGroup> {
+        let (source, target) = (batch.input(), batch.target());
+        expect_ok(self.check_pair("Seq2Seq::step", source, target));
         let rows = source.shape()[0];
-        let Some(lengths) = lengths else {
-            return (self.encode(source), (0..rows).collect());
+        let lengths_or = |lengths: Option<&[usize]>, steps: usize| {
+            lengths.map_or_else(|| vec![steps; rows], <[usize]>::to_vec)
         };
+        let source_lengths = lengths_or(batch.inputs.lengths(0), source.shape()[1]);
+        let target_lengths = lengths_or(batch.targets.lengths(0), target.shape()[1]);
         let mut order: Vec<usize> = (0..rows).collect();
-        order.sort_by_key(|&r| lengths[r]);
-        let states: Vec<R::State> = order
-            .chunk_by(|&a, &b| lengths[a] == lengths[b])
+        order.sort_by_key(|&r| source_lengths[r]);
+        order
+            .chunk_by(|&a, &b| source_lengths[a] == source_lengths[b])
             .map(|group| {
-                let length = lengths[group[0]];
-                self.encode(&source.index_select(0, group).narrow(1, 0, length))
+                let lengths: Vec<usize> = group.iter().map(|&r| target_lengths[r]).collect();
+                let longest = lengths.iter().copied().max().unwrap_or(0);
+                LengthGroup {
+                    source: source
+                        .index_select(0, group)
+                        .narrow(1, 0, source_lengths[group[0]]),
+                    target: target.index_select(0, group).narrow(1, 0, longest),
+                    target_lengths: lengths,
+                }
             })
-            .collect();
-        (R::concat_states(&states), order)
+            .collect()
     }
 
     /// Greedy decoding: from the encoder's state, feed back the most probable token until
@@ -271,20 +259,38 @@ impl<R: Recurrent> Seq2Seq<R> {
         }
         outputs
     }
+}
 
-    /// A batch's teacher-forced logits `[N, T, vocabulary]`, its targets `[N, T]` and their
-    /// 0/1 mask (0 at padding), rows in the order of [`Seq2Seq::encode_by_length`].
-    #[track_caller]
-    fn batch_logits(&self, batch: &Batch) -> (Var, Tensor, Tensor, Vec<usize>) {
-        let (source, target) = (batch.input(), batch.target());
-        expect_ok(self.check_pair("Seq2Seq::step", source, target));
-        let (z, order) = self.encode_by_length(source, batch.inputs.lengths(0));
-        let target = target.index_select(0, &order);
-        let mask = match batch.targets.mask(0) {
-            Some(mask) => mask.index_select(0, &order),
-            None => Tensor::ones(target.shape()),
-        };
-        (self.teacher_forced(&z, &target), target, mask, order)
+/// Rows of a batch whose sources have one length.
+struct LengthGroup {
+    /// Their sources `[n, length]`.
+    source: Tensor,
+    /// Their targets `[n, T]`, `T` the longest of them (the others padded).
+    target: Tensor,
+    /// Each row's target length.
+    target_lengths: Vec<usize>,
+}
+
+impl LengthGroup {
+    /// 1 at the targets' real tokens, 0 at padding, `[n, T]`.
+    fn mask(&self) -> Tensor {
+        let steps = self.target.shape()[1];
+        let mask = self
+            .target_lengths
+            .iter()
+            .flat_map(|&length| (0..steps).map(move |t| f32::from(u8::from(t < length))))
+            .collect();
+        Tensor::from_vec(mask, self.target.shape())
+    }
+
+    /// The tokens of row `row`'s target before its end token.
+    fn expected_output(&self, row: usize, end: usize) -> Vec<usize> {
+        let tokens = self.target.narrow(0, row, 1).to_vec();
+        tokens[..self.target_lengths[row]]
+            .iter()
+            .map(|&t| t as usize)
+            .take_while(|&t| t != end)
+            .collect()
     }
 }
 
@@ -326,17 +332,24 @@ impl<R: Recurrent> Seq2Seq<R> {
 /// assert_eq!(evaluate(&mut model, &loader).unwrap()["sequence_accuracy"], 1.0);
 /// ```
 impl<R: Recurrent> TrainStep for Seq2Seq<R> {
+    /// Each group of rows sharing a source length is encoded and decoded on its own, so that
+    /// no step reads padding; the loss sums their real tokens' losses.
     #[track_caller]
     fn step(&self, batch: &Batch) -> Step {
-        let (logits, target, mask, _) = self.batch_logits(batch);
-        let per_token = cross_entropy(&logits, &target, 0.0, Reduction::None);
-        let tokens = mask.sum().item();
-        let loss = per_token
-            .mul(&Var::constant(mask.clone()))
-            .sum()
+        let (mut loss_sum, mut tokens, mut correct) = (None::<Var>, 0.0, 0.0);
+        for group in self.length_groups(batch) {
+            let logits = self.teacher_forced(&self.encode(&group.source), &group.target);
+            let mask = group.mask();
+            let per_token = cross_entropy(&logits, &group.target, 0.0, Reduction::None);
+            let group_loss = per_token.mul(&Var::constant(mask.clone())).sum();
+            loss_sum = Some(loss_sum.map_or(group_loss.clone(), |sum| sum.add(&group_loss)));
+            let predicted = logits.value().argmax(-1, false);
+            correct += predicted.eq_mask(&group.target).mul(&mask).sum().item();
+            tokens += mask.sum().item();
+        }
+        let loss = loss_sum
+            .expect("a batch has at least one row")
             .mul_scalar(1.0 / tokens);
-        let predicted = logits.value().argmax(-1, false);
-        let correct = predicted.eq_mask(&target).mul(&mask).sum().item();
         let token_accuracy = Mean::ratio(correct as usize, tokens as usize);
         Step::new(loss, batch.len()).with("token_accuracy", token_accuracy)
     }
@@ -344,21 +357,14 @@ impl<R: Recurrent> TrainStep for Seq2Seq<R> {
     #[track_caller]
     fn validation_step(&self, batch: &Batch) -> Metrics {
         let metrics = self.step(batch).metrics;
-        let (source, target) = (batch.input(), batch.target());
-        let (z, order) = self.encode_by_length(source, batch.inputs.lengths(0));
-        let steps = target.shape()[1];
-        let decoded = self.decode_from(z, order.len(), steps + 1);
-        let target_lengths = batch.targets.lengths(0);
-        let exact = order
-            .iter()
-            .zip(&decoded)
-            .filter(|&(&row, output)| {
-                let length = target_lengths.map_or(steps, |lengths| lengths[row]);
-                let expected = target.narrow(0, row, 1).narrow(1, 0, length).to_vec();
-                let expected = expected.iter().take_while(|&&t| t as usize != self.end);
-                output.iter().map(|&t| t as f32).eq(expected.copied())
-            })
-            .count();
-        metrics.with("sequence_accuracy", Mean::ratio(exact, order.len()))
+        let mut exact = 0;
+        for group in self.length_groups(batch) {
+            let (rows, steps) = (group.target.shape()[0], group.target.shape()[1]);
+            let decoded = self.decode_from(self.encode(&group.source), rows, steps + 1);
+            exact += (0..rows)
+                .filter(|&row| decoded[row] == group.expected_output(row, self.end))
+                .count();
+        }
+        metrics.with("sequence_accuracy", Mean::ratio(exact, batch.len()))
     }
 }

@@ -229,10 +229,12 @@ fn row(ids: &[usize]) -> Tensor {
 #[test]
 fn a_padded_batch_trains_like_its_rows_run_one_by_one() {
     let model = small_seq2seq(&mut Rng::new(5));
-    let pairs: [(&[usize], &[usize]); 4] = [
+    // Sources of 1, 2, 3 and 5 tokens; the two of 3 tokens have targets of 4 and 2 tokens.
+    let pairs: [(&[usize], &[usize]); 5] = [
         (&[0, 1, 2], &[2, 1, 0, 5]),
         (&[3], &[3, 5]),
         (&[1, 1, 0, 2, 3], &[3, 2, 0, 1, 1, 5]),
+        (&[3, 3, 1], &[1, 5]),
         (&[2, 0], &[0, 2, 5]),
     ];
     let step = model.step(&padded_batch(&pairs));
@@ -277,8 +279,8 @@ fn validation_reports_the_share_of_sequences_decoded_exactly() {
     assert!(metrics.value("loss").is_some() && metrics.value("token_accuracy").is_some());
 }
 
-/// The bar for exact-sequence accuracy on held-out sequences; measured 98.5%
-/// (97.5-99.2% over seeds 18-22).
+/// The bar for exact-sequence accuracy on held-out sequences; measured 98.3%
+/// (97.2-99.8% over seeds 18-22).
 const MIN_EXACT_ACCURACY: f32 = 0.95;
 
 #[test]
