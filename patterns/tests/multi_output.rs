@@ -11,7 +11,7 @@ mod support;
 use strata_datasets::{Batch, Fields};
 use strata_modules::{
     bce_with_logits, cross_entropy, mse_loss, BinaryClassification, Classification, Dense, Module,
-    Params, Reduction, Regression, TrainStep, Var,
+    Params, Reduction, Regression, Sgd, TrainConfig, TrainStep, Trainer, Var,
 };
 use strata_patterns::MultiOutput;
 use strata_tensor::{Rng, Tensor};
@@ -158,6 +158,45 @@ fn the_training_step_reports_each_heads_loss_and_metrics() {
         );
     }
     assert!((step.loss.item() - metric("loss")).abs() < 1e-6);
+}
+
+/// `fit` averages each head's metrics over the epoch, for training and validation.
+#[test]
+fn each_heads_metrics_appear_in_the_epochs_metrics() {
+    let mut rng = Rng::new(7);
+    let mut model = three_task_model(&mut rng);
+    let (batch, _) = three_task_batch(&mut rng);
+    let mut trainer = Trainer::new(TrainConfig {
+        epochs: 2,
+        ..TrainConfig::default()
+    });
+    let batches = |_| [batch.clone()];
+    let history = trainer
+        .fit(&mut model, &mut Sgd::new(0.01), batches, batches)
+        .unwrap();
+    let names = [
+        "flag.accuracy",
+        "flag.loss",
+        "kind.accuracy",
+        "kind.loss",
+        "loss",
+        "size.loss",
+        "size.mae",
+    ];
+    for epoch in history {
+        assert_eq!(epoch.train.keys().collect::<Vec<_>>(), names);
+        assert_eq!(epoch.validation.keys().collect::<Vec<_>>(), names);
+    }
+    // Validation runs after the epoch's update, on the same batch: by hand, after it.
+    model.eval();
+    let after = model.step(&batch).metrics;
+    let last = &history[1].validation;
+    for name in names {
+        assert!(
+            (last[name] - after.value(name).unwrap()).abs() < 1e-6,
+            "{name}"
+        );
+    }
 }
 
 #[test]
