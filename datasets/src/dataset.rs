@@ -203,6 +203,31 @@ impl<D: Dataset + ?Sized> Dataset for Arc<D> {
     }
 }
 
+/// Examples held in memory as they are, e.g. sequences of different lengths (which a
+/// [`TensorDataset`] cannot hold); batches are stacked by [`crate::stack_examples`].
+///
+/// ```
+/// use strata_datasets::{DataLoader, Example, Fields};
+/// use strata_tensor::Tensor;
+/// let sentence = |ids: &[f32]| Example::from_fields(
+///     Fields::new().with_sequence("ids", Tensor::from_slice(ids, &[ids.len()]), 0.0),
+///     Fields::new().with("length", Tensor::scalar(ids.len() as f32)),
+/// );
+/// let data = vec![sentence(&[3.0, 1.0]), sentence(&[4.0, 1.0, 5.0])];
+/// let batch = DataLoader::new(data, 2).epoch(0).next().unwrap().unwrap();
+/// assert_eq!(batch.inputs["ids"].shape(), &[2, 3]);
+/// ```
+impl Dataset for Vec<Example> {
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    fn get(&self, index: usize) -> Result<Example> {
+        check_index(index, self.as_slice().len())?;
+        Ok(self[index].clone())
+    }
+}
+
 /// Checks `index < len`.
 pub(crate) fn check_index(index: usize, len: usize) -> Result<()> {
     if index < len {

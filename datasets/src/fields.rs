@@ -232,14 +232,17 @@ impl Fields {
         self.entries[position].value = value;
     }
 
+    /// The position of `key`'s field; panics at the caller's line (a closure would not carry
+    /// `#[track_caller]`, hence the `match`) naming the fields there are.
     #[track_caller]
     fn expect_position(&self, key: impl FieldKey) -> usize {
-        key.position(self).unwrap_or_else(|| {
-            panic!(
+        match key.position(self) {
+            Some(position) => position,
+            None => panic!(
                 "Fields: no field `{key}` among {:?}",
                 self.names().collect::<Vec<_>>()
-            )
-        })
+            ),
+        }
     }
 }
 

@@ -230,8 +230,28 @@ fn tensor_dataset_refuses_fields_of_different_lengths() {
 }
 
 #[test]
-#[should_panic(expected = "no field `caption` among [\"left\", \"right\"]")]
-fn a_missing_field_panics_naming_the_fields_there_are() {
+fn a_missing_field_panics_at_the_callers_line_naming_the_fields_there_are() {
+    // The only panicking test of this file: the panic hook it sets sees no other test's panic.
     let batch = two_by_two(2).get_batch(&[0, 1]).unwrap();
-    let _ = &batch.inputs["caption"];
+    // The panic hook sees the caller's location when #[track_caller] holds through the lookup.
+    let here = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let seen = std::sync::Arc::clone(&here);
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        *seen.lock().unwrap() = info.location().map(|l| (l.file().to_string(), l.line()));
+    }));
+    let expected_line = line!() + 1;
+    let result = std::panic::catch_unwind(|| batch.inputs["caption"].numel());
+    std::panic::set_hook(previous);
+    let payload = result.expect_err("a missing field panics");
+    let message = payload
+        .downcast_ref::<String>()
+        .expect("a formatted message");
+    assert_eq!(
+        message,
+        "Fields: no field `caption` among [\"left\", \"right\"]"
+    );
+    let (file, line) = here.lock().unwrap().clone().expect("a location");
+    assert!(file.ends_with("tests/fields.rs"), "{file}");
+    assert_eq!(line, expected_line);
 }

@@ -16,24 +16,9 @@ use strata_modules::{
 };
 use strata_tensor::{Rng, Tensor};
 use support::{
-    max_abs_diff, train_reference, train_replica, Arch, Normalisation, State,
+    max_abs_diff, on_ranks, train_reference, train_replica, Arch, Normalisation, State,
     LOCAL_VS_GLOBAL_MIN_GAP, SMALL_BUCKET_BYTES, TOLERANCE,
 };
-
-/// Runs `body` on every rank of a `world`-thread group; returns the results in rank order
-/// (a panic on any rank fails the caller, after the others time out).
-fn on_ranks<T: Send>(world: usize, body: impl Fn(LocalRank) -> T + Sync) -> Vec<T> {
-    std::thread::scope(|s| {
-        let handles: Vec<_> = LocalRank::group(world)
-            .into_iter()
-            .map(|rank| s.spawn(|| body(rank)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("rank thread"))
-            .collect()
-    })
-}
 
 fn assert_replicas_identical(states: &[State]) {
     for (rank, s) in states.iter().enumerate().skip(1) {

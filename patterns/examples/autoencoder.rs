@@ -17,14 +17,14 @@ use std::path::PathBuf;
 use support::autoencoder::{
     evaluate, latent_points, train, write_latent_plot, DENOISING, MAX_MSE_RATIO, PLAIN, PLANE,
 };
-use support::data::digits_split;
-use support::SPLIT_SEED;
+use support::data::digit_datasets;
+use support::{Progress, SPLIT_SEED};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (train_set, test_set) = digits_split(SPLIT_SEED);
+    let (train_set, test_set) = digit_datasets(SPLIT_SEED);
 
-    let plane = train(&PLANE, &train_set);
-    let report = evaluate(&plane, &PLANE, &train_set, &test_set);
+    let mut plane = train(&PLANE, &train_set, Progress::Bar);
+    let report = evaluate(&mut plane, &PLANE, &train_set, &test_set);
     let path = match std::env::args().nth(1) {
         Some(path) => PathBuf::from(path),
         None => std::env::current_exe()?.with_file_name("autoencoder_latent.svg"),
@@ -37,15 +37,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         path.display()
     );
 
-    let denoising = train(&DENOISING, &train_set);
-    let report = evaluate(&denoising, &DENOISING, &train_set, &test_set);
+    let mut denoising = train(&DENOISING, &train_set, Progress::Bar);
+    let report = evaluate(&mut denoising, &DENOISING, &train_set, &test_set);
     println!(
         "denoising (σ = {}): noisy input MSE {:.4} → denoised MSE {:.4} (mean image {:.4})",
         DENOISING.noise, report.input_mse, report.model_mse, report.mean_image_mse
     );
 
-    let plain = train(&PLAIN, &train_set);
-    let report = evaluate(&plain, &PLAIN, &train_set, &test_set);
+    let mut plain = train(&PLAIN, &train_set, Progress::Bar);
+    let report = evaluate(&mut plain, &PLAIN, &train_set, &test_set);
     println!(
         "{}-number code: held-out reconstruction MSE {:.4} = {:.1}% of the mean-image MSE {:.4} (threshold {:.0}%)",
         PLAIN.latent,

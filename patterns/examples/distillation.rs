@@ -11,18 +11,18 @@
 mod support;
 
 use strata_modules::Params;
-use support::data::digits_split;
+use support::data::digit_datasets;
 use support::distillation::{classifier_accuracy, distil, train_student_alone, train_teacher};
 use support::distillation::{ALPHA, STUDENT_SEED, TEACHER_SEED, TEMPERATURE};
-use support::SPLIT_SEED;
+use support::{Progress, SPLIT_SEED};
 
 fn main() {
-    let (train_set, test_set) = digits_split(SPLIT_SEED);
-    let teacher = train_teacher(&train_set, TEACHER_SEED);
-    let teacher_accuracy = classifier_accuracy(&teacher, &test_set);
-    let alone = train_student_alone(&train_set, STUDENT_SEED);
-    let pair = distil(teacher, &train_set, STUDENT_SEED);
-    let student_accuracy = classifier_accuracy(&pair.student, &test_set);
+    let (train_set, test_set) = digit_datasets(SPLIT_SEED);
+    let mut teacher = train_teacher(&train_set, TEACHER_SEED, Progress::Bar);
+    let teacher_accuracy = classifier_accuracy(&mut teacher, &test_set);
+    let mut alone = train_student_alone(&train_set, STUDENT_SEED, Progress::Bar);
+    let mut pair = distil(teacher, &train_set, STUDENT_SEED, Progress::Bar);
+    let student_accuracy = classifier_accuracy(&mut pair.student, &test_set);
     let (teacher_params, student_params) =
         (pair.teacher.num_parameters(), pair.student.num_parameters());
     println!(
@@ -31,7 +31,7 @@ fn main() {
     );
     println!(
         "student on labels only: {student_params} parameters, held-out accuracy {:.2}%",
-        100.0 * classifier_accuracy(&alone, &test_set)
+        100.0 * classifier_accuracy(&mut alone, &test_set)
     );
     println!("distilled student (T = {TEMPERATURE}, α = {ALPHA}):");
     println!(

@@ -9,15 +9,22 @@
 #[allow(dead_code)] // each example uses one recipe of the shared support module
 mod support;
 
-use support::data::digits_split;
-use support::multimodal::{train, FusionChoice, View, SEED};
-use support::SPLIT_SEED;
+use support::data::digit_datasets;
+use support::multimodal::{held_out_accuracy, train, FusionChoice, View, SEED};
+use support::{Progress, SPLIT_SEED};
 
 fn main() {
-    let (train_set, test_set) = digits_split(SPLIT_SEED);
+    let (train_set, test_set) = digit_datasets(SPLIT_SEED);
     let mut best_single: f32 = 0.0;
-    for view in [View::Left, View::Right] {
-        let accuracy = train(&[view], FusionChoice::Concat, &train_set, SEED).accuracy(&test_set);
+    for view in View::BOTH {
+        let mut model = train(
+            &[view],
+            FusionChoice::Concat,
+            &train_set,
+            SEED,
+            Progress::Bar,
+        );
+        let accuracy = held_out_accuracy(&mut model, &test_set);
         best_single = best_single.max(accuracy);
         println!(
             "{view:?} half only: held-out accuracy {:.2}%",
@@ -26,8 +33,8 @@ fn main() {
     }
     let mut fused = Vec::new();
     for fusion in FusionChoice::ALL {
-        let model = train(&[View::Left, View::Right], fusion, &train_set, SEED);
-        let accuracy = model.accuracy(&test_set);
+        let mut model = train(&View::BOTH, fusion, &train_set, SEED, Progress::Bar);
+        let accuracy = held_out_accuracy(&mut model, &test_set);
         println!(
             "both halves, {fusion:?} fusion: held-out accuracy {:.2}%",
             100.0 * accuracy

@@ -9,25 +9,25 @@
 #[allow(dead_code)] // each example uses one recipe of the shared support module
 mod support;
 
-use support::data::digits_split;
-use support::multitask::{evaluate, train, SEED};
-use support::SPLIT_SEED;
+use support::data::digit_datasets;
+use support::multitask::{evaluate_tasks, train, SEED, TASKS};
+use support::{Progress, SPLIT_SEED};
 
 fn main() {
-    let (train_set, test_set) = digits_split(SPLIT_SEED);
-    let mut model = train(&train_set, SEED);
-    let metrics = evaluate(&mut model, &test_set);
-    for task in &metrics {
+    let (train_set, test_set) = digit_datasets(SPLIT_SEED);
+    let mut model = train(&train_set, SEED, Progress::Bar);
+    let metrics = evaluate_tasks(&mut model, &test_set);
+    let accuracy = |task: &str| 100.0 * metrics[&format!("{task}.accuracy")];
+    for task in TASKS {
         println!(
-            "{}: held-out loss {:.4}, accuracy {:.2}%",
-            task.name,
-            task.loss,
-            100.0 * task.accuracy.unwrap_or(f32::NAN)
+            "{task}: held-out loss {:.4}, accuracy {:.2}%",
+            metrics[&format!("{task}.loss")],
+            accuracy(task)
         );
     }
-    let summary: Vec<String> = metrics
+    let summary: Vec<String> = TASKS
         .iter()
-        .map(|t| format!("{} {:.2}%", t.name, 100.0 * t.accuracy.unwrap_or(f32::NAN)))
+        .map(|task| format!("{task} {:.2}%", accuracy(task)))
         .collect();
     println!("held-out accuracy: {}", summary.join(", "));
 }

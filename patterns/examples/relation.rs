@@ -9,16 +9,16 @@
 #[allow(dead_code)] // each example uses one recipe of the shared support module
 mod support;
 
-use support::data::digits_split;
+use support::data::digit_datasets;
 use support::relation::{pair_accuracy, train, SEED, TEST_PAIRS, TEST_SEED};
-use support::SPLIT_SEED;
+use support::{Progress, SPLIT_SEED};
 
 fn main() {
-    let (train_set, test_set) = digits_split(SPLIT_SEED);
-    let model = train(&train_set, SEED);
+    let (train_set, test_set) = digit_datasets(SPLIT_SEED);
+    let mut model = train(&train_set, SEED, Progress::Bar);
     println!("same digit or not, on {TEST_PAIRS} balanced pairs of held-out digits (chance 50%):");
     println!(
         "held-out pair accuracy {:.2}%",
-        100.0 * pair_accuracy(&model, &test_set, TEST_SEED)
+        100.0 * pair_accuracy(&mut model, &test_set, TEST_SEED)
     );
 }

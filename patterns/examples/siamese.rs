@@ -11,23 +11,23 @@
 mod support;
 
 use strata_tensor::Rng;
-use support::data::digits_split;
-use support::siamese::{build, embedding_accuracy, train, MetricLoss, EMBEDDING, SEED};
-use support::SPLIT_SEED;
+use support::data::digit_datasets;
+use support::siamese::{build, embedding_accuracy, train, CONTRASTIVE, EMBEDDING, SEED, TRIPLET};
+use support::{Progress, SPLIT_SEED};
 
 fn main() {
-    let (train_set, test_set) = digits_split(SPLIT_SEED);
+    let (train_set, test_set) = digit_datasets(SPLIT_SEED);
     let untrained = embedding_accuracy(&build(&mut Rng::new(SEED)), &train_set, &test_set);
     println!(
         "untrained encoder: nearest-neighbour accuracy {:.2}% in its {EMBEDDING}-d embedding",
         100.0 * untrained
     );
-    let contrastive = train(MetricLoss::Contrastive, &train_set, SEED);
+    let contrastive = train(CONTRASTIVE, &train_set, SEED, Progress::Bar);
     println!(
         "contrastive loss: nearest-neighbour accuracy {:.2}%",
         100.0 * embedding_accuracy(&contrastive, &train_set, &test_set)
     );
-    let triplet = train(MetricLoss::Triplet, &train_set, SEED);
+    let triplet = train(TRIPLET, &train_set, SEED, Progress::Bar);
     println!(
         "triplet loss: held-out nearest-neighbour accuracy {:.2}% in the learned {EMBEDDING}-d embedding",
         100.0 * embedding_accuracy(&triplet, &train_set, &test_set)

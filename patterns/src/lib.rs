@@ -57,11 +57,11 @@ pub use film::Film;
 pub use gan::{Gan, GanLosses};
 pub use gating::Glu;
 pub use multi_input::{Fusion, MultiInput};
-pub use multi_output::{MultiLoss, MultiOutput, Outputs, TaskHead, TaskMetrics};
+pub use multi_output::{MultiLoss, MultiOutput, Outputs, TaskHead};
 pub use relation::Relation;
 pub use residual::Residual;
 pub use seq2seq::{Recurrent, Seq2Seq};
-pub use siamese::{nearest_neighbour_accuracy, Siamese};
+pub use siamese::{nearest_neighbour_accuracy, MetricLoss, Siamese};
 pub use teacher_student::{distillation_loss, TeacherStudent};
 
 /// Unwraps the result of a `try_` method, panicking at the caller's line with its message.

@@ -3,7 +3,8 @@
 
 use crate::expect_ok;
 use strata_autograd::Var;
-use strata_modules::{Dense, Module, Params, Visitor, VisitorMut};
+use strata_datasets::Batch;
+use strata_modules::{Dense, Module, Objective, Params, Step, TrainStep, Visitor, VisitorMut};
 use strata_tensor::{ErrorKind, Result, Rng, TensorError};
 
 /// How the codes `h₁ … h_F` of the flows (each `[N, D_f]`) become one `[N, D]`.
@@ -124,7 +125,9 @@ impl Params for Fusion {
     fn set_training(&mut self, _: bool) {}
 }
 
-/// One encoder per input flow and a [`Fusion`] of their codes: `fuse(E₁(x₁), …, E_F(x_F))`.
+/// One encoder per input flow and a [`Fusion`] of their codes: `fuse(E₁(x₁), …, E_F(x_F))`,
+/// optionally followed by a head that makes it a complete model (then it trains with
+/// [`strata_modules::Trainer::fit`]).
 ///
 /// The encoders may be of different kinds (a convolution for an image, an MLP for a table):
 /// `E` defaults to `Box<dyn Module>`.
@@ -146,12 +149,75 @@ pub struct MultiInput<E = Box<dyn Module>> {
     pub encoders: Vec<E>,
     /// How the codes are merged.
     pub fusion: Fusion,
+    /// What reads the fused code when the model is trained on its own, named `head`.
+    head: Option<Head>,
+    /// The batch input each encoder reads, by name (empty: by position).
+    #[module(skip)]
+    inputs: Vec<String>,
+}
+
+/// The head of a [`MultiInput`]: a module on the fused code, scored by an objective against
+/// the batch's target `target`.
+struct Head {
+    module: Box<dyn Module>,
+    objective: Box<dyn Objective>,
+    target: String,
+}
+
+/// The head's parameters under the head's own name (`head.weight`, …).
+impl Params for Head {
+    fn visit(&self, prefix: &str, visitor: &mut dyn Visitor) {
+        self.module.visit(prefix, visitor);
+    }
+    fn visit_mut(&mut self, prefix: &str, visitor: &mut dyn VisitorMut) {
+        self.module.visit_mut(prefix, visitor);
+    }
+    fn set_training(&mut self, training: bool) {
+        self.module.set_training(training);
+    }
 }
 
 impl<E: Module> MultiInput<E> {
-    /// One encoder per flow, merged by `fusion`.
+    /// One encoder per flow, merged by `fusion`. Encoder `f` reads the batch's input `f`
+    /// unless [`MultiInput::reading`] names the inputs.
     pub fn new(encoders: Vec<E>, fusion: Fusion) -> Self {
-        Self { encoders, fusion }
+        Self {
+            encoders,
+            fusion,
+            head: None,
+            inputs: Vec::new(),
+        }
+    }
+
+    /// Encoder `f` reads the batch input named `names[f]` (builder style). Panics unless
+    /// there is one name per encoder.
+    #[track_caller]
+    pub fn reading(mut self, names: &[&str]) -> Self {
+        assert_eq!(
+            names.len(),
+            self.encoders.len(),
+            "MultiInput::reading: expected one input name per encoder ({}), found {names:?}",
+            self.encoders.len()
+        );
+        self.inputs = names.iter().map(|n| n.to_string()).collect();
+        self
+    }
+
+    /// Adds `module` on the fused code, trained on `objective` against the batch's target
+    /// named `target` (builder style): the model then implements [`TrainStep`], reporting the
+    /// loss and the objective's metrics (e.g. `accuracy`).
+    pub fn with_head(
+        mut self,
+        target: &str,
+        module: impl Module + 'static,
+        objective: impl Objective + 'static,
+    ) -> Self {
+        self.head = Some(Head {
+            module: Box::new(module),
+            objective: Box::new(objective),
+            target: target.to_string(),
+        });
+        self
     }
 
     /// The code of each flow, `E_f(x_f)`. Panics unless there is one input per encoder.
@@ -190,5 +256,73 @@ impl<E: Module> MultiInput<E> {
     /// Fallible [`MultiInput::forward_inputs`].
     pub fn try_forward_inputs(&self, inputs: &[&Var]) -> Result<Var> {
         self.fusion.try_fuse(&self.try_encode_each(inputs)?)
+    }
+
+    /// The fused representation of a batch's flows, each encoder reading its input (by name
+    /// or position). Panics if the batch lacks one.
+    #[track_caller]
+    pub fn encode_batch(&self, batch: &Batch) -> Var {
+        let flows: Vec<Var> = (0..self.encoders.len())
+            .map(|f| {
+                let input = match self.inputs.get(f) {
+                    Some(name) => &batch.inputs[name.as_str()],
+                    None => &batch.inputs[f],
+                };
+                Var::constant(input.clone())
+            })
+            .collect();
+        self.forward_inputs(&flows.iter().collect::<Vec<_>>())
+    }
+
+    /// The head's output for a batch. Panics if the model has no head
+    /// ([`MultiInput::with_head`]).
+    #[track_caller]
+    pub fn forward_batch(&self, batch: &Batch) -> Var {
+        self.expect_head().module.forward(&self.encode_batch(batch))
+    }
+
+    #[track_caller]
+    fn expect_head(&self) -> &Head {
+        match &self.head {
+            Some(head) => head,
+            None => panic!("MultiInput: no head to train or run; add one with `with_head`"),
+        }
+    }
+}
+
+/// Trains a [`MultiInput`] with a head: its objective's loss on the head's output against the
+/// batch's target, and the objective's metrics.
+///
+/// ```
+/// use strata_datasets::{DataLoader, Fields, TensorDataset};
+/// use strata_modules::{Adam, Classification, Dense, Relu, Sequential, TrainConfig, Trainer};
+/// use strata_patterns::{Fusion, MultiInput};
+/// use strata_tensor::{Rng, Tensor};
+/// let mut rng = Rng::new(0);
+/// // Two readings of a point; class 1 when the first exceeds the second.
+/// let (a, b) = (Tensor::rand_uniform(&[128, 1], -1.0, 1.0, &mut rng),
+///               Tensor::rand_uniform(&[128, 1], -1.0, 1.0, &mut rng));
+/// let label = a.gt(&b).squeeze(1);
+/// let data = TensorDataset::from_fields(
+///     Fields::new().with("a", a).with("b", b),
+///     Fields::new().with("label", label),
+/// ).unwrap();
+/// let loader = DataLoader::new(data, 16).shuffle(0);
+/// let encoder = |rng: &mut Rng| Sequential::new().push(Dense::new(1, 8, rng)).push(Relu);
+/// let mut model = MultiInput::new(vec![encoder(&mut rng), encoder(&mut rng)], Fusion::Concat)
+///     .reading(&["a", "b"])
+///     .with_head("label", Dense::new(16, 2, &mut rng), Classification::default());
+/// let mut trainer = Trainer::new(TrainConfig { epochs: 40, ..Default::default() });
+/// let history = trainer.fit(&mut model, &mut Adam::new(0.02), &loader, &loader).unwrap();
+/// assert!(history.last().unwrap().val_accuracy().unwrap() > 0.9);
+/// ```
+impl<E: Module> TrainStep for MultiInput<E> {
+    #[track_caller]
+    fn step(&self, batch: &Batch) -> Step {
+        let head = self.expect_head();
+        let output = self.forward_batch(batch);
+        let target = &batch.targets[head.target.as_str()];
+        let loss = head.objective.loss(&output, target);
+        Step::new(loss, batch.len()).with_metrics(&head.objective.metrics(output.value(), target))
     }
 }

@@ -2,8 +2,11 @@
 //! for several tasks at once, each with its own loss; training minimises the weighted sum.
 
 use crate::expect_ok;
-use strata_autograd::{no_grad, Var};
-use strata_modules::{join_name, Module, Objective, Params, Visitor, VisitorMut};
+use strata_autograd::Var;
+use strata_datasets::Batch;
+use strata_modules::{
+    join_name, Mean, Metrics, Module, Objective, Params, Step, TrainStep, Visitor, VisitorMut,
+};
 use strata_tensor::{ErrorKind, Result, Tensor, TensorError};
 
 /// One task of a [`MultiOutput`]: a head module, its objective and its weight in the sum.
@@ -39,17 +42,6 @@ pub struct MultiLoss {
     pub total: Var,
     /// `(name, loss_h)` in head order.
     pub per_task: Vec<(String, f32)>,
-}
-
-/// Held-out metrics of one task.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TaskMetrics {
-    /// The task's name.
-    pub name: String,
-    /// Its loss.
-    pub loss: f32,
-    /// Its accuracy, if its objective counts correct answers.
-    pub accuracy: Option<f32>,
 }
 
 /// A shared trunk `T` and named task heads `H` (`Box<dyn Module>` by default, so heads of
@@ -161,29 +153,57 @@ impl<T: Module, H: Module> MultiOutput<T, H> {
         })?;
         Ok(MultiLoss { total, per_task })
     }
+}
 
-    /// Each task's loss and accuracy on one held-out batch (evaluation mode, nothing
-    /// recorded; the model is left in evaluation mode). Panics if a task has no target.
+/// Trained by [`strata_modules::Trainer::fit`] on batches whose first input is the trunk's
+/// input and whose targets are named after the tasks. The loss is the weighted sum; each task
+/// reports its own loss and its objective's metrics under its name (`class.loss`,
+/// `class.accuracy`, `parity.accuracy`…), beside the combined `loss`.
+///
+/// ```
+/// use strata_datasets::{DataLoader, Fields, TensorDataset};
+/// use strata_modules::{evaluate, Adam, BinaryClassification, Classification, Dense, Relu,
+///                      Sequential, TrainConfig, Trainer};
+/// use strata_patterns::MultiOutput;
+/// use strata_tensor::{Rng, Tensor};
+/// let mut rng = Rng::new(0);
+/// // Points of the plane: which quadrant (4 classes), and is x > 0 (yes/no).
+/// let x = Tensor::rand_uniform(&[256, 2], -1.0, 1.0, &mut rng);
+/// let right = x.narrow(1, 0, 1).gt(&Tensor::scalar(0.0));
+/// let upper = x.narrow(1, 1, 1).gt(&Tensor::scalar(0.0));
+/// let quadrant = right.add(&upper.mul_scalar(2.0)).squeeze(1);
+/// let data = TensorDataset::from_fields(
+///     Fields::new().with("point", x),
+///     Fields::new().with("quadrant", quadrant).with("right", right),
+/// ).unwrap();
+/// let loader = DataLoader::new(data, 32).shuffle(1);
+/// let trunk = Sequential::new().push(Dense::new(2, 16, &mut rng)).push(Relu);
+/// let mut model = MultiOutput::new(trunk)
+///     .with_head("quadrant", Dense::new(16, 4, &mut rng), Classification::default(), 1.0)
+///     .with_head("right", Dense::new(16, 1, &mut rng), BinaryClassification, 0.5);
+/// let mut trainer = Trainer::new(TrainConfig { epochs: 40, ..Default::default() });
+/// trainer.fit(&mut model, &mut Adam::new(0.02), &loader, ()).unwrap();
+/// let held_out = evaluate(&mut model, &loader).unwrap();
+/// assert!(held_out["quadrant.accuracy"] > 0.9 && held_out["right.accuracy"] > 0.9);
+/// ```
+impl<T: Module, H: Module> TrainStep for MultiOutput<T, H> {
     #[track_caller]
-    pub fn evaluate(&mut self, x: &Tensor, targets: &[(&str, &Tensor)]) -> Vec<TaskMetrics> {
-        self.eval();
-        no_grad(|| {
-            let outputs = self.forward(&Var::constant(x.clone()));
-            self.heads
-                .iter()
-                .map(|head| {
-                    let (output, target) = expect_ok(task_pair(&head.name, &outputs, targets));
-                    TaskMetrics {
-                        name: head.name.clone(),
-                        loss: head.objective.loss(output, target).item(),
-                        accuracy: head
-                            .objective
-                            .metrics(output.value(), target)
-                            .value("accuracy"),
-                    }
-                })
-                .collect()
-        })
+    fn step(&self, batch: &Batch) -> Step {
+        let outputs = self.forward(&Var::constant(batch.input().clone()));
+        let targets: Vec<(&str, &Tensor)> = self
+            .heads
+            .iter()
+            .map(|head| (head.name.as_str(), &batch.targets[head.name.as_str()]))
+            .collect();
+        let MultiLoss { total, per_task } = self.loss(&outputs, &targets);
+        let mut metrics = Metrics::new();
+        let tasks = self.heads.iter().zip(outputs.iter()).zip(&per_task);
+        for ((head, (name, output)), (_, loss)) in tasks {
+            metrics.add(&join_name(name, "loss"), Mean::of(*loss, batch.len()));
+            let target = &batch.targets[name];
+            metrics.merge_prefixed(name, &head.objective.metrics(output.value(), target));
+        }
+        Step::new(total, batch.len()).with_metrics(&metrics)
     }
 }
 

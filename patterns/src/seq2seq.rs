@@ -5,10 +5,17 @@
 //! Training uses teacher forcing: the decoder's input at step `t` is the true token `t − 1`
 //! (the start token first), so all steps run as one sequence. Inference decodes greedily: it
 //! feeds back its own most probable token until it emits the end token.
+//!
+//! Batches may mix lengths (sequence fields padded by the data loader): the rows of each
+//! source length are encoded and decoded together, so no step reads padding, and padding
+//! positions of the targets count in neither the loss nor the metrics.
 
 use crate::expect_ok;
 use strata_autograd::{no_grad, Var};
-use strata_modules::{cross_entropy, Dense, Gru, Lstm, Module, Params, Reduction};
+use strata_datasets::Batch;
+use strata_modules::{
+    cross_entropy, Dense, Gru, Lstm, Mean, Metrics, Module, Params, Reduction, Step, TrainStep,
+};
 use strata_tensor::{ErrorKind, Result, Tensor, TensorError};
 
 /// A recurrent layer over batch-first sequences that can start from a given state and
@@ -81,8 +88,9 @@ fn check_tokens(op: &'static str, tokens: &Tensor, vocabulary: usize) -> Result<
 /// decoder's hidden states to next-token logits.
 ///
 /// Tokens are ids in `0..vocabulary` (whole-number `f32`s), fed to both recurrent layers as
-/// one-hot vectors (so their input width is `vocabulary`). Sources of one batch share a
-/// length (batch sequences by length); outputs may differ in length, each ending with `end`.
+/// one-hot vectors (so their input width is `vocabulary`). Outputs end with `end`. The methods
+/// on tensors take sources of one length; a training batch may mix lengths (see the
+/// [`TrainStep`] implementation).
 ///
 /// ```
 /// use strata_modules::{Dense, Gru};
@@ -153,12 +161,18 @@ impl<R: Recurrent> Seq2Seq<R> {
 
     /// Fallible [`Seq2Seq::logits`].
     pub fn try_logits(&self, source: &Tensor, target: &Tensor) -> Result<Var> {
+        self.check_pair("Seq2Seq::logits", source, target)?;
+        Ok(self.teacher_forced(&self.encode(source), target))
+    }
+
+    /// Checks that `source` and `target` are token ids of one batch.
+    fn check_pair(&self, op: &'static str, source: &Tensor, target: &Tensor) -> Result<()> {
         let vocabulary = self.vocabulary();
-        check_tokens("Seq2Seq::logits", source, vocabulary)?;
-        check_tokens("Seq2Seq::logits", target, vocabulary)?;
+        check_tokens(op, source, vocabulary)?;
+        check_tokens(op, target, vocabulary)?;
         if source.shape()[0] != target.shape()[0] {
             return Err(TensorError::new(
-                "Seq2Seq::logits",
+                op,
                 ErrorKind::ShapeMismatch,
                 format!(
                     "source {:?} and target {:?} need the same batch size",
@@ -167,19 +181,48 @@ impl<R: Recurrent> Seq2Seq<R> {
                 ),
             ));
         }
-        let z = self.encode(source);
+        Ok(())
+    }
+
+    /// The decoder's logits from the encoder states `z` when step `t` reads the true token
+    /// `t − 1` of `target` `[N, T]` (the start token at step 0).
+    fn teacher_forced(&self, z: &R::State, target: &Tensor) -> Var {
         let (n, steps) = (target.shape()[0], target.shape()[1]);
         let start = Tensor::full(&[n, 1], self.start as f32);
         let shifted = Tensor::concat(&[&start, &target.narrow(1, 0, steps - 1)], 1);
-        let inputs = Var::constant(one_hot(&shifted, vocabulary));
-        let (hidden, _) = self.decoder.run(&inputs, Some(&z));
-        Ok(self.output.forward(&hidden))
+        let inputs = Var::constant(one_hot(&shifted, self.vocabulary()));
+        let (hidden, _) = self.decoder.run(&inputs, Some(z));
+        self.output.forward(&hidden)
     }
 
-    /// Mean cross-entropy of the teacher-forced predictions against `target` `[N, T]`.
+    /// A batch's rows grouped by source length (one group when the source is not a sequence
+    /// field): each group's sources cut to its length, its targets to its longest target.
     #[track_caller]
-    pub fn loss(&self, source: &Tensor, target: &Tensor) -> Var {
-        cross_entropy(&self.logits(source, target), target, 0.0, Reduction::Mean)
+    fn length_groups(&self, batch: &Batch) -> Vec<LengthGroup> {
+        let (source, target) = (batch.input(), batch.target());
+        expect_ok(self.check_pair("Seq2Seq::step", source, target));
+        let rows = source.shape()[0];
+        let lengths_or = |lengths: Option<&[usize]>, steps: usize| {
+            lengths.map_or_else(|| vec![steps; rows], <[usize]>::to_vec)
+        };
+        let source_lengths = lengths_or(batch.inputs.lengths(0), source.shape()[1]);
+        let target_lengths = lengths_or(batch.targets.lengths(0), target.shape()[1]);
+        let mut order: Vec<usize> = (0..rows).collect();
+        order.sort_by_key(|&r| source_lengths[r]);
+        order
+            .chunk_by(|&a, &b| source_lengths[a] == source_lengths[b])
+            .map(|group| {
+                let lengths: Vec<usize> = group.iter().map(|&r| target_lengths[r]).collect();
+                let longest = lengths.iter().copied().max().unwrap_or(0);
+                LengthGroup {
+                    source: source
+                        .index_select(0, group)
+                        .narrow(1, 0, source_lengths[group[0]]),
+                    target: target.index_select(0, group).narrow(1, 0, longest),
+                    target_lengths: lengths,
+                }
+            })
+            .collect()
     }
 
     /// Greedy decoding: from the encoder's state, feed back the most probable token until
@@ -187,31 +230,141 @@ impl<R: Recurrent> Seq2Seq<R> {
     /// (nothing recorded).
     #[track_caller]
     pub fn greedy_decode(&self, source: &Tensor, max_len: usize) -> Vec<Vec<usize>> {
-        no_grad(|| {
-            let vocabulary = self.vocabulary();
-            let n = source.shape().first().copied().unwrap_or(0);
-            let mut state = self.encode(source);
-            let mut tokens = Tensor::full(&[n, 1], self.start as f32);
-            let mut outputs: Vec<Vec<usize>> = vec![Vec::new(); n];
-            let mut finished = vec![false; n];
-            for _ in 0..max_len {
-                let input = Var::constant(one_hot(&tokens, vocabulary));
-                let (hidden, next) = self.decoder.run(&input, Some(&state));
-                state = next;
-                tokens = self.output.forward(&hidden).value().argmax(-1, false);
-                for (row, &token) in tokens.values().iter().enumerate() {
-                    let token = token as usize;
-                    if finished[row] || token == self.end {
-                        finished[row] = true;
-                    } else {
-                        outputs[row].push(token);
-                    }
-                }
-                if finished.iter().all(|&f| f) {
-                    break;
+        let rows = source.shape().first().copied().unwrap_or(0);
+        no_grad(|| self.decode_from(self.encode(source), rows, max_len))
+    }
+
+    /// Greedy decoding of `rows` sequences from the encoder states `state`.
+    fn decode_from(&self, mut state: R::State, rows: usize, max_len: usize) -> Vec<Vec<usize>> {
+        let vocabulary = self.vocabulary();
+        let mut tokens = Tensor::full(&[rows, 1], self.start as f32);
+        let mut outputs: Vec<Vec<usize>> = vec![Vec::new(); rows];
+        let mut finished = vec![false; rows];
+        for _ in 0..max_len {
+            let input = Var::constant(one_hot(&tokens, vocabulary));
+            let (hidden, next) = self.decoder.run(&input, Some(&state));
+            state = next;
+            tokens = self.output.forward(&hidden).value().argmax(-1, false);
+            for (row, &token) in tokens.values().iter().enumerate() {
+                let token = token as usize;
+                if finished[row] || token == self.end {
+                    finished[row] = true;
+                } else {
+                    outputs[row].push(token);
                 }
             }
-            outputs
-        })
+            if finished.iter().all(|&f| f) {
+                break;
+            }
+        }
+        outputs
+    }
+}
+
+/// Rows of a batch whose sources have one length.
+struct LengthGroup {
+    /// Their sources `[n, length]`.
+    source: Tensor,
+    /// Their targets `[n, T]`, `T` the longest of them (the others padded).
+    target: Tensor,
+    /// Each row's target length.
+    target_lengths: Vec<usize>,
+}
+
+impl LengthGroup {
+    /// 1 at the targets' real tokens, 0 at padding, `[n, T]`.
+    fn mask(&self) -> Tensor {
+        let steps = self.target.shape()[1];
+        let mask = self
+            .target_lengths
+            .iter()
+            .flat_map(|&length| (0..steps).map(move |t| f32::from(u8::from(t < length))))
+            .collect();
+        Tensor::from_vec(mask, self.target.shape())
+    }
+
+    /// The tokens of row `row`'s target before its end token.
+    fn expected_output(&self, row: usize, end: usize) -> Vec<usize> {
+        let tokens = self.target.narrow(0, row, 1).to_vec();
+        tokens[..self.target_lengths[row]]
+            .iter()
+            .map(|&t| t as usize)
+            .take_while(|&t| t != end)
+            .collect()
+    }
+}
+
+/// Trained by [`strata_modules::Trainer::fit`] with teacher forcing on batches whose first
+/// input is the source `[N, T]` and first target the output `[N, T']`, each ending with the
+/// end token: fixed-length tensors, or sequence fields the loader pads (with any token id)
+/// and whose lengths it records. The loss is the mean cross-entropy over the targets' real
+/// tokens; reports `token_accuracy` (teacher-forced next-token predictions) and, in
+/// validation, `sequence_accuracy`: the share of sources whose greedy decoding is exactly
+/// their target.
+///
+/// ```
+/// use strata_datasets::{DataLoader, Dataset, Example, Fields, Result};
+/// use strata_modules::{evaluate, Adam, Dense, Gru, TrainConfig, Trainer};
+/// use strata_patterns::Seq2Seq;
+/// use strata_tensor::{Rng, Tensor};
+/// // Copy sequences of 1 to 3 tokens from {0, 1}; start = 2, end = 3.
+/// let (start, end) = (2, 3);
+/// struct Copies(Vec<Vec<f32>>);
+/// impl Dataset for Copies {
+///     fn len(&self) -> usize { self.0.len() }
+///     fn get(&self, index: usize) -> Result<Example> {
+///         let tokens = &self.0[index];
+///         let target = [tokens.clone(), vec![3.0]].concat(); // ends with `end`
+///         let sequence = |t: &[f32]| Tensor::from_slice(t, &[t.len()]);
+///         Ok(Example::from_fields(
+///             Fields::new().with_sequence("source", sequence(tokens), 3.0),
+///             Fields::new().with_sequence("target", sequence(&target), 3.0),
+///         ))
+///     }
+/// }
+/// let sequences = [&[0.0][..], &[1.0], &[0.0, 1.0], &[1.0, 1.0], &[1.0, 0.0, 0.0]];
+/// let loader = DataLoader::new(Copies(sequences.iter().map(|s| s.to_vec()).collect()), 5);
+/// let mut rng = Rng::new(0);
+/// let mut model = Seq2Seq::new(Gru::new(4, 16, &mut rng), Gru::new(4, 16, &mut rng),
+///                              Dense::new(16, 4, &mut rng), start, end);
+/// let mut trainer = Trainer::new(TrainConfig { epochs: 150, ..Default::default() });
+/// trainer.fit(&mut model, &mut Adam::new(0.02), &loader, ()).unwrap();
+/// assert_eq!(evaluate(&mut model, &loader).unwrap()["sequence_accuracy"], 1.0);
+/// ```
+impl<R: Recurrent> TrainStep for Seq2Seq<R> {
+    /// Each group of rows sharing a source length is encoded and decoded on its own, so that
+    /// no step reads padding; the loss sums their real tokens' losses.
+    #[track_caller]
+    fn step(&self, batch: &Batch) -> Step {
+        let (mut loss_sum, mut tokens, mut correct) = (None::<Var>, 0.0, 0.0);
+        for group in self.length_groups(batch) {
+            let logits = self.teacher_forced(&self.encode(&group.source), &group.target);
+            let mask = group.mask();
+            let per_token = cross_entropy(&logits, &group.target, 0.0, Reduction::None);
+            let group_loss = per_token.mul(&Var::constant(mask.clone())).sum();
+            loss_sum = Some(loss_sum.map_or(group_loss.clone(), |sum| sum.add(&group_loss)));
+            let predicted = logits.value().argmax(-1, false);
+            correct += predicted.eq_mask(&group.target).mul(&mask).sum().item();
+            tokens += mask.sum().item();
+        }
+        let loss = loss_sum
+            .expect("a batch has at least one row")
+            .mul_scalar(1.0 / tokens);
+        let token_accuracy = Mean::ratio(correct as usize, tokens as usize);
+        Step::new(loss, batch.len()).with("token_accuracy", token_accuracy)
+    }
+
+    #[track_caller]
+    fn validation_step(&self, batch: &Batch) -> Metrics {
+        let metrics = self.step(batch).metrics;
+        let mut exact = 0;
+        for group in self.length_groups(batch) {
+            let (rows, steps) = (group.target.shape()[0], group.target.shape()[1]);
+            let decoded = self.decode_from(self.encode(&group.source), rows, steps + 1);
+            exact += (0..rows)
+                .filter(|&row| decoded[row] == group.expected_output(row, self.end))
+                .count();
+        }
+        metrics.with("sequence_accuracy", Mean::ratio(exact, batch.len()))
     }
 }

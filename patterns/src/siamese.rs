@@ -6,8 +6,32 @@
 //! its parameters.
 
 use strata_autograd::{no_grad, Var};
-use strata_modules::{contrastive_loss, triplet_margin_loss, Module, Params, Reduction};
+use strata_datasets::Batch;
+use strata_modules::{
+    contrastive_loss, triplet_margin_loss, Module, Params, Reduction, Step, TrainStep,
+};
 use strata_tensor::Tensor;
+
+/// The metric-learning loss a [`Siamese`] encoder is trained on, and what its batches hold.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MetricLoss {
+    /// Pairs: the first two inputs, and a first target that is 1 for similar pairs and 0
+    /// for dissimilar ones, `[N]`; dissimilar embeddings are pushed `margin` apart.
+    Contrastive {
+        /// Distance beyond which a dissimilar pair costs nothing.
+        margin: f32,
+    },
+    /// Triplets: the first three inputs are anchor, positive (similar) and negative
+    /// (dissimilar); no target.
+    Triplet {
+        /// How much closer than the negative the positive must be.
+        margin: f32,
+    },
+}
+
+/// Margin of [`Siamese::new`]'s default loss: the usual default (PyTorch's triplet loss),
+/// on the scale of embeddings whose layers start with unit-variance outputs.
+const DEFAULT_MARGIN: f32 = 1.0;
 
 /// A shared encoder `E` applied to several inputs, with the metric-learning losses.
 ///
@@ -27,12 +51,27 @@ use strata_tensor::Tensor;
 pub struct Siamese<E> {
     /// The one encoder every branch uses.
     pub encoder: E,
+    /// The loss [`TrainStep::step`] minimises.
+    #[module(skip)]
+    pub loss: MetricLoss,
 }
 
 impl<E: Module> Siamese<E> {
-    /// Shares `encoder` between the branches.
+    /// Shares `encoder` between the branches; trained on the contrastive loss with margin 1
+    /// unless [`Siamese::trained_with`] says otherwise.
     pub fn new(encoder: E) -> Self {
-        Self { encoder }
+        Self {
+            encoder,
+            loss: MetricLoss::Contrastive {
+                margin: DEFAULT_MARGIN,
+            },
+        }
+    }
+
+    /// The same encoder, trained on `loss` (builder style).
+    pub fn trained_with(mut self, loss: MetricLoss) -> Self {
+        self.loss = loss;
+        self
     }
 
     /// The embedding of a batch `[N, D]` (recorded).
@@ -73,6 +112,46 @@ impl<E: Module> Module for Siamese<E> {
     /// The embedding of one batch.
     fn forward(&self, x: &Var) -> Var {
         self.embed(x)
+    }
+}
+
+/// Trained by [`strata_modules::Trainer::fit`] on pairs or triplets, as its [`MetricLoss`]
+/// says; reports the loss.
+///
+/// ```
+/// use strata_datasets::{DataLoader, Fields, TensorDataset};
+/// use strata_modules::{Adam, Dense, TrainConfig, Trainer};
+/// use strata_patterns::{MetricLoss, Siamese};
+/// use strata_tensor::{Rng, Tensor};
+/// let mut rng = Rng::new(0);
+/// // Anchors, points near them, and points far from them.
+/// let anchor = Tensor::rand_normal(&[64, 4], 0.0, 1.0, &mut rng);
+/// let positive = anchor.add(&Tensor::rand_normal(&[64, 4], 0.0, 0.1, &mut rng));
+/// let negative = anchor.neg();
+/// let data = TensorDataset::from_fields(
+///     Fields::new().with("anchor", anchor).with("positive", positive).with("negative", negative),
+///     Fields::new(),
+/// ).unwrap();
+/// let loader = DataLoader::new(data, 16);
+/// let mut model = Siamese::new(Dense::new(4, 2, &mut rng))
+///     .trained_with(MetricLoss::Triplet { margin: 1.0 });
+/// let mut trainer = Trainer::new(TrainConfig { epochs: 30, ..Default::default() });
+/// let history = trainer.fit(&mut model, &mut Adam::new(0.02), &loader, ()).unwrap();
+/// assert!(history.last().unwrap().train_loss().unwrap() < 0.5 * history[0].train_loss().unwrap());
+/// ```
+impl<E: Module> TrainStep for Siamese<E> {
+    #[track_caller]
+    fn step(&self, batch: &Batch) -> Step {
+        let input = |i: usize| Var::constant(batch.inputs[i].clone());
+        let loss = match self.loss {
+            MetricLoss::Contrastive { margin } => {
+                self.contrastive_loss(&input(0), &input(1), batch.target(), margin)
+            }
+            MetricLoss::Triplet { margin } => {
+                self.triplet_loss(&input(0), &input(1), &input(2), margin)
+            }
+        };
+        Step::new(loss, batch.len())
     }
 }
 

@@ -3,8 +3,9 @@
 //! so inherits what the teacher knows about how classes resemble each other.
 
 use strata_autograd::{no_grad, Var};
-use strata_modules::{cross_entropy, join_name, kl_div, Module, Params, Reduction};
-use strata_modules::{Visitor, VisitorMut};
+use strata_datasets::Batch;
+use strata_modules::{accuracy, cross_entropy, join_name, kl_div, Module, Params, Reduction};
+use strata_modules::{Step, TrainStep, Visitor, VisitorMut};
 use strata_tensor::Tensor;
 
 /// Distillation loss on logits `[N, C]` and class ids `[N]`:
@@ -92,9 +93,50 @@ impl<T: Module, S: Module> TeacherStudent<T, S> {
 
     /// The distillation loss of the student on a batch with class ids `labels`.
     pub fn loss(&self, x: &Var, labels: &Tensor) -> Var {
+        self.loss_and_logits(x, labels).0
+    }
+
+    /// The distillation loss and the student's logits.
+    fn loss_and_logits(&self, x: &Var, labels: &Tensor) -> (Var, Var) {
         let teacher = self.teacher_logits(x);
         let student = self.student.forward(x);
-        distillation_loss(&student, &teacher, labels, self.temperature, self.alpha)
+        let loss = distillation_loss(&student, &teacher, labels, self.temperature, self.alpha);
+        (loss, student)
+    }
+}
+
+/// Trained by [`strata_modules::Trainer::fit`] on batches whose first input is the examples
+/// and first target their class ids `[N]`: the student minimises the distillation loss (no
+/// gradient reaches the frozen teacher, so only the student changes); reports the loss and
+/// the student's `accuracy`.
+///
+/// ```
+/// use strata_datasets::{DataLoader, TensorDataset};
+/// use strata_modules::{Adam, Classification, Dense, Module, Params, Relu, Sequential,
+///                      TrainConfig, Trainer};
+/// use strata_patterns::TeacherStudent;
+/// use strata_tensor::{Rng, Tensor};
+/// let mut rng = Rng::new(0);
+/// let x = Tensor::rand_uniform(&[128, 2], -1.0, 1.0, &mut rng);
+/// let y = x.narrow(1, 0, 1).gt(&x.narrow(1, 1, 1)).squeeze(1); // class 1 when x0 > x1
+/// let loader = DataLoader::new(TensorDataset::new(x, y).unwrap(), 16).shuffle(0);
+/// let mut trainer = Trainer::new(TrainConfig { epochs: 30, ..Default::default() });
+/// let mut teacher = Sequential::new().push(Dense::new(2, 32, &mut rng)).push(Relu)
+///     .push(Dense::new(32, 2, &mut rng));
+/// trainer.fit(&mut teacher.with_objective(Classification::default()), &mut Adam::new(0.02), &loader, ()).unwrap();
+/// let mut pair = TeacherStudent::new(teacher, Dense::new(2, 2, &mut rng), 2.0, 0.5);
+/// let teacher_before = pair.teacher.parameters()[0].value().clone();
+/// let history = Trainer::new(TrainConfig { epochs: 30, ..Default::default() })
+///     .fit(&mut pair, &mut Adam::new(0.02), &loader, &loader).unwrap().to_vec();
+/// assert!(history.last().unwrap().val_accuracy().unwrap() > 0.9);
+/// assert_eq!(pair.teacher.parameters()[0].value(), &teacher_before);
+/// ```
+impl<T: Module, S: Module> TrainStep for TeacherStudent<T, S> {
+    #[track_caller]
+    fn step(&self, batch: &Batch) -> Step {
+        let labels = batch.target();
+        let (loss, student) = self.loss_and_logits(&Var::constant(batch.input().clone()), labels);
+        Step::new(loss, batch.len()).with("accuracy", accuracy(student.value(), labels))
     }
 }
 

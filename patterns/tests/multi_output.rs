@@ -1,5 +1,6 @@
 //! Multi-output: outputs by name, the combined loss as the weighted sum of the heads' losses,
-//! parameter names, misuse errors, and the multi-task recipe's held-out accuracies.
+//! the training step's per-head metrics, parameter names, misuse errors, and the multi-task
+//! recipe's held-out accuracies after training through `Trainer::fit`.
 
 #![allow(clippy::print_stdout)]
 
@@ -7,15 +8,16 @@
 #[path = "../examples/support/mod.rs"]
 mod support;
 
+use strata_datasets::{Batch, Fields};
 use strata_modules::{
     bce_with_logits, cross_entropy, mse_loss, BinaryClassification, Classification, Dense, Module,
-    Params, Reduction, Regression, Var,
+    Params, Reduction, Regression, Sgd, TrainConfig, TrainStep, Trainer, Var,
 };
 use strata_patterns::MultiOutput;
 use strata_tensor::{Rng, Tensor};
-use support::data::digits_split;
-use support::multitask::{evaluate, train, AT_LEAST_FIVE, CLASS, PARITY, SEED};
-use support::SPLIT_SEED;
+use support::data::digit_datasets;
+use support::multitask::{evaluate_tasks, train, AT_LEAST_FIVE, CLASS, PARITY, SEED};
+use support::{Progress, SPLIT_SEED};
 
 /// Heads of different kinds would mix too: they are boxed (`H = Box<dyn Module>`).
 fn three_task_model(rng: &mut Rng) -> MultiOutput<Dense> {
@@ -76,6 +78,141 @@ fn combined_loss_is_the_weighted_sum_of_each_heads_own_loss() {
     }
 }
 
+/// A batch of six examples with the three tasks' targets, and the three targets.
+fn three_task_batch(rng: &mut Rng) -> (Batch, [Tensor; 3]) {
+    let kind = Tensor::from_vec(vec![0.0, 3.0, 1.0, 2.0, 2.0, 0.0], &[6]);
+    let flag = Tensor::from_vec(vec![1.0, 0.0, 0.0, 1.0, 1.0, 0.0], &[6, 1]);
+    let size = Tensor::rand_normal(&[6, 2], 0.0, 1.0, rng);
+    let batch = Batch::from_fields(
+        Fields::new().with("x", Tensor::rand_normal(&[6, 3], 0.0, 1.0, rng)),
+        Fields::new()
+            .with("size", size.clone())
+            .with("flag", flag.clone())
+            .with("kind", kind.clone()),
+        (0..6).collect(),
+    );
+    (batch, [kind, flag, size])
+}
+
+/// The training step reads each head's target by task name and reports the combined loss,
+/// each head's own loss and its objective's metrics under the task's name.
+#[test]
+fn the_training_step_reports_each_heads_loss_and_metrics() {
+    let mut rng = Rng::new(5);
+    let model = three_task_model(&mut rng);
+    let (batch, [kind, flag, size]) = three_task_batch(&mut rng);
+    let step = model.step(&batch);
+
+    let outputs = model.forward(&Var::constant(batch.inputs["x"].clone()));
+    let output = |name: &str| outputs.get(name).unwrap().value().to_vec();
+    let losses = [
+        cross_entropy(outputs.get("kind").unwrap(), &kind, 0.0, Reduction::Mean).item(),
+        bce_with_logits(
+            outputs.get("flag").unwrap(),
+            &Var::constant(flag.clone()),
+            Reduction::Mean,
+        )
+        .item(),
+        mse_loss(
+            outputs.get("size").unwrap(),
+            &Var::constant(size.clone()),
+            Reduction::Mean,
+        )
+        .item(),
+    ];
+    // Accuracies and the mean absolute error by hand, row by row.
+    let kind_logits = output("kind");
+    let kind_hits = (0..6)
+        .filter(|&r| {
+            let row = &kind_logits[r * 4..r * 4 + 4];
+            let best = (0..4).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap();
+            best as f32 == kind.to_vec()[r]
+        })
+        .count();
+    let flag_hits = output("flag")
+        .iter()
+        .zip(flag.to_vec())
+        .filter(|(logit, target)| f32::from(**logit > 0.0) == *target)
+        .count();
+    let size_mae = output("size")
+        .iter()
+        .zip(size.to_vec())
+        .map(|(p, t)| (p - t).abs())
+        .sum::<f32>()
+        / 12.0;
+    let metric = |name: &str| step.metrics.value(name).unwrap();
+    let expected = [
+        ("kind.loss", losses[0]),
+        ("flag.loss", losses[1]),
+        ("size.loss", losses[2]),
+        ("loss", losses[0] + 0.25 * losses[1] + 2.0 * losses[2]),
+        ("kind.accuracy", kind_hits as f32 / 6.0),
+        ("flag.accuracy", flag_hits as f32 / 6.0),
+        ("size.mae", size_mae),
+    ];
+    for (name, want) in expected {
+        assert!(
+            (metric(name) - want).abs() < 1e-5,
+            "{name}: {} vs {want}",
+            metric(name)
+        );
+    }
+    assert!((step.loss.item() - metric("loss")).abs() < 1e-6);
+}
+
+/// `fit` averages each head's metrics over the epoch, for training and validation.
+#[test]
+fn each_heads_metrics_appear_in_the_epochs_metrics() {
+    let mut rng = Rng::new(7);
+    let mut model = three_task_model(&mut rng);
+    let (batch, _) = three_task_batch(&mut rng);
+    let mut trainer = Trainer::new(TrainConfig {
+        epochs: 2,
+        ..TrainConfig::default()
+    });
+    let batches = |_| [batch.clone()];
+    let history = trainer
+        .fit(&mut model, &mut Sgd::new(0.01), batches, batches)
+        .unwrap();
+    let names = [
+        "flag.accuracy",
+        "flag.loss",
+        "kind.accuracy",
+        "kind.loss",
+        "loss",
+        "size.loss",
+        "size.mae",
+    ];
+    for epoch in history {
+        assert_eq!(epoch.train.keys().collect::<Vec<_>>(), names);
+        assert_eq!(epoch.validation.keys().collect::<Vec<_>>(), names);
+    }
+    // Validation runs after the epoch's update, on the same batch: by hand, after it.
+    model.eval();
+    let after = model.step(&batch).metrics;
+    let last = &history[1].validation;
+    for name in names {
+        assert!(
+            (last[name] - after.value(name).unwrap()).abs() < 1e-6,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+#[should_panic(expected = "no field `flag`")]
+fn a_batch_without_a_tasks_target_is_refused_naming_it() {
+    let mut rng = Rng::new(6);
+    let model = three_task_model(&mut rng);
+    let (batch, [kind, _, size]) = three_task_batch(&mut rng);
+    let without_flag = Batch::from_fields(
+        batch.inputs,
+        Fields::new().with("kind", kind).with("size", size),
+        batch.indices,
+    );
+    let _ = model.step(&without_flag);
+}
+
 #[test]
 fn parameters_are_named_by_task() {
     let model = three_task_model(&mut Rng::new(2));
@@ -122,26 +259,20 @@ fn task_names_are_unique() {
     );
 }
 
-/// The bar for the ten-way head.
+/// The bar for the ten-way head; measured 97.5% (96.1-97.8% over seeds 11-15).
 const MIN_CLASS_ACCURACY: f32 = 0.95;
 /// The two yes/no tasks are functions of the class, so a trunk that recognises digits at
-/// 95% carries what they need; measured 98.9% (parity) and 96.7% (≥ 5) with the recipe's
-/// budget.
+/// 95% carries what they need; measured 98.3% (parity) and 96.9% (≥ 5) with the recipe's
+/// budget (96.9-98.6% and 95.5-96.9% over seeds 11-15).
 const MIN_BINARY_ACCURACY: f32 = 0.95;
 
 #[test]
 fn multitask_heads_reach_their_held_out_accuracy() {
-    let (train_set, test_set) = digits_split(SPLIT_SEED);
-    let mut model = train(&train_set, SEED);
-    let metrics = evaluate(&mut model, &test_set);
+    let (train_set, test_set) = digit_datasets(SPLIT_SEED);
+    let mut model = train(&train_set, SEED, Progress::Quiet);
+    let metrics = evaluate_tasks(&mut model, &test_set);
     println!("{metrics:?}");
-    let accuracy = |name: &str| {
-        metrics
-            .iter()
-            .find(|m| m.name == name)
-            .and_then(|m| m.accuracy)
-            .unwrap()
-    };
+    let accuracy = |task: &str| metrics[&format!("{task}.accuracy")];
     assert!(accuracy(CLASS) >= MIN_CLASS_ACCURACY, "{metrics:?}");
     assert!(accuracy(PARITY) >= MIN_BINARY_ACCURACY, "{metrics:?}");
     assert!(

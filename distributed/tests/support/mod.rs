@@ -3,12 +3,13 @@
 #![allow(dead_code)] // Each test binary uses its own part of this module.
 
 use strata_autograd::Var;
-use strata_datasets::{digits, DataLoader, TensorDataset};
+use strata_datasets::{digits, Batch, DataLoader, Fields, TensorDataset};
 use strata_distributed::{Collective, DataParallel};
 use strata_modules::{
-    Adam, BatchNorm1d, Buffer, Classification, Dense, Module, Params, Relu, Sequential,
-    TrainConfig, Trainer, Visitor,
+    Adam, BatchNorm1d, BinaryClassification, Buffer, Classification, Dense, EpochMetrics, Module,
+    Params, Relu, Sequential, TrainConfig, TrainStep, Trainer, Visitor,
 };
+use strata_patterns::{Fusion, MultiInput, MultiOutput};
 use strata_tensor::{Rng, Tensor};
 
 /// Digits used: 331 is odd, so sharding over 2 ranks leaves one example out per epoch (the
@@ -247,4 +248,167 @@ pub fn set_buffers(model: &dyn Params, values: Vec<Tensor>) {
         }
     }
     model.visit("", &mut Assign(values.into_iter()));
+}
+
+/// Runs `body` on every rank of a `world`-thread group ([`strata_distributed::LocalRank`]);
+/// returns the results in rank order (a panic on any rank fails the caller, after the
+/// others time out).
+pub fn on_ranks<T: Send>(
+    world: usize,
+    body: impl Fn(strata_distributed::LocalRank) -> T + Sync,
+) -> Vec<T> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = strata_distributed::LocalRank::group(world)
+            .into_iter()
+            .map(|rank| s.spawn(|| body(rank)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("rank thread"))
+            .collect()
+    })
+}
+
+/// Width of each flow's code and of the multi-output trunk.
+const PATTERN_CODE: usize = 16;
+
+/// The first [`EXAMPLES`] digits as two inputs, `top` and `bottom` (rows 0-3 and 4-7, 32
+/// pixels each), with the target `digit`.
+pub fn two_view_data() -> TensorDataset {
+    let digits = data();
+    let images = digits.input();
+    TensorDataset::from_fields(
+        Fields::new()
+            .with("top", images.narrow(1, 0, 32))
+            .with("bottom", images.narrow(1, 32, 32)),
+        Fields::new().with("digit", digits.target().clone()),
+    )
+    .expect("digits are well-formed")
+}
+
+/// A multi-input pattern: an encoder (32 → 16, ReLU) per half, a learned gate fusing them,
+/// and a classifier head, with weights drawn from `seed`.
+pub fn two_view_model(seed: u64) -> MultiInput<Sequential> {
+    let mut rng = Rng::new(seed);
+    let mut encoder = || {
+        Sequential::new()
+            .push(Dense::new(32, PATTERN_CODE, &mut rng))
+            .push(Relu)
+    };
+    let encoders = vec![encoder(), encoder()];
+    let fusion = Fusion::gated(2, PATTERN_CODE, &mut rng);
+    MultiInput::new(encoders, fusion)
+        .reading(&["top", "bottom"])
+        .with_head(
+            "digit",
+            Dense::new(PATTERN_CODE, 10, &mut rng),
+            Classification::default(),
+        )
+}
+
+/// The first [`EXAMPLES`] digits with two targets: `digit`, and `odd` (0/1, `[N, 1]`).
+pub fn two_task_data() -> TensorDataset {
+    let digits = data();
+    let labels = digits.target();
+    let odd = labels.unsqueeze(1).map(|d| d % 2.0);
+    TensorDataset::from_fields(
+        Fields::new().with("image", digits.input().clone()),
+        Fields::new().with("digit", labels.clone()).with("odd", odd),
+    )
+    .expect("digits are well-formed")
+}
+
+/// A multi-output pattern: a shared trunk (64 → 16, ReLU), a 10-way head and a yes/no head at
+/// half weight, with weights drawn from `seed`.
+pub fn two_task_model(seed: u64) -> MultiOutput<Sequential, Dense> {
+    let mut rng = Rng::new(seed);
+    let trunk = Sequential::new()
+        .push(Dense::new(64, PATTERN_CODE, &mut rng))
+        .push(Relu);
+    MultiOutput::new(trunk)
+        .with_head(
+            "digit",
+            Dense::new(PATTERN_CODE, 10, &mut rng),
+            Classification::default(),
+            1.0,
+        )
+        .with_head(
+            "odd",
+            Dense::new(PATTERN_CODE, 1, &mut rng),
+            BinaryClassification,
+            0.5,
+        )
+}
+
+/// A trainer for [`EPOCHS`] epochs.
+fn trainer() -> Trainer {
+    Trainer::new(TrainConfig {
+        epochs: EPOCHS,
+        ..TrainConfig::default()
+    })
+}
+
+/// Trains this rank's replica of `model` on its shard of `data` with the data-parallel hook;
+/// returns its final state and the last epoch's metrics (summed over the ranks).
+pub fn train_pattern_replica<M: TrainStep, C: Collective + 'static>(
+    mut model: M,
+    data: TensorDataset,
+    collective: C,
+) -> (State, EpochMetrics) {
+    let (rank, world) = (collective.rank(), collective.world_size());
+    let loader = DataLoader::new(data, BATCH_PER_RANK)
+        .shuffle(SEED)
+        .shard(rank, world);
+    let mut trainer = trainer().with_hook(DataParallel::new(collective));
+    let history = trainer
+        .fit(&mut model, &mut Adam::new(LEARNING_RATE), &loader, ())
+        .expect("training runs");
+    let last = history.last().expect("an epoch ran").clone();
+    (state(&model), last)
+}
+
+/// One process, no hook: step `k` trains `model` on the rows of every rank's batch `k`
+/// joined into one batch (`world × B` examples), field by field.
+pub fn train_pattern_reference<M: TrainStep>(
+    mut model: M,
+    data: TensorDataset,
+    world: usize,
+) -> State {
+    let loaders: Vec<DataLoader> = (0..world)
+        .map(|rank| {
+            DataLoader::new(data.clone(), BATCH_PER_RANK)
+                .shuffle(SEED)
+                .shard(rank, world)
+        })
+        .collect();
+    let joined = |epoch: usize| {
+        let per_rank: Vec<Vec<Batch>> = loaders
+            .iter()
+            .map(|l| {
+                l.epoch(epoch as u64)
+                    .map(|b| b.expect("in-memory digits load"))
+                    .collect()
+            })
+            .collect();
+        (0..per_rank[0].len())
+            .map(|k| join_batches(&per_rank.iter().map(|b| &b[k]).collect::<Vec<_>>()))
+            .collect::<Vec<_>>()
+    };
+    trainer()
+        .fit(&mut model, &mut Adam::new(LEARNING_RATE), joined, ())
+        .expect("training runs");
+    state(&model)
+}
+
+/// Batches of the same fields as one: each field's rows one batch after the other.
+fn join_batches(batches: &[&Batch]) -> Batch {
+    let join = |fields_of: fn(&Batch) -> &Fields| {
+        let first = fields_of(batches[0]);
+        first.names().fold(Fields::new(), |joined, name| {
+            let parts: Vec<&Tensor> = batches.iter().map(|b| &fields_of(b)[name]).collect();
+            joined.with(name, Tensor::concat(&parts, 0))
+        })
+    };
+    let indices = batches.iter().flat_map(|b| b.indices.clone()).collect();
+    Batch::from_fields(join(|b| &b.inputs), join(|b| &b.targets), indices)
 }

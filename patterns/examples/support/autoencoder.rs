@@ -1,10 +1,14 @@
 //! Autoencoders on the digits: an MLP encoder to a small latent code, an MLP decoder back to
-//! 64 pixels, trained on mean squared error, optionally from corrupted inputs (denoising).
+//! 64 pixels, trained on mean squared error, optionally from corrupted inputs (denoising: the
+//! data loader adds fresh noise to every digit in every epoch).
 
-use super::data::{shuffled_batches, Digits, PIXELS};
-use super::step;
-use strata_autograd::{no_grad, Var};
-use strata_modules::{mse_loss, Adam, Dense, Module, Reduction, Relu, Sequential, Sigmoid};
+use super::data::PIXELS;
+use super::{Progress, EVAL_BATCH};
+use strata_datasets::{DataLoader, Example, TensorDataset};
+use strata_modules::{
+    evaluate as evaluate_model, mean_squared_error, Adam, Dense, Identity, Module, Regression,
+    Relu, Sequential, Sigmoid, Supervised, TrainConfig,
+};
 use strata_patterns::EncoderDecoder;
 use strata_tensor::{Rng, Tensor};
 
@@ -65,37 +69,41 @@ pub fn build(config: &Config, rng: &mut Rng) -> Autoencoder {
     EncoderDecoder::new(encoder, decoder)
 }
 
-/// `images` plus Gaussian noise of standard deviation `std` (unchanged for 0).
-pub fn corrupt(images: &Tensor, std: f32, rng: &mut Rng) -> Tensor {
-    if std == 0.0 {
-        return images.clone();
+/// Batches of `digits` (images `[N, 64]`) as inputs and as targets, each input plus Gaussian
+/// noise of standard deviation `noise` (none for 0), drawn anew for every example and epoch
+/// from `seed`.
+fn noisy_to_clean(digits: &TensorDataset, noise: f32, batch: usize, seed: u64) -> DataLoader {
+    let images = digits.input().clone();
+    let pairs = TensorDataset::new(images.clone(), images).expect("as many targets as inputs");
+    let loader = DataLoader::new(pairs, batch);
+    if noise == 0.0 {
+        return loader;
     }
-    images.add(&Tensor::rand_normal(images.shape(), 0.0, std, rng))
+    let corrupt = move |example: Example, rng: &mut Rng| {
+        let clean = example.input();
+        let noisy = clean.add(&Tensor::rand_normal(clean.shape(), 0.0, noise, rng));
+        Ok(example.with_input(noisy))
+    };
+    loader.transform(corrupt, seed)
 }
 
 /// Trains an autoencoder to map (corrupted) training digits to the clean ones.
-pub fn train(config: &Config, digits: &Digits) -> Autoencoder {
-    let mut rng = Rng::new(config.seed);
-    let mut model = build(config, &mut rng);
-    let mut optimizer = Adam::new(LEARNING_RATE);
-    for _ in 0..config.epochs {
-        for rows in shuffled_batches(digits.len(), BATCH, &mut rng) {
-            let clean = digits.images.index_select(0, &rows);
-            let input = Var::constant(corrupt(&clean, config.noise, &mut rng));
-            let loss = mse_loss(
-                &model.forward(&input),
-                &Var::constant(clean),
-                Reduction::Mean,
-            );
-            step(&mut model, &mut optimizer, &loss);
-        }
-    }
+pub fn train(config: &Config, digits: &TensorDataset, progress: Progress) -> Autoencoder {
+    let mut model = build(config, &mut Rng::new(config.seed));
+    let loader = noisy_to_clean(digits, config.noise, BATCH, config.seed).shuffle(config.seed);
+    progress
+        .trainer(TrainConfig {
+            epochs: config.epochs,
+            ..TrainConfig::default()
+        })
+        .fit(
+            &mut model.with_objective(Regression),
+            &mut Adam::new(LEARNING_RATE),
+            &loader,
+            (),
+        )
+        .expect("the digits are in memory and the recipe converges");
     model
-}
-
-/// Mean squared error per pixel between two image batches.
-pub fn mse(a: &Tensor, b: &Tensor) -> f32 {
-    a.sub(b).square().mean().item()
 }
 
 /// Held-out errors of an autoencoder, beside the baselines that give them meaning.
@@ -118,15 +126,25 @@ impl Report {
 }
 
 /// Evaluates `model` on the held-out digits, corrupted as in training (with a fixed seed).
-pub fn evaluate(model: &Autoencoder, config: &Config, train: &Digits, test: &Digits) -> Report {
-    let mut rng = Rng::new(config.seed ^ 0x7e57);
-    let input = corrupt(&test.images, config.noise, &mut rng);
-    let output = no_grad(|| model.forward(&Var::constant(input.clone())).value().clone());
-    let mean_image = train.images.mean_axes(&[0], true);
+pub fn evaluate(
+    model: &mut Autoencoder,
+    config: &Config,
+    train: &TensorDataset,
+    test: &TensorDataset,
+) -> Report {
+    let held_out = noisy_to_clean(test, config.noise, EVAL_BATCH, config.seed ^ 0x7e57);
+    // The regression objective's loss is the mean squared error per pixel.
+    let mse = |model: &mut dyn Module| {
+        let metrics = evaluate_model(&mut Supervised::new(model, Regression), &held_out);
+        metrics.expect("the digits are in memory")["loss"]
+    };
+    let mean_image = train.input().mean_axes(&[0], true);
+    let images = test.input();
     Report {
-        model_mse: mse(&output, &test.images),
-        mean_image_mse: mse(&mean_image.broadcast_to(test.images.shape()), &test.images),
-        input_mse: mse(&input, &test.images),
+        model_mse: mse(model),
+        mean_image_mse: mean_squared_error(&mean_image.broadcast_to(images.shape()), images)
+            .value(),
+        input_mse: mse(&mut Identity),
     }
 }
 
@@ -142,8 +160,8 @@ pub fn evaluate(model: &Autoencoder, config: &Config, train: &Digits, test: &Dig
 pub const MAX_MSE_RATIO: f32 = 0.40;
 
 /// The latent codes of `digits` as points of the plane (for a [`PLANE`] autoencoder).
-pub fn latent_points(model: &Autoencoder, digits: &Digits) -> Vec<(f32, f32)> {
-    let z = model.latent(&digits.images).to_vec();
+pub fn latent_points(model: &Autoencoder, digits: &TensorDataset) -> Vec<(f32, f32)> {
+    let z = model.latent(digits.input()).to_vec();
     z.chunks(2).map(|p| (p[0], p[1])).collect()
 }
 
@@ -151,8 +169,14 @@ pub fn latent_points(model: &Autoencoder, digits: &Digits) -> Vec<(f32, f32)> {
 pub fn write_latent_plot(
     path: &std::path::Path,
     points: &[(f32, f32)],
-    digits: &Digits,
+    digits: &TensorDataset,
 ) -> std::io::Result<()> {
     let title = "Held-out digits in the 2-D latent space of an autoencoder";
-    super::svg::write_scatter(path, points, &digits.label_ids(), title)
+    let labels: Vec<usize> = digits
+        .target()
+        .values()
+        .iter()
+        .map(|&d| d as usize)
+        .collect();
+    super::svg::write_scatter(path, points, &labels, title)
 }

@@ -1,16 +1,16 @@
 //! Model compression on the digits: a large MLP teacher trained on the labels, then a small
 //! MLP student trained by distillation from it (and, for comparison, on the labels alone).
 
-use super::data::{accuracy, shuffled_batches, Digits, CLASSES, PIXELS};
-use super::step;
-use strata_autograd::no_grad;
+use super::data::{CLASSES, PIXELS};
+use super::{Progress, EVAL_BATCH};
+use strata_datasets::{DataLoader, TensorDataset};
 use strata_modules::{
-    cross_entropy, Adam, Dense, Module, Optimizer, Params, Reduction, Relu, Sequential, Var,
+    evaluate, Adam, Classification, Dense, Module, Relu, Sequential, Supervised, TrainConfig,
 };
 use strata_patterns::TeacherStudent;
-use strata_tensor::{Rng, Tensor};
+use strata_tensor::Rng;
 
-/// Seed of the teacher's training.
+/// Seed of the teacher's initialisation and batch order.
 pub const TEACHER_SEED: u64 = 13;
 /// Seed of the students' initialisation and batch order.
 pub const STUDENT_SEED: u64 = 14;
@@ -34,6 +34,9 @@ pub const TEMPERATURE: f32 = 4.0;
 /// Weight of the soft (teacher) term; the rest goes to the labels.
 pub const ALPHA: f32 = 0.7;
 
+/// The pair of this recipe.
+pub type Distillation = TeacherStudent<Sequential, Sequential>;
+
 /// 64 → 512 → 512 → 10 with ReLUs.
 pub fn teacher(rng: &mut Rng) -> Sequential {
     Sequential::new()
@@ -52,88 +55,91 @@ pub fn student(rng: &mut Rng) -> Sequential {
         .push(Dense::new(STUDENT_HIDDEN, CLASSES, rng))
 }
 
-/// Runs `epochs` passes of mini-batch training of `model` on `loss(model, images, labels)`.
-fn fit<M: Params>(
-    model: &mut M,
-    optimizer: &mut dyn Optimizer,
-    digits: &Digits,
-    epochs: usize,
-    rng: &mut Rng,
-    loss: impl Fn(&M, &Var, &Tensor) -> Var,
-) {
-    for _ in 0..epochs {
-        for rows in shuffled_batches(digits.len(), BATCH, rng) {
-            let batch = digits.rows(&rows);
-            let value = loss(model, &Var::constant(batch.images), &batch.labels);
-            step(model, optimizer, &value);
-        }
-    }
+/// A trainer for `epochs` passes.
+fn trainer(epochs: usize, progress: Progress) -> strata_modules::Trainer {
+    progress.trainer(TrainConfig {
+        epochs,
+        ..TrainConfig::default()
+    })
 }
 
-fn hard_label_loss(model: &Sequential, x: &Var, labels: &Tensor) -> Var {
-    cross_entropy(&model.forward(x), labels, 0.0, Reduction::Mean)
+/// Shuffled mini-batches of the digits, in an order drawn from `seed`.
+fn batches(digits: &TensorDataset, seed: u64) -> DataLoader {
+    DataLoader::new(digits.clone(), BATCH).shuffle(seed)
+}
+
+/// A classifier trained on the labels alone.
+fn train_on_labels(
+    mut model: Sequential,
+    digits: &TensorDataset,
+    epochs: usize,
+    learning_rate: f32,
+    seed: u64,
+    progress: Progress,
+) -> Sequential {
+    trainer(epochs, progress)
+        .fit(
+            &mut model.with_objective(Classification::default()),
+            &mut Adam::new(learning_rate),
+            &batches(digits, seed),
+            (),
+        )
+        .expect("the digits are in memory and the recipe converges");
+    model
 }
 
 /// Held-out accuracy of a classifier.
-pub fn classifier_accuracy(model: &dyn Module, digits: &Digits) -> f32 {
-    let predicted = no_grad(|| {
-        model
-            .forward(&Var::constant(digits.images.clone()))
-            .value()
-            .argmax(-1, false)
-    });
-    accuracy(&predicted, &digits.labels)
+pub fn classifier_accuracy(model: &mut dyn Module, digits: &TensorDataset) -> f32 {
+    let loader = DataLoader::new(digits.clone(), EVAL_BATCH);
+    let metrics = evaluate(
+        &mut Supervised::new(model, Classification::default()),
+        &loader,
+    );
+    metrics.expect("the digits are in memory")["accuracy"]
 }
 
 /// Trains the teacher on the labels.
-pub fn train_teacher(train: &Digits, seed: u64) -> Sequential {
-    let mut rng = Rng::new(seed);
-    let mut model = teacher(&mut rng);
-    let mut optimizer = Adam::new(TEACHER_LEARNING_RATE);
-    fit(
-        &mut model,
-        &mut optimizer,
-        train,
+pub fn train_teacher(digits: &TensorDataset, seed: u64, progress: Progress) -> Sequential {
+    let model = teacher(&mut Rng::new(seed));
+    train_on_labels(
+        model,
+        digits,
         TEACHER_EPOCHS,
-        &mut rng,
-        hard_label_loss,
-    );
-    model
+        TEACHER_LEARNING_RATE,
+        seed,
+        progress,
+    )
 }
 
 /// Distils `teacher` into a fresh student; returns the pair (teacher unchanged).
 pub fn distil(
     teacher: Sequential,
-    train: &Digits,
+    digits: &TensorDataset,
     seed: u64,
-) -> TeacherStudent<Sequential, Sequential> {
-    let mut rng = Rng::new(seed);
-    let mut pair = TeacherStudent::new(teacher, student(&mut rng), TEMPERATURE, ALPHA);
-    let mut optimizer = Adam::new(STUDENT_LEARNING_RATE);
-    fit(
-        &mut pair,
-        &mut optimizer,
-        train,
-        STUDENT_EPOCHS,
-        &mut rng,
-        |pair, x, labels| pair.loss(x, labels),
-    );
+    progress: Progress,
+) -> Distillation {
+    let mut pair = TeacherStudent::new(teacher, student(&mut Rng::new(seed)), TEMPERATURE, ALPHA);
+    trainer(STUDENT_EPOCHS, progress)
+        .fit(
+            &mut pair,
+            &mut Adam::new(STUDENT_LEARNING_RATE),
+            &batches(digits, seed),
+            (),
+        )
+        .expect("the digits are in memory and the recipe converges");
     pair
 }
 
 /// The same student trained on the labels alone, with the same budget and seed: the
 /// reference that shows what the teacher adds.
-pub fn train_student_alone(train: &Digits, seed: u64) -> Sequential {
-    let mut rng = Rng::new(seed);
-    let mut model = student(&mut rng);
-    let mut optimizer = Adam::new(STUDENT_LEARNING_RATE);
-    fit(
-        &mut model,
-        &mut optimizer,
-        train,
+pub fn train_student_alone(digits: &TensorDataset, seed: u64, progress: Progress) -> Sequential {
+    let model = student(&mut Rng::new(seed));
+    train_on_labels(
+        model,
+        digits,
         STUDENT_EPOCHS,
-        &mut rng,
-        hard_label_loss,
-    );
-    model
+        STUDENT_LEARNING_RATE,
+        seed,
+        progress,
+    )
 }

@@ -15,6 +15,7 @@ pub mod gating;
 pub mod max_of_set;
 pub mod multimodal;
 pub mod multitask;
+pub mod pairs;
 pub mod relation;
 pub mod seq2seq;
 pub mod siamese;
@@ -36,3 +37,29 @@ pub fn step(model: &mut dyn Params, optimizer: &mut dyn Optimizer, loss: &Var) -
     optimizer.step(model, &grads);
     value
 }
+
+/// How a recipe reports while it trains: the examples show the library's progress bar; the
+/// tests train quietly (their output is captured, and the bars of tests running in parallel
+/// would overwrite each other).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// A terminal progress bar per epoch (drawn only when stderr is a terminal).
+    Bar,
+    /// Nothing.
+    Quiet,
+}
+
+impl Progress {
+    /// A trainer with `config` that reports this way.
+    pub fn trainer(self, config: strata_modules::TrainConfig) -> strata_modules::Trainer {
+        let trainer = strata_modules::Trainer::new(config);
+        match self {
+            Self::Bar => trainer.with_callback(strata_modules::ProgressBar::new()),
+            Self::Quiet => trainer,
+        }
+    }
+}
+
+/// Examples per batch when a recipe evaluates held-out data: the figures do not depend on
+/// it (means are weighted by batch size); large batches make few steps.
+pub const EVAL_BATCH: usize = 512;

@@ -1,10 +1,10 @@
 //! Two views of each digit, its left half and its right half (8 rows × 4 columns each), as
 //! two input flows: single-view classifiers against classifiers that fuse both views.
 
-use super::data::{accuracy, shuffled_batches, Digits, CLASSES, SIDE};
-use super::step;
-use strata_autograd::{no_grad, Var};
-use strata_modules::{cross_entropy, Adam, Dense, Module, Params, Reduction, Relu, Sequential};
+use super::data::{CLASSES, SIDE};
+use super::{Progress, EVAL_BATCH};
+use strata_datasets::{DataLoader, Fields, TensorDataset};
+use strata_modules::{evaluate, Adam, Classification, Dense, Relu, Sequential, TrainConfig};
 use strata_patterns::{Fusion, MultiInput};
 use strata_tensor::{Rng, Tensor};
 
@@ -21,8 +21,21 @@ pub enum View {
 
 /// Columns of one view.
 const VIEW_COLUMNS: usize = SIDE / 2;
+/// The target: which digit.
+const DIGIT: &str = "digit";
 
 impl View {
+    /// Both views, in the order of the dataset's inputs.
+    pub const BOTH: [View; 2] = [View::Left, View::Right];
+
+    /// The name of the view's input.
+    pub fn name(self) -> &'static str {
+        match self {
+            View::Left => "left",
+            View::Right => "right",
+        }
+    }
+
     /// The view's pixels of each image, `[N, 32]`.
     pub fn of(self, images: &Tensor) -> Tensor {
         let start = match self {
@@ -72,73 +85,64 @@ const BATCH: usize = 32;
 /// Adam's learning rate.
 const LEARNING_RATE: f32 = 3e-3;
 
-/// One encoder (32 → 64, ReLU) per view, a fusion, and a dense classifier on the fused code.
-/// A single-view model is the same with one flow.
-#[derive(Params)]
-pub struct ViewClassifier {
-    /// The encoders and their fusion.
-    pub inputs: MultiInput<Sequential>,
-    /// Fused code → class logits.
-    pub head: Dense,
-    /// Which view each flow reads.
-    #[module(skip)]
-    pub views: Vec<View>,
+/// The classifiers of this recipe: an encoder per view, their fusion and a dense head.
+pub type ViewClassifier = MultiInput<Sequential>;
+
+/// The digits as two inputs, `left` and `right` `[N, 32]`, and the target `digit`.
+pub fn views(digits: &TensorDataset) -> TensorDataset {
+    let images = digits.input();
+    TensorDataset::from_fields(
+        Fields::new()
+            .with(View::Left.name(), View::Left.of(images))
+            .with(View::Right.name(), View::Right.of(images)),
+        Fields::new().with(DIGIT, digits.target().clone()),
+    )
+    .expect("one label per image")
 }
 
-impl ViewClassifier {
-    /// A classifier reading `views`, fused by `fusion`.
-    pub fn new(views: &[View], fusion: FusionChoice, rng: &mut Rng) -> Self {
-        let encoders = views
-            .iter()
-            .map(|_| {
-                Sequential::new()
-                    .push(Dense::new(SIDE * VIEW_COLUMNS, CODE, rng))
-                    .push(Relu)
-            })
-            .collect();
-        let fusion = fusion.build(views.len(), CODE, rng);
-        let fused = fusion.output_width(&vec![CODE; views.len()]);
-        Self {
-            inputs: MultiInput::new(encoders, fusion),
-            head: Dense::new(fused, CLASSES, rng),
-            views: views.to_vec(),
-        }
-    }
-
-    /// Class logits of whole images (each flow takes its view).
-    pub fn logits(&self, images: &Tensor) -> Var {
-        let flows: Vec<Var> = self
-            .views
-            .iter()
-            .map(|view| Var::constant(view.of(images)))
-            .collect();
-        let refs: Vec<&Var> = flows.iter().collect();
-        self.head.forward(&self.inputs.forward_inputs(&refs))
-    }
-
-    /// Held-out accuracy.
-    pub fn accuracy(&self, digits: &Digits) -> f32 {
-        let predicted = no_grad(|| self.logits(&digits.images).value().argmax(-1, false));
-        accuracy(&predicted, &digits.labels)
-    }
+/// One encoder (32 → 64, ReLU) per view read, a fusion, and a dense classifier on the fused
+/// code. A single-view model is the same with one flow.
+pub fn build(views: &[View], fusion: FusionChoice, rng: &mut Rng) -> ViewClassifier {
+    let encoders = views
+        .iter()
+        .map(|_| {
+            Sequential::new()
+                .push(Dense::new(SIDE * VIEW_COLUMNS, CODE, rng))
+                .push(Relu)
+        })
+        .collect();
+    let fusion = fusion.build(views.len(), CODE, rng);
+    let fused = fusion.output_width(&vec![CODE; views.len()]);
+    let names: Vec<&str> = views.iter().map(|v| v.name()).collect();
+    MultiInput::new(encoders, fusion).reading(&names).with_head(
+        DIGIT,
+        Dense::new(fused, CLASSES, rng),
+        Classification::default(),
+    )
 }
 
 /// Trains a classifier on `views` fused by `fusion`; same budget and seed for every choice.
-pub fn train(views: &[View], fusion: FusionChoice, train: &Digits, seed: u64) -> ViewClassifier {
-    let mut rng = Rng::new(seed);
-    let mut model = ViewClassifier::new(views, fusion, &mut rng);
-    let mut optimizer = Adam::new(LEARNING_RATE);
-    for _ in 0..EPOCHS {
-        for rows in shuffled_batches(train.len(), BATCH, &mut rng) {
-            let batch = train.rows(&rows);
-            let loss = cross_entropy(
-                &model.logits(&batch.images),
-                &batch.labels,
-                0.0,
-                Reduction::Mean,
-            );
-            step(&mut model, &mut optimizer, &loss);
-        }
-    }
+pub fn train(
+    views_read: &[View],
+    fusion: FusionChoice,
+    digits: &TensorDataset,
+    seed: u64,
+    progress: Progress,
+) -> ViewClassifier {
+    let mut model = build(views_read, fusion, &mut Rng::new(seed));
+    let loader = DataLoader::new(views(digits), BATCH).shuffle(seed);
+    progress
+        .trainer(TrainConfig {
+            epochs: EPOCHS,
+            ..TrainConfig::default()
+        })
+        .fit(&mut model, &mut Adam::new(LEARNING_RATE), &loader, ())
+        .expect("the digits are in memory and the recipe converges");
     model
+}
+
+/// Held-out accuracy.
+pub fn held_out_accuracy(model: &mut ViewClassifier, digits: &TensorDataset) -> f32 {
+    let loader = DataLoader::new(views(digits), EVAL_BATCH);
+    evaluate(model, &loader).expect("the digits are in memory")["accuracy"]
 }

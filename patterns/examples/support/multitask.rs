@@ -2,10 +2,14 @@
 //! (binary, sigmoid), is it ≥ 5 (binary, sigmoid). The two yes/no heads together are a
 //! multi-label answer; the class head is a multi-class one.
 
-use super::data::{shuffled_batches, Digits, CLASSES, PIXELS};
-use super::step;
-use strata_modules::{Adam, BinaryClassification, Classification, Dense, Relu, Sequential, Var};
-use strata_patterns::{MultiOutput, TaskMetrics};
+use super::data::{CLASSES, PIXELS};
+use super::{Progress, EVAL_BATCH};
+use strata_datasets::{DataLoader, Fields, TensorDataset};
+use strata_modules::{
+    evaluate, Adam, BinaryClassification, Classification, Dense, MetricValues, Relu, Sequential,
+    TrainConfig,
+};
+use strata_patterns::MultiOutput;
 use strata_tensor::{Rng, Tensor};
 
 /// Seed of initialisation and batch order.
@@ -13,12 +17,14 @@ pub const SEED: u64 = 11;
 /// The multi-task model of this recipe: an MLP trunk and three dense heads.
 pub type Model = MultiOutput<Sequential, Dense>;
 
-/// Task names, in head order.
+/// Task names, in head order: which digit.
 pub const CLASS: &str = "class";
 /// Whether the digit is odd.
 pub const PARITY: &str = "parity";
 /// Whether the digit is 5 or more.
 pub const AT_LEAST_FIVE: &str = "at_least_5";
+/// The three tasks, in head order.
+pub const TASKS: [&str; 3] = [CLASS, PARITY, AT_LEAST_FIVE];
 
 /// Width of the shared representation.
 const HIDDEN: usize = 128;
@@ -58,43 +64,36 @@ pub fn build(rng: &mut Rng) -> Model {
         )
 }
 
-/// The three targets of a batch: class ids `[N]`, parity and "≥ 5" as 0/1 `[N, 1]`.
-pub fn targets(labels: &Tensor) -> [Tensor; 3] {
+/// The digits with one target per task, named after it: class ids `[N]`, parity and "≥ 5"
+/// as 0/1 `[N, 1]`.
+pub fn tasks(digits: &TensorDataset) -> TensorDataset {
+    let labels = digits.target();
     let column = labels.unsqueeze(1);
-    [
-        labels.clone(),
-        column.map(|d| (d as usize % 2) as f32),
-        column.ge(&Tensor::scalar(5.0)),
-    ]
-}
-
-/// Runs `f` with the named targets of `labels`.
-fn with_targets<R>(labels: &Tensor, f: impl FnOnce(&[(&str, &Tensor)]) -> R) -> R {
-    let [class, parity, at_least_five] = targets(labels);
-    f(&[
-        (CLASS, &class),
-        (PARITY, &parity),
-        (AT_LEAST_FIVE, &at_least_five),
-    ])
+    TensorDataset::from_fields(
+        Fields::new().with("image", digits.input().clone()),
+        Fields::new()
+            .with(CLASS, labels.clone())
+            .with(PARITY, column.map(|d| (d as usize % 2) as f32))
+            .with(AT_LEAST_FIVE, column.ge(&Tensor::scalar(5.0))),
+    )
+    .expect("one set of targets per image")
 }
 
 /// Trains the three tasks together on the weighted sum of their losses.
-pub fn train(train: &Digits, seed: u64) -> Model {
-    let mut rng = Rng::new(seed);
-    let mut model = build(&mut rng);
-    let mut optimizer = Adam::new(LEARNING_RATE);
-    for _ in 0..EPOCHS {
-        for rows in shuffled_batches(train.len(), BATCH, &mut rng) {
-            let batch = train.rows(&rows);
-            let outputs = model.forward(&Var::constant(batch.images));
-            let loss = with_targets(&batch.labels, |t| model.loss(&outputs, t));
-            step(&mut model, &mut optimizer, &loss.total);
-        }
-    }
+pub fn train(digits: &TensorDataset, seed: u64, progress: Progress) -> Model {
+    let mut model = build(&mut Rng::new(seed));
+    let loader = DataLoader::new(tasks(digits), BATCH).shuffle(seed);
+    progress
+        .trainer(TrainConfig {
+            epochs: EPOCHS,
+            ..TrainConfig::default()
+        })
+        .fit(&mut model, &mut Adam::new(LEARNING_RATE), &loader, ())
+        .expect("the digits are in memory and the recipe converges");
     model
 }
 
-/// Each task's held-out loss and accuracy.
-pub fn evaluate(model: &mut Model, test: &Digits) -> Vec<TaskMetrics> {
-    with_targets(&test.labels, |t| model.evaluate(&test.images, t))
+/// Each task's held-out loss and accuracy (`class.loss`, `class.accuracy`, …).
+pub fn evaluate_tasks(model: &mut Model, digits: &TensorDataset) -> MetricValues {
+    evaluate(model, &DataLoader::new(tasks(digits), EVAL_BATCH)).expect("the digits are in memory")
 }

@@ -1,13 +1,15 @@
 //! Relation learning on the digits: "are these two digits of the same class?", answered by a
 //! learned head over the codes of a shared encoder, on pairs never seen in training.
 
-use super::data::{rows_by_class, Digits, CLASSES, PIXELS};
-use super::step;
-use strata_modules::{Adam, Dense, Relu, Sequential, Var};
+use super::data::PIXELS;
+use super::pairs::Pairs;
+use super::{Progress, EVAL_BATCH};
+use strata_datasets::{DataLoader, TensorDataset};
+use strata_modules::{evaluate, Adam, Dense, Relu, Sequential, TrainConfig};
 use strata_patterns::Relation;
-use strata_tensor::{Rng, Tensor};
+use strata_tensor::Rng;
 
-/// Seed of initialisation and training pairs.
+/// Seed of initialisation, training pairs and batch order.
 pub const SEED: u64 = 7;
 /// Seed of the held-out pairs.
 pub const TEST_SEED: u64 = 8;
@@ -18,8 +20,10 @@ pub type PairModel = Relation<Sequential, Sequential>;
 const CODE: usize = 32;
 /// Width of the hidden layers.
 const HIDDEN: usize = 64;
-/// Training steps.
-pub const STEPS: usize = 800;
+/// Pairs drawn from the training digits.
+pub const PAIRS: usize = 12_800;
+/// Passes over them: 800 steps in all.
+pub const EPOCHS: usize = 4;
 /// Pairs per step.
 const BATCH: usize = 64;
 /// Held-out pairs evaluated.
@@ -41,47 +45,22 @@ pub fn build(rng: &mut Rng) -> PairModel {
     Relation::new(encoder, head)
 }
 
-/// `count` pairs of rows of `digits`, alternately of one class (related, 1) and of two
-/// classes (0): balanced, so always answering one way scores 50%.
-pub fn pairs(digits: &Digits, count: usize, rng: &mut Rng) -> (Tensor, Tensor, Tensor) {
-    let labels = digits.label_ids();
-    let by_class = rows_by_class(&labels);
-    let (mut left, mut right, mut related) = (Vec::new(), Vec::new(), Vec::new());
-    for i in 0..count {
-        let a = rng.below(digits.len());
-        let same = i % 2 == 0;
-        let class = if same {
-            labels[a]
-        } else {
-            (labels[a] + 1 + rng.below(CLASSES - 1)) % CLASSES
-        };
-        let rows = &by_class[class];
-        left.push(a);
-        right.push(rows[rng.below(rows.len())]);
-        related.push(if same { 1.0 } else { 0.0 });
-    }
-    (
-        digits.images.index_select(0, &left),
-        digits.images.index_select(0, &right),
-        Tensor::from_vec(related, &[count]),
-    )
-}
-
-/// Trains the relation model on fresh training pairs each step.
-pub fn train(train: &Digits, seed: u64) -> PairModel {
-    let mut rng = Rng::new(seed);
-    let mut model = build(&mut rng);
-    let mut optimizer = Adam::new(LEARNING_RATE);
-    for _ in 0..STEPS {
-        let (a, b, related) = pairs(train, BATCH, &mut rng);
-        let loss = model.loss(&Var::constant(a), &Var::constant(b), &related);
-        step(&mut model, &mut optimizer, &loss);
-    }
+/// Trains the relation model on balanced pairs of training digits.
+pub fn train(digits: &TensorDataset, seed: u64, progress: Progress) -> PairModel {
+    let mut model = build(&mut Rng::new(seed));
+    let loader = DataLoader::new(Pairs::new(digits, PAIRS, seed), BATCH).shuffle(seed);
+    progress
+        .trainer(TrainConfig {
+            epochs: EPOCHS,
+            ..TrainConfig::default()
+        })
+        .fit(&mut model, &mut Adam::new(LEARNING_RATE), &loader, ())
+        .expect("the digits are in memory and the recipe converges");
     model
 }
 
-/// Accuracy on [`TEST_PAIRS`] pairs of held-out digits (drawn with `seed`).
-pub fn pair_accuracy(model: &PairModel, test: &Digits, seed: u64) -> f32 {
-    let (a, b, related) = pairs(test, TEST_PAIRS, &mut Rng::new(seed));
-    super::data::accuracy(&model.predict(&a, &b), &related)
+/// Accuracy on [`TEST_PAIRS`] balanced pairs of held-out digits (drawn with `seed`).
+pub fn pair_accuracy(model: &mut PairModel, digits: &TensorDataset, seed: u64) -> f32 {
+    let pairs = DataLoader::new(Pairs::new(digits, TEST_PAIRS, seed), EVAL_BATCH);
+    evaluate(model, &pairs).expect("the digits are in memory")["accuracy"]
 }
