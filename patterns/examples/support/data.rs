@@ -1,7 +1,7 @@
 //! The embedded 8×8 digits as flat vectors in [0, 1], split into training and held-out rows,
 //! and the seeded mini-batch orders the recipes train with.
 
-use strata_datasets::{digits, Dataset, TensorDataset, DIGITS_MAX_VALUE};
+use strata_datasets::{digits, DataLoader, Dataset, TensorDataset, DIGITS_MAX_VALUE};
 use strata_tensor::{Rng, Tensor};
 
 /// Side of a digit image.
@@ -95,4 +95,10 @@ pub fn rows_by_class(labels: &[usize]) -> Vec<Vec<usize>> {
 pub fn accuracy(predicted: &Tensor, labels: &Tensor) -> f32 {
     let equal = predicted.eq_mask(labels).sum().item();
     equal / labels.numel().max(1) as f32
+}
+
+/// A loader of all of `data` in one batch: a held-out set, validated in one pass.
+pub fn in_one_batch(data: impl Dataset + 'static) -> DataLoader {
+    let examples = data.len();
+    DataLoader::new(data, examples)
 }

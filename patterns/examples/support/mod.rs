@@ -21,8 +21,13 @@ pub mod siamese;
 pub mod sine;
 pub mod svg;
 
+use std::sync::Arc;
 use strata_autograd::Var;
-use strata_modules::{Optimizer, Params};
+use strata_datasets::DataLoader;
+use strata_modules::{
+    BatchSource, CosineAnnealingLr, EpochMetrics, Optimizer, Params, ProgressBar, TrainConfig,
+    TrainStep, Trainer,
+};
 
 /// Seed of the data split shared by every digits recipe (20% held out).
 pub const SPLIT_SEED: u64 = 0;
@@ -35,4 +40,44 @@ pub fn step(model: &mut dyn Params, optimizer: &mut dyn Optimizer, loss: &Var) -
         .expect("the loss of a recipe depends on the model's parameters");
     optimizer.step(model, &grads);
     value
+}
+
+/// Training settings for `epochs` epochs at the optimizer's own learning rate.
+pub fn epochs(epochs: usize) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        ..Default::default()
+    }
+}
+
+/// Training settings for `epochs` epochs with the learning rate annealed from the optimizer's
+/// to zero along a cosine: the last epochs take ever smaller steps, so the result does not
+/// depend on where the last few updates happened to land.
+pub fn annealed(epochs: usize) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        schedule: Some(Arc::new(CosineAnnealingLr {
+            period: epochs,
+            min_lr: 0.0,
+        })),
+        ..Default::default()
+    }
+}
+
+/// Trains `model` with `optimizer` under `config` on `train`'s batches, validating on
+/// `validation` after each epoch (`()` for none), with the library's progress bar; returns
+/// the metrics of every epoch. Panics on a training error: the recipes' data is in memory and
+/// their settings do not diverge, so an error is a bug.
+pub fn fit<M: TrainStep>(
+    model: &mut M,
+    optimizer: &mut dyn Optimizer,
+    config: TrainConfig,
+    train: &DataLoader,
+    validation: impl BatchSource,
+) -> Vec<EpochMetrics> {
+    let mut trainer = Trainer::new(config).with_callback(ProgressBar::new());
+    match trainer.fit(model, optimizer, train, validation) {
+        Ok(history) => history.to_vec(),
+        Err(err) => panic!("training a recipe failed: {err}"),
+    }
 }
