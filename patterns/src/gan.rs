@@ -115,13 +115,11 @@ impl<G: Module, D: Module> Gan<G, D> {
         bce_with_logits(&logits, &ones, Reduction::Mean)
     }
 
-    /// The discriminator's loss on `real` and on the (detached) samples generated from
-    /// `noise`, and the share of both it classifies correctly.
+    /// The discriminator's loss on `real` and on the samples generated from `noise` (detached:
+    /// generated without recording, so no gradient can reach the generator), and the share of
+    /// both it classifies correctly.
     fn judge(&self, real: &Tensor, noise: &Tensor) -> (Var, Mean) {
-        let fake = self
-            .generator
-            .forward(&Var::constant(noise.clone()))
-            .detach();
+        let fake = no_grad(|| self.generator.forward(&Var::constant(noise.clone())));
         let real_logits = self.discriminator.forward(&Var::constant(real.clone()));
         let fake_logits = self.discriminator.forward(&fake);
         let ones = Tensor::ones(real_logits.shape());
