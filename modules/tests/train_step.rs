@@ -522,3 +522,27 @@ fn evaluate_reports_every_metric_of_the_validation_step() {
     }
     assert_eq!(by_hand.values(), metrics);
 }
+
+#[test]
+fn a_group_added_with_rate_zero_stays_frozen_while_a_schedule_scales_the_others() {
+    let mut model = Alternating::new(3);
+    let frozen = bits(&model.a);
+    let moving = bits(&model.b);
+    let mut optimizers = OptimizerGroups::new()
+        .group("a", Adam::new(0.0))
+        .group("b", Adam::new(0.02));
+    Trainer::new(TrainConfig {
+        epochs: 2,
+        schedule: Some(Arc::new(strata_modules::StepLr {
+            step_size: 1,
+            gamma: 0.5,
+        })),
+        ..Default::default()
+    })
+    .fit(&mut model, &mut optimizers, &regression_loader(), ())
+    .unwrap();
+    assert_eq!(bits(&model.a), frozen);
+    assert_ne!(bits(&model.b), moving);
+    // Epoch 1 ran at half the reference group's rate; the frozen group stayed at zero.
+    assert_eq!(optimizers.group_learning_rates(), [0.0, 0.01]);
+}

@@ -8,19 +8,22 @@
 #[allow(dead_code)] // each example uses one recipe of the shared support module
 mod support;
 
-use support::max_of_set::{evaluate, train, SEED, SET_SIZE};
+use support::max_of_set::{
+    baseline_error, train, ATTENDS_TO_MAX, MAE, SEED, SET_SIZE, WEIGHT_ON_MAX,
+};
+use support::Progress;
 
 fn main() {
-    let model = train(SEED);
-    let metrics = evaluate(&model);
+    let (_, held_out) = train(SEED, Progress::Bar);
     println!(
         "attention peaks on the largest number in {:.1}% of held-out sets (mean weight {:.2})",
-        100.0 * metrics.attends_to_max,
-        metrics.weight_on_max
+        100.0 * held_out[ATTENDS_TO_MAX],
+        held_out[WEIGHT_ON_MAX]
     );
     println!(
         "maximum of {SET_SIZE} numbers: held-out mean absolute error {:.4} (always guessing the \
          mean maximum: {:.4})",
-        metrics.mean_abs_error, metrics.baseline_error
+        held_out[MAE],
+        baseline_error()
     );
 }

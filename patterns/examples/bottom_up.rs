@@ -10,26 +10,26 @@
 #[allow(dead_code)] // each example uses one recipe of the shared support module
 mod support;
 
-use support::bottom_up::{evaluate, test_grids, train, write_attention_picture, SEED};
-use support::data::digits_split;
+use support::bottom_up::{test_grids, train, weight_on_queried, write_attention_picture, SEED};
+use support::data::digit_datasets;
+use support::Progress;
 use support::SPLIT_SEED;
 
 fn main() -> std::io::Result<()> {
-    let (train_set, test_set) = digits_split(SPLIT_SEED);
-    let model = train(&train_set, SEED);
-    let grids = test_grids(&test_set);
+    let (model, accuracy) = train(SEED, Progress::Bar);
+    let (_, test_digits) = digit_datasets(SPLIT_SEED);
+    let grids = test_grids(&test_digits);
     let path = match std::env::args().nth(1) {
         Some(path) => path.into(),
         None => std::env::current_exe()?.with_file_name("bottom_up_attention.svg"),
     };
     write_attention_picture(&model, &grids, &path)?;
     println!("attention picture: {}", path.display());
-    let metrics = evaluate(&model, &grids);
     println!(
         "which digit is in quadrant q: held-out accuracy {:.2}%, mean attention on the queried \
          quadrant {:.3}",
-        100.0 * metrics.accuracy,
-        metrics.weight_on_queried
+        100.0 * accuracy,
+        weight_on_queried(&model, &grids)
     );
     Ok(())
 }

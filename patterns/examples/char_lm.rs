@@ -11,10 +11,11 @@
 mod support;
 
 use support::char_lm::{corpus, evaluate, generate, train, PROMPT, SEED};
+use support::Progress;
 
 fn main() {
     let corpus = corpus();
-    let model = train(&corpus, SEED);
+    let model = train(&corpus, SEED, Progress::Bar);
     println!(
         "sample (temperature 0.8, top-10):\n{PROMPT}{}\n",
         generate(&model, &corpus, SEED)

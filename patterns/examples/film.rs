@@ -9,15 +9,13 @@
 #[allow(dead_code)] // each example uses one recipe of the shared support module
 mod support;
 
-use support::data::digits_split;
-use support::film::{evaluate, train, SEED};
-use support::SPLIT_SEED;
+use support::film::{train, SEED};
+use support::Progress;
 
 fn main() {
-    let (train_set, test_set) = digits_split(SPLIT_SEED);
-    let model = train(&train_set, SEED);
+    let (_, accuracy) = train(SEED, Progress::Bar);
     println!(
         "\"is this digit a k?\" with FiLM: held-out accuracy {:.2}%",
-        100.0 * evaluate(&model, &test_set)
+        100.0 * accuracy
     );
 }

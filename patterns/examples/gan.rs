@@ -1,7 +1,8 @@
 //! Adversarial training on the digits: a generator from 16 noise numbers to 8×8 digits
-//! against a discriminator, alternating steps with separate optimizers. Writes a 10×10 grid
-//! of generated digits as a PNG every 20 epochs (`gan_epoch_020.png`, … next to the example's
-//! binary, or in the folder given as argument) and judges the final samples with a digits
+//! against a discriminator, alternating steps with one optimizer each, inside `Trainer::fit`.
+//! Every 50 epochs the trainer saves a checkpoint (`gan.ckpt`) and a 10×10 grid of digits
+//! generated from it is written as a PNG (`gan_epoch_050.png`, …), next to the example's
+//! binary or in the folder given as argument; the final samples are judged by a digits
 //! classifier trained on real digits.
 //!
 //! `cargo run --release -p strata-patterns --example gan [FOLDER]`
@@ -12,9 +13,8 @@
 mod support;
 
 use std::path::PathBuf;
-use support::data::digits_split;
-use support::gan_digits::{judge, train, train_judge, write_grid, CONFIDENT, SEED};
-use support::SPLIT_SEED;
+use support::gan_digits::{judge, train, train_judge, CONFIDENT, SEED};
+use support::Progress;
 
 fn main() -> Result<(), String> {
     let folder = match std::env::args().nth(1) {
@@ -23,19 +23,8 @@ fn main() -> Result<(), String> {
             .map_err(|err| err.to_string())?
             .with_file_name(""),
     };
-    let (train_set, _) = digits_split(SPLIT_SEED);
-    let mut failures = Vec::new();
-    let gan = train(&train_set, SEED, |epoch, gan| {
-        let path = folder.join(format!("gan_epoch_{epoch:03}.png"));
-        match write_grid(gan, &path, SEED) {
-            Ok(()) => println!("epoch {epoch}: samples written to {}", path.display()),
-            Err(err) => failures.push(err),
-        }
-    });
-    if let Some(err) = failures.into_iter().next() {
-        return Err(err);
-    }
-    let judgement = judge(&gan, &train_judge(&train_set, SEED), SEED);
+    let gan = train(SEED, &folder, Progress::Bar).map_err(|err| err.to_string())?;
+    let judgement = judge(&gan, &train_judge(SEED, Progress::Bar), SEED);
     println!(
         "generated digits: {:.1}% recognised by a digits classifier with probability ≥ \
          {CONFIDENT}, {} of 10 digits among them",

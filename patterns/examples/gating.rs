@@ -10,27 +10,25 @@
 #[allow(dead_code)] // each example uses one recipe of the shared support module
 mod support;
 
-use support::data::digits_split;
-use support::gating::{evaluate_glu, train_glu, train_memory, Cell, LENGTH, SEED};
-use support::SPLIT_SEED;
+use support::gating::{train_glu, train_memory, Cell, LENGTH, SEED};
+use support::Progress;
 
 fn main() {
-    let (train_set, test_set) = digits_split(SPLIT_SEED);
-    let glu = train_glu(&train_set, SEED);
-    let (glu_accuracy, mean_gate) = evaluate_glu(&glu, &test_set);
+    let glu = train_glu(SEED, Progress::Bar);
     println!(
-        "GLU digits classifier: held-out accuracy {:.2}% (mean gate {mean_gate:.2})",
-        100.0 * glu_accuracy
+        "GLU digits classifier: held-out accuracy {:.2}% (mean gate {:.2})",
+        100.0 * glu.accuracy,
+        glu.mean_gate
     );
-    let (_, rnn_accuracy) = train_memory(Cell::Rnn, SEED);
+    let (_, rnn_accuracy) = train_memory(Cell::Rnn, SEED, Progress::Bar);
     println!(
         "recall the first of {LENGTH} symbols, plain tanh RNN: {:.1}%",
         100.0 * rnn_accuracy
     );
-    let (_, lstm_accuracy) = train_memory(Cell::Lstm, SEED);
+    let (_, lstm_accuracy) = train_memory(Cell::Lstm, SEED, Progress::Bar);
     println!(
         "held-out accuracy: GLU digits {:.2}%, LSTM recall {:.1}% (plain RNN {:.1}%)",
-        100.0 * glu_accuracy,
+        100.0 * glu.accuracy,
         100.0 * lstm_accuracy,
         100.0 * rnn_accuracy
     );

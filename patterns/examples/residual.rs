@@ -10,7 +10,8 @@
 #[allow(dead_code)] // each example uses one recipe of the shared support module
 mod support;
 
-use support::deep_spirals::{spirals_split, train, Variant, DEPTH, EPOCHS};
+use support::deep_spirals::{spirals_split, train, Variant, DEPTH, EPOCHS, SEED};
+use support::Progress;
 
 /// The accuracy the issue asks the residual network to reach.
 const TARGET: f32 = 0.95;
@@ -18,10 +19,10 @@ const TARGET: f32 = 0.95;
 const CURVE_STRIDE: usize = 5;
 
 fn main() {
-    let (train_set, test_set) = spirals_split();
+    let (train_set, test_set) = spirals_split(SEED);
     let mut summary = Vec::new();
     for variant in Variant::ALL {
-        let run = train(variant, &train_set, &test_set);
+        let run = train(variant, SEED, &train_set, &test_set, Progress::Bar);
         let curve: Vec<String> = run
             .curve
             .iter()

@@ -10,9 +10,10 @@
 mod support;
 
 use support::sine::{evaluate, train, HISTORY, HORIZON, SEED};
+use support::Progress;
 
 fn main() {
-    let model = train(SEED);
+    let model = train(SEED, Progress::Bar);
     let error = evaluate(&model);
     println!(
         "{HORIZON}-step forecast after {HISTORY} observed steps: held-out RMSE {:.4} \

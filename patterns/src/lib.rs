@@ -54,7 +54,7 @@ pub use autoregressive::{sample_token, AutoRegressive, Sampling};
 pub use bottom_up::BottomUpTopDown;
 pub use encoder_decoder::EncoderDecoder;
 pub use film::Film;
-pub use gan::{Gan, GanLosses};
+pub use gan::Gan;
 pub use gating::Glu;
 pub use multi_input::{Fusion, MultiInput};
 pub use multi_output::{MultiLoss, MultiOutput, Outputs, TaskHead};

@@ -7,11 +7,15 @@
 #[path = "../examples/support/mod.rs"]
 mod support;
 
-use strata_modules::{Dense, Params};
+use strata_datasets::{Batch, Fields};
+use strata_modules::{
+    bce_with_logits, cross_entropy, BinaryClassification, Dense, Params, Reduction, TrainStep, Var,
+};
 use strata_patterns::BottomUpTopDown;
 use strata_tensor::{Rng, Tensor};
-use support::bottom_up::{evaluate, test_grids, train, SEED};
-use support::data::digits_split;
+use support::bottom_up::{test_grids, train, weight_on_queried, SEED};
+use support::data::digit_datasets;
+use support::Progress;
 use support::SPLIT_SEED;
 
 /// `x·Wᵀ + b` of one row by loops.
@@ -85,17 +89,70 @@ fn the_query_weights_the_region_features_and_the_head_reads_their_mixture() {
     );
 }
 
+#[test]
+fn the_training_step_reads_regions_and_query_by_name_and_scores_with_its_objective() {
+    let mut rng = Rng::new(2);
+    let model = BottomUpTopDown::new(
+        Dense::new(3, 2, &mut rng),
+        2,
+        2,
+        Dense::new(2, 3, &mut rng),
+        &mut rng,
+    );
+    let regions = Tensor::rand_normal(&[4, 3, 3], 0.0, 1.0, &mut rng);
+    let query = Tensor::rand_normal(&[4, 2], 0.0, 1.0, &mut rng);
+    let classes = Tensor::from_vec(vec![0.0, 2.0, 1.0, 2.0], &[4]);
+    // The inputs in the other order: they are read by name, not by position.
+    let batch = Batch::from_fields(
+        Fields::new()
+            .with("query", query.clone())
+            .with("regions", regions.clone()),
+        Fields::new().with("answer", classes.clone()),
+        (0..4).collect(),
+    );
+    let (output, _) = model.answer(&regions, &query);
+    let step = model.step(&batch);
+    let want = cross_entropy(&output, &classes, 0.0, Reduction::Mean).item();
+    assert_eq!(step.loss.item(), want);
+    let hits = (output.value().argmax(1, false).to_vec().iter())
+        .zip(classes.to_vec())
+        .filter(|(p, c)| **p == *c)
+        .count();
+    assert_eq!(step.metrics.value("accuracy"), Some(hits as f32 / 4.0));
+
+    // Yes/no answers with a binary objective instead.
+    let model = BottomUpTopDown::new(
+        Dense::new(3, 2, &mut rng),
+        2,
+        2,
+        Dense::new(2, 1, &mut rng),
+        &mut rng,
+    )
+    .with_objective(BinaryClassification);
+    let yes = Tensor::from_vec(vec![1.0, 0.0, 0.0, 1.0], &[4, 1]);
+    let batch = Batch::from_fields(
+        Fields::new()
+            .with("regions", regions.clone())
+            .with("query", query.clone()),
+        Fields::new().with("answer", yes.clone()),
+        (0..4).collect(),
+    );
+    let (output, _) = model.answer(&regions, &query);
+    let want = bce_with_logits(&output, &Var::constant(yes), Reduction::Mean).item();
+    assert_eq!(model.step(&batch).loss.item(), want);
+}
+
 /// The bars: held-out accuracy of the queried digit, and mean attention weight on
-/// the queried quadrant.
+/// the queried quadrant (measured 94.6% and 0.98; 93.7-95.7% for three other seeds).
 const MIN_ACCURACY: f32 = 0.90;
 const MIN_WEIGHT_ON_QUERIED: f32 = 0.8;
 
 #[test]
 fn top_down_attention_finds_the_queried_quadrant_and_names_its_digit() {
-    let (train_set, test_set) = digits_split(SPLIT_SEED);
-    let model = train(&train_set, SEED);
-    let metrics = evaluate(&model, &test_grids(&test_set));
-    println!("{metrics:?}");
-    assert!(metrics.accuracy >= MIN_ACCURACY);
-    assert!(metrics.weight_on_queried >= MIN_WEIGHT_ON_QUERIED);
+    let (model, accuracy) = train(SEED, Progress::Quiet);
+    let (_, test_digits) = digit_datasets(SPLIT_SEED);
+    let weight = weight_on_queried(&model, &test_grids(&test_digits));
+    println!("held-out accuracy {accuracy}, weight on the queried quadrant {weight}");
+    assert!(accuracy >= MIN_ACCURACY);
+    assert!(weight >= MIN_WEIGHT_ON_QUERIED);
 }

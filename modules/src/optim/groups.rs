@@ -21,8 +21,9 @@ pub fn in_group(name: &str, group: &str) -> bool {
 /// gradient is not stepped (its step count, which Adam's bias correction uses, stays put),
 /// so [`crate::Optimization::minimize_group`] updates one group at a time.
 ///
-/// The learning rate is the first group's; setting it (as schedules do) scales every group
-/// by the same factor, keeping their ratios.
+/// The learning rate is that of the first group added with a rate above zero (the reference);
+/// setting it (as schedules do) scales every group by the same factor, keeping their ratios
+/// (a group added with rate zero stays frozen).
 ///
 /// ```
 /// use strata_modules::{Adam, Dense, Module, Optimizer, OptimizerGroups, Params, Sgd, Var};
@@ -98,6 +99,11 @@ impl OptimizerGroups {
             .collect()
     }
 
+    /// The group whose learning rate stands for all: the first added with a rate above zero.
+    fn reference(&self) -> Option<&Group> {
+        self.groups.iter().find(|g| g.base_learning_rate > 0.0)
+    }
+
     /// The optimizer of group `name`.
     pub fn get_mut(&mut self, name: &str) -> Option<&mut (dyn Optimizer + 'static)> {
         let group = self.groups.iter_mut().find(|g| g.name == name)?;
@@ -119,21 +125,16 @@ impl Optimizer for OptimizerGroups {
     }
 
     fn learning_rate(&self) -> f32 {
-        self.groups
-            .first()
+        self.reference()
             .map_or(0.0, |g| g.optimizer.learning_rate())
     }
 
     fn set_learning_rate(&mut self, lr: f32) {
-        let Some(first_base) = self.groups.first().map(|g| g.base_learning_rate) else {
+        let Some(reference_base) = self.reference().map(|g| g.base_learning_rate) else {
             return;
         };
         for group in &mut self.groups {
-            let scaled = if first_base == 0.0 {
-                lr
-            } else {
-                lr * group.base_learning_rate / first_base
-            };
+            let scaled = lr * group.base_learning_rate / reference_base;
             group.optimizer.set_learning_rate(scaled);
         }
     }

@@ -246,10 +246,13 @@ impl Trainer {
             let epoch = self.state.next_epoch;
             let started = Instant::now();
             let learning_rate = match &self.config.schedule {
-                Some(schedule) => schedule.learning_rate(base_lr, epoch),
+                Some(schedule) => {
+                    let scheduled = schedule.learning_rate(base_lr, epoch);
+                    optimizer.set_learning_rate(scheduled);
+                    scheduled
+                }
                 None => optimizer.learning_rate(),
             };
-            optimizer.set_learning_rate(learning_rate);
             self.emit(Event::EpochStart {
                 epoch,
                 epochs: self.config.epochs,

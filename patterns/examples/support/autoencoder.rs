@@ -2,8 +2,9 @@
 //! 64 pixels, trained on mean squared error, optionally from corrupted inputs (denoising: the
 //! data loader adds fresh noise to every digit in every epoch).
 
+use super::data::EVAL_BATCH;
 use super::data::PIXELS;
-use super::{Progress, EVAL_BATCH};
+use super::Progress;
 use strata_datasets::{DataLoader, Example, TensorDataset};
 use strata_modules::{
     evaluate as evaluate_model, mean_squared_error, Adam, Dense, Identity, Module, Regression,

@@ -3,16 +3,17 @@
 //! and its position, as Anderson et al.'s region features carry their box); top-down, the
 //! query's embedding weights the four codes; a head names the digit.
 
-use super::data::{Digits, CLASSES, PIXELS, SIDE};
-use super::step;
+use super::data::{digit_datasets, evaluation_loader, CLASSES, PIXELS, SIDE};
+use super::{epochs, fit, Progress, SPLIT_SEED};
 use std::fmt::Write as _;
 use std::path::Path;
 use strata_autograd::no_grad;
-use strata_modules::{cross_entropy, Adam, Dense, Reduction, Relu, Sequential};
+use strata_datasets::{DataLoader, Fields, TensorDataset};
+use strata_modules::{Adam, Dense, Relu, Sequential};
 use strata_patterns::BottomUpTopDown;
 use strata_tensor::{Rng, Tensor};
 
-/// Seed of initialisation and of the training grids.
+/// Seed of initialisation, of the training grids and of their order.
 pub const SEED: u64 = 31;
 /// Seed of the held-out grids.
 const TEST_SEED: u64 = 1_031;
@@ -24,62 +25,62 @@ pub const IMAGE_SIDE: usize = 2 * SIDE;
 const REGION_INPUT: usize = PIXELS + REGIONS;
 /// Width of the region features.
 const FEATURES: usize = 64;
-/// Training steps, each on fresh grids of training digits.
-const STEPS: usize = 2500;
+/// Training grids (composed once, from the run's seed, of training digits).
+const TRAIN_GRIDS: usize = 16_000;
+/// Passes over the training grids: 2500 steps of 64.
+const EPOCHS: usize = 10;
 /// Grids per batch.
 const BATCH: usize = 64;
 /// Held-out grids (made of held-out digits only).
 pub const TEST_GRIDS: usize = 2000;
 /// Adam's learning rate.
 const LEARNING_RATE: f32 = 2e-3;
+/// Name of the target: the digit in the queried quadrant.
+const DIGIT: &str = "digit";
 
 /// The model of this recipe.
 pub type Model = BottomUpTopDown<Sequential, Sequential>;
 
-/// Grids with their regions, queries and answers.
-pub struct Grids {
-    /// `[N, REGIONS, REGION_INPUT]`: each quadrant's pixels and position.
-    pub regions: Tensor,
-    /// One-hot queried quadrant, `[N, REGIONS]`.
-    pub queries: Tensor,
-    /// The queried quadrant of each grid.
-    pub queried: Vec<usize>,
-    /// The digit in the queried quadrant, `[N]`.
-    pub answers: Tensor,
-}
-
-/// `n` grids of four digits drawn from `digits`, each with a random queried quadrant.
-pub fn grids(digits: &Digits, n: usize, rng: &mut Rng) -> Grids {
-    let images = digits.images.values();
-    let labels = digits.label_ids();
+/// `n` grids of four digits drawn from `digits` (images `[M, 64]`, labels `[M]`), each with a
+/// random queried quadrant: inputs `regions` `[n, REGIONS, REGION_INPUT]` (each quadrant's
+/// pixels and position) and `query` (the one-hot queried quadrant, `[n, REGIONS]`), target
+/// `digit` (the digit in the queried quadrant, `[n]`).
+pub fn grids(digits: &TensorDataset, n: usize, rng: &mut Rng) -> TensorDataset {
+    let images = digits.input().values();
+    let labels = digits.target().values();
     let mut regions = vec![0.0; n * REGIONS * REGION_INPUT];
     let mut queries = vec![0.0; n * REGIONS];
-    let mut queried = Vec::with_capacity(n);
     let mut answers = Vec::with_capacity(n);
     for grid in 0..n {
         let q = rng.below(REGIONS);
         for region in 0..REGIONS {
-            let digit = rng.below(digits.len());
+            let digit = rng.below(labels.len());
             let at = (grid * REGIONS + region) * REGION_INPUT;
             regions[at..at + PIXELS].copy_from_slice(&images[digit * PIXELS..(digit + 1) * PIXELS]);
             regions[at + PIXELS + region] = 1.0;
             if region == q {
-                answers.push(labels[digit] as f32);
+                answers.push(labels[digit]);
             }
         }
         queries[grid * REGIONS + q] = 1.0;
-        queried.push(q);
     }
-    Grids {
-        regions: Tensor::from_vec(regions, &[n, REGIONS, REGION_INPUT]),
-        queries: Tensor::from_vec(queries, &[n, REGIONS]),
-        queried,
-        answers: Tensor::from_vec(answers, &[n]),
-    }
+    TensorDataset::from_fields(
+        Fields::new()
+            .with(
+                Model::REGIONS,
+                Tensor::from_vec(regions, &[n, REGIONS, REGION_INPUT]),
+            )
+            .with(Model::QUERY, Tensor::from_vec(queries, &[n, REGIONS])),
+        Fields::new().with(DIGIT, Tensor::from_vec(answers, &[n])),
+    )
+    .expect("one query and one answer per grid")
 }
 
-/// Trains the model on grids of training digits.
-pub fn train(train: &Digits, seed: u64) -> Model {
+/// Trains the model on grids of training digits (initialisation, grids and their order from
+/// `seed`), validating on the held-out grids after every epoch; returns it with its last
+/// held-out accuracy.
+pub fn train(seed: u64, progress: Progress) -> (Model, f32) {
+    let (train_digits, test_digits) = digit_datasets(SPLIT_SEED);
     let mut rng = Rng::new(seed);
     let encoder = Sequential::new()
         .push(Dense::new(REGION_INPUT, FEATURES, &mut rng))
@@ -91,52 +92,38 @@ pub fn train(train: &Digits, seed: u64) -> Model {
         .push(Relu)
         .push(Dense::new(FEATURES, CLASSES, &mut rng));
     let mut model = BottomUpTopDown::new(encoder, REGIONS, FEATURES, head, &mut rng);
-    let mut optimizer = Adam::new(LEARNING_RATE);
-    for _ in 0..STEPS {
-        let batch = grids(train, BATCH, &mut rng);
-        let (logits, _) = model.answer(&batch.regions, &batch.queries);
-        let loss = cross_entropy(&logits, &batch.answers, 0.0, Reduction::Mean);
-        step(&mut model, &mut optimizer, &loss);
-    }
-    model
-}
-
-/// Held-out accuracy and where the attention went.
-#[derive(Debug, Clone, Copy)]
-pub struct Metrics {
-    /// Fraction of grids whose queried digit is named correctly.
-    pub accuracy: f32,
-    /// Mean attention weight on the queried quadrant.
-    pub weight_on_queried: f32,
+    let train = DataLoader::new(grids(&train_digits, TRAIN_GRIDS, &mut rng), BATCH).shuffle(seed);
+    let test = evaluation_loader(test_grids(&test_digits));
+    let history = fit(
+        &mut model,
+        &mut Adam::new(LEARNING_RATE),
+        epochs(EPOCHS),
+        &train,
+        &test,
+        progress,
+    );
+    let accuracy = history.last().and_then(|last| last.val_accuracy());
+    (model, accuracy.expect("validated every epoch"))
 }
 
 /// Seeded held-out grids of held-out digits.
-pub fn test_grids(test: &Digits) -> Grids {
-    grids(test, TEST_GRIDS, &mut Rng::new(TEST_SEED))
+pub fn test_grids(test_digits: &TensorDataset) -> TensorDataset {
+    grids(test_digits, TEST_GRIDS, &mut Rng::new(TEST_SEED))
 }
 
-/// Answers and attention weights `[N, REGIONS]` for `grids`.
-pub fn predict(model: &Model, grids: &Grids) -> (Tensor, Tensor) {
-    let (logits, weights) = no_grad(|| model.answer(&grids.regions, &grids.queries));
+/// Answers `[N]` and attention weights `[N, REGIONS]` for `grids`.
+pub fn predict(model: &Model, grids: &TensorDataset) -> (Tensor, Tensor) {
+    let inputs = grids.inputs();
+    let (logits, weights) =
+        no_grad(|| model.answer(&inputs[Model::REGIONS], &inputs[Model::QUERY]));
     (logits.value().argmax(1, false), weights.value().clone())
 }
 
-/// Accuracy and attention on the held-out grids.
-pub fn evaluate(model: &Model, grids: &Grids) -> Metrics {
-    let (answers, weights) = predict(model, grids);
-    let correct = answers.eq_mask(&grids.answers).sum().item();
-    let weights = weights.values();
-    let on_queried: f32 = grids
-        .queried
-        .iter()
-        .enumerate()
-        .map(|(row, &q)| weights[row * REGIONS + q])
-        .sum();
-    let n = grids.queried.len() as f32;
-    Metrics {
-        accuracy: correct / n,
-        weight_on_queried: on_queried / n,
-    }
+/// Mean attention weight on the queried quadrant of `grids`.
+pub fn weight_on_queried(model: &Model, grids: &TensorDataset) -> f32 {
+    let (_, weights) = predict(model, grids);
+    let queries = &grids.inputs()[Model::QUERY];
+    weights.mul(queries).sum().item() / queries.shape()[0] as f32
 }
 
 /// Size of one pixel of the picture.
@@ -147,8 +134,10 @@ const MARGIN: usize = 30;
 /// An SVG picture of grid `row` of `grids`: the 16×16 image in grey, each quadrant outlined
 /// in red with an opacity equal to its attention weight (printed inside), and a caption with
 /// the query and the answer.
-pub fn attention_svg(grids: &Grids, row: usize, weights: &Tensor, answer: usize) -> String {
-    let regions = grids.regions.values();
+pub fn attention_svg(grids: &TensorDataset, row: usize, weights: &Tensor, answer: usize) -> String {
+    let regions = grids.inputs()[Model::REGIONS].values();
+    let queried = grids.inputs()[Model::QUERY].argmax(1, false).values()[row];
+    let truth = grids.targets()[DIGIT].values()[row];
     let weights = weights.values();
     let side = IMAGE_SIDE * CELL;
     let mut svg = String::new();
@@ -161,9 +150,7 @@ pub fn attention_svg(grids: &Grids, row: usize, weights: &Tensor, answer: usize)
     let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(
         svg,
-        r#"<text x="{MARGIN}" y="20">query: quadrant {} → answer {answer} (true {})</text>"#,
-        grids.queried[row],
-        grids.answers.values()[row]
+        r#"<text x="{MARGIN}" y="20">query: quadrant {queried} → answer {answer} (true {truth})</text>"#
     );
     for region in 0..REGIONS {
         let at = (row * REGIONS + region) * REGION_INPUT;
@@ -199,7 +186,11 @@ pub fn attention_svg(grids: &Grids, row: usize, weights: &Tensor, answer: usize)
 }
 
 /// Writes the picture of the first held-out grid to `path`.
-pub fn write_attention_picture(model: &Model, grids: &Grids, path: &Path) -> std::io::Result<()> {
+pub fn write_attention_picture(
+    model: &Model,
+    grids: &TensorDataset,
+    path: &Path,
+) -> std::io::Result<()> {
     let (answers, weights) = predict(model, grids);
     let answer = answers.values()[0] as usize;
     std::fs::write(path, attention_svg(grids, 0, &weights, answer))

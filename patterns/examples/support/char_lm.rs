@@ -1,16 +1,18 @@
 //! A character-level language model of *Moby-Dick*: an LSTM reads the text one character at a
-//! time and predicts the next, trained on the first 90% of the book (random windows, teacher
-//! forcing) and judged in bits per character on the last 10%, against the unigram and the
-//! bigram model of the training text.
+//! time and predicts the next, trained on the first 90% of the book (random windows through a
+//! `DataLoader`, teacher forcing) and judged in bits per character on the last 10%, against
+//! the unigram and the bigram model of the training text.
 
-use super::step;
+use super::{epochs, fit, Progress};
 use strata_autograd::no_grad;
-use strata_datasets::{moby_dick, Vocabulary};
+use strata_datasets::{
+    moby_dick, CharDataset, DataLoader, Dataset, Example, Result as DataResult, Subset, Vocabulary,
+};
 use strata_modules::{cross_entropy, Adam, Dense, Embedding, Lstm, Reduction};
 use strata_patterns::{AutoRegressive, Sampling};
 use strata_tensor::{Rng, Tensor};
 
-/// Seed of initialisation and of the training windows.
+/// Seed of initialisation, of the training windows and of their order.
 pub const SEED: u64 = 29;
 /// Fraction of the book held out, at its end.
 const HELD_OUT: f64 = 0.1;
@@ -20,10 +22,16 @@ const EMBEDDING: usize = 32;
 const HIDDEN: usize = 128;
 /// Characters per training window (truncated back-propagation through time).
 const WINDOW: usize = 64;
+/// The training text is cut into blocks of this many characters, and every epoch reads one
+/// window from each block at a random offset (drawn anew each epoch): an epoch covers half
+/// of the text.
+const BLOCK: usize = 2 * WINDOW;
 /// Windows per training batch.
 const BATCH: usize = 64;
-/// Training steps: about 1.6 M characters, 1.5 passes over the training text.
-const STEPS: usize = 400;
+/// Passes over the blocks: 3 × 131 = 393 steps of 64 windows, about 1.6 M characters or 1.5
+/// passes over the training text (the budget of 400 steps of random windows this recipe had
+/// before it went through a `DataLoader`).
+const EPOCHS: usize = 3;
 /// Adam's learning rate.
 const LEARNING_RATE: f32 = 5e-3;
 /// Parallel streams the held-out text is cut into for evaluation.
@@ -34,38 +42,68 @@ const EVAL_CHUNK: usize = 256;
 /// The model: character ids, an LSTM core, next-character logits.
 pub type CharModel = AutoRegressive<Lstm>;
 
-/// The book as character ids, split into the training part and the held-out end.
+/// The book split into the training part and the held-out end, with the vocabulary of the
+/// whole book.
 pub struct Corpus {
     /// The characters of the whole book, by id.
     pub vocabulary: Vocabulary,
     /// The first 90%.
-    pub train: Vec<usize>,
+    pub train: String,
     /// The last 10%.
-    pub test: Vec<usize>,
+    pub test: String,
+}
+
+impl Corpus {
+    /// The ids of `text`'s characters.
+    fn ids(&self, text: &str) -> Vec<usize> {
+        self.vocabulary
+            .encode(text)
+            .expect("every character of the book is in its own vocabulary")
+    }
+
+    /// The training text cut into consecutive blocks of [`BLOCK`] characters (inputs and
+    /// next-character targets, `[BLOCK]` ids each), which training windows are cut from.
+    fn training_blocks(&self) -> Subset {
+        let windows = CharDataset::with_vocabulary(&self.train, BLOCK, self.vocabulary.clone())
+            .expect("the training text is longer than a block");
+        let starts = (0..windows.len()).step_by(BLOCK).collect();
+        windows
+            .subset(starts)
+            .expect("the starts are windows of the text")
+    }
 }
 
 /// Loads the embedded book and splits it (the vocabulary is the book's character set).
 pub fn corpus() -> Corpus {
     let text = moby_dick();
-    let vocabulary = Vocabulary::from_text(&text);
-    let ids = vocabulary
-        .encode(&text)
-        .expect("every character of the book is in its own vocabulary");
-    let cut = ((1.0 - HELD_OUT) * ids.len() as f64) as usize;
+    let characters = text.chars().count();
+    let cut = ((1.0 - HELD_OUT) * characters as f64) as usize;
+    let cut_byte = text
+        .char_indices()
+        .nth(cut)
+        .map_or(text.len(), |(byte, _)| byte);
     Corpus {
-        vocabulary,
-        test: ids[cut..].to_vec(),
-        train: ids[..cut].to_vec(),
+        vocabulary: Vocabulary::from_text(&text),
+        test: text[cut_byte..].to_string(),
+        train: text[..cut_byte].to_string(),
     }
 }
 
-/// Ids as a tensor of whole-number `f32`s with `shape`.
-fn id_tensor(ids: impl Iterator<Item = usize>, shape: &[usize]) -> Tensor {
-    Tensor::from_vec(ids.map(|id| id as f32).collect(), shape)
+/// A random window of [`WINDOW`] steps of a block example (input and target `[BLOCK]`).
+fn random_window(block: Example, rng: &mut Rng) -> DataResult<Example> {
+    let start = rng.below(BLOCK - WINDOW + 1);
+    let window = |steps: &Tensor| steps.narrow(0, start, WINDOW).contiguous();
+    Ok(Example::from_fields(
+        block.inputs.map(window),
+        block.targets.map(window),
+    ))
 }
 
-/// Trains the LSTM language model on random windows of the training text.
-pub fn train(corpus: &Corpus, seed: u64) -> CharModel {
+/// Trains the LSTM language model on random windows of the training text (initialisation,
+/// windows and their order from `seed`). There is no validation pass between epochs: the
+/// held-out text is judged once, after training, by [`evaluate`] (which carries the state
+/// across the whole text rather than starting every window afresh).
+pub fn train(corpus: &Corpus, seed: u64, progress: Progress) -> CharModel {
     let vocabulary = corpus.vocabulary.len();
     let mut rng = Rng::new(seed);
     let mut model = AutoRegressive::tokens(
@@ -73,20 +111,23 @@ pub fn train(corpus: &Corpus, seed: u64) -> CharModel {
         Lstm::new(EMBEDDING, HIDDEN, &mut rng),
         Dense::new(HIDDEN, vocabulary, &mut rng),
     );
-    let mut optimizer = Adam::new(LEARNING_RATE);
-    let starts = corpus.train.len() - WINDOW - 1;
-    for _ in 0..STEPS {
-        let offsets: Vec<usize> = (0..BATCH).map(|_| rng.below(starts)).collect();
-        let window = |shift: usize| {
-            let ids = offsets
-                .iter()
-                .flat_map(|&o| corpus.train[o + shift..o + shift + WINDOW].iter().copied());
-            id_tensor(ids, &[BATCH, WINDOW])
-        };
-        let loss = model.token_loss(&window(0), &window(1));
-        step(&mut model, &mut optimizer, &loss);
-    }
+    let train = DataLoader::new(corpus.training_blocks(), BATCH)
+        .shuffle(seed)
+        .transform(random_window, seed);
+    fit(
+        &mut model,
+        &mut Adam::new(LEARNING_RATE),
+        epochs(EPOCHS),
+        &train,
+        (),
+        progress,
+    );
     model
+}
+
+/// Ids as a tensor of whole-number `f32`s with `shape`.
+fn id_tensor(ids: impl Iterator<Item = usize>, shape: &[usize]) -> Tensor {
+    Tensor::from_vec(ids.map(|id| id as f32).collect(), shape)
 }
 
 /// Held-out bits per character of the model and of the two count baselines.
@@ -103,7 +144,8 @@ pub struct BitsPerChar {
 /// Bits per character of the held-out text: the model reads it as parallel streams, carrying
 /// its state from chunk to chunk; the baselines count the training text.
 pub fn evaluate(model: &CharModel, corpus: &Corpus) -> BitsPerChar {
-    let per_stream = (corpus.test.len() - 1) / EVAL_STREAMS;
+    let test = corpus.ids(&corpus.test);
+    let per_stream = (test.len() - 1) / EVAL_STREAMS;
     let mut nats = 0.0f64;
     let mut state = None;
     let mut start = 0;
@@ -112,7 +154,7 @@ pub fn evaluate(model: &CharModel, corpus: &Corpus) -> BitsPerChar {
         let chunk = |shift: usize| {
             let ids = (0..EVAL_STREAMS).flat_map(|s| {
                 let from = s * per_stream + start + shift;
-                corpus.test[from..from + len].iter().copied()
+                test[from..from + len].iter().copied()
             });
             id_tensor(ids, &[EVAL_STREAMS, len])
         };
@@ -142,22 +184,23 @@ pub fn evaluate(model: &CharModel, corpus: &Corpus) -> BitsPerChar {
 
 /// Held-out bits per character of the add-one-smoothed unigram and bigram models.
 fn count_baselines(corpus: &Corpus) -> (f64, f64) {
+    let (train, test) = (corpus.ids(&corpus.train), corpus.ids(&corpus.test));
     let v = corpus.vocabulary.len();
     let mut unigram = vec![1.0f64; v];
     let mut bigram = vec![1.0f64; v * v];
-    for pair in corpus.train.windows(2) {
+    for pair in train.windows(2) {
         unigram[pair[1]] += 1.0;
         bigram[pair[0] * v + pair[1]] += 1.0;
     }
     let unigram_total: f64 = unigram.iter().sum();
     let mut bits = (0.0f64, 0.0f64);
-    for pair in corpus.test.windows(2) {
+    for pair in test.windows(2) {
         let (previous, next) = (pair[0], pair[1]);
         bits.0 -= (unigram[next] / unigram_total).log2();
         let row = &bigram[previous * v..(previous + 1) * v];
         bits.1 -= (row[next] / row.iter().sum::<f64>()).log2();
     }
-    let count = (corpus.test.len() - 1) as f64;
+    let count = (test.len() - 1) as f64;
     (bits.0 / count, bits.1 / count)
 }
 

@@ -1,18 +1,14 @@
 //! The same deep MLP on the spirals, three ways: plain, with skip connections around each
 //! hidden layer ([`Residual`]), and with batch normalisation after each hidden layer. Each is
-//! trained with the same seed, data order and budget, and its held-out accuracy is recorded
-//! after every epoch (the training curve).
+//! trained by the `Trainer` with the same seed, data order and budget, and validated on the
+//! held-out points after every epoch (the training curve).
 
-use super::data::shuffled_batches;
-use super::step;
-use strata_autograd::{no_grad, Var};
-use strata_datasets::{spirals, Dataset};
-use strata_modules::{
-    cross_entropy, Adam, BatchNorm1d, CosineAnnealingLr, Dense, LrSchedule, Module, Optimizer,
-    Params, Reduction, Relu, Sequential,
-};
+use super::data::evaluation_loader;
+use super::{annealed, fit, Progress};
+use strata_datasets::{spirals, DataLoader, Dataset};
+use strata_modules::{Adam, BatchNorm1d, Classification, Dense, Module, Relu, Sequential};
 use strata_patterns::Residual;
-use strata_tensor::{Rng, Tensor};
+use strata_tensor::Rng;
 
 /// Seed of initialisation and batch order, the same for every variant.
 pub const SEED: u64 = 5;
@@ -87,37 +83,16 @@ impl Variant {
     }
 }
 
-/// Points `[N, 2]` and arm ids `[N]`.
-pub struct Points {
-    /// Coordinates.
-    pub inputs: Tensor,
-    /// Arm of each point.
-    pub labels: Tensor,
-}
-
-/// The spirals split into `(train, test)`.
-pub fn spirals_split() -> (Points, Points) {
+/// The spirals split into `(train, test)` loaders: training batches shuffled by `seed`, the
+/// held-out points in one batch.
+pub fn spirals_split(seed: u64) -> (DataLoader, DataLoader) {
     let (train, test) = spirals(POINTS, ARMS, NOISE, DATA_SEED)
         .split(0.2, DATA_SEED)
         .expect("the spirals split");
-    let all = |part: &dyn Dataset| {
-        let indices: Vec<usize> = (0..part.len()).collect();
-        let batch = part.get_batch(&indices).expect("the spirals are in memory");
-        Points {
-            inputs: batch.input().clone(),
-            labels: batch.target().clone(),
-        }
-    };
-    (all(&train), all(&test))
-}
-
-/// Held-out accuracy of `net` (evaluation mode), then back to training mode.
-pub fn accuracy(net: &mut Sequential, points: &Points) -> f32 {
-    net.eval();
-    let logits = no_grad(|| net.forward(&Var::constant(points.inputs.clone())));
-    net.train();
-    let predicted = logits.value().argmax(1, false);
-    predicted.eq_mask(&points.labels).sum().item() / points.labels.numel() as f32
+    (
+        DataLoader::new(train, BATCH).shuffle(seed),
+        evaluation_loader(test),
+    )
 }
 
 /// A trained network and its held-out accuracy after each epoch.
@@ -140,25 +115,27 @@ impl Run {
     }
 }
 
-/// Trains `variant` for [`EPOCHS`] with cross-entropy and Adam (cosine-annealed rate).
-pub fn train(variant: Variant, train: &Points, test: &Points) -> Run {
-    let mut rng = Rng::new(SEED);
-    let mut net = variant.build(&mut rng);
-    let mut optimizer = Adam::new(LEARNING_RATE);
-    let schedule = CosineAnnealingLr {
-        period: EPOCHS,
-        min_lr: 0.0,
-    };
-    let mut curve = Vec::with_capacity(EPOCHS);
-    for epoch in 0..EPOCHS {
-        optimizer.set_learning_rate(schedule.learning_rate(LEARNING_RATE, epoch));
-        for rows in shuffled_batches(train.labels.numel(), BATCH, &mut rng) {
-            let x = Var::constant(train.inputs.index_select(0, &rows));
-            let y = train.labels.index_select(0, &rows);
-            let loss = cross_entropy(&net.forward(&x), &y, 0.0, Reduction::Mean);
-            step(&mut net, &mut optimizer, &loss);
-        }
-        curve.push(accuracy(&mut net, test));
-    }
+/// Trains `variant` for [`EPOCHS`] with cross-entropy and Adam (cosine-annealed rate),
+/// validating on `test` after every epoch; `seed` draws the initial weights.
+pub fn train(
+    variant: Variant,
+    seed: u64,
+    train: &DataLoader,
+    test: &DataLoader,
+    progress: Progress,
+) -> Run {
+    let mut net = variant.build(&mut Rng::new(seed));
+    let history = fit(
+        &mut net.with_objective(Classification::default()),
+        &mut Adam::new(LEARNING_RATE),
+        annealed(EPOCHS),
+        train,
+        test,
+        progress,
+    );
+    let curve = history
+        .iter()
+        .map(|epoch| epoch.val_accuracy().expect("validated every epoch"))
+        .collect();
     Run { net, curve }
 }

@@ -1,8 +1,9 @@
 //! Model compression on the digits: a large MLP teacher trained on the labels, then a small
 //! MLP student trained by distillation from it (and, for comparison, on the labels alone).
 
+use super::data::evaluation_loader;
 use super::data::{CLASSES, PIXELS};
-use super::{Progress, EVAL_BATCH};
+use super::Progress;
 use strata_datasets::{DataLoader, TensorDataset};
 use strata_modules::{
     evaluate, Adam, Classification, Dense, Module, Relu, Sequential, Supervised, TrainConfig,
@@ -90,7 +91,7 @@ fn train_on_labels(
 
 /// Held-out accuracy of a classifier.
 pub fn classifier_accuracy(model: &mut dyn Module, digits: &TensorDataset) -> f32 {
-    let loader = DataLoader::new(digits.clone(), EVAL_BATCH);
+    let loader = evaluation_loader(digits.clone());
     let metrics = evaluate(
         &mut Supervised::new(model, Classification::default()),
         &loader,

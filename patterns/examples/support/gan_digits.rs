@@ -1,16 +1,20 @@
 //! A GAN on the embedded 8×8 digits: a generator from 16 noise numbers to 64 pixels against a
-//! discriminator, with a grid of generated digits written as a PNG every few epochs. The
-//! samples are judged by a digits classifier trained on real digits: how many it recognises
-//! confidently, and how many different digits among them.
+//! discriminator, trained inside `Trainer::fit` (one Adam per network) and validated on the
+//! held-out digits. The trainer saves a checkpoint every few epochs, and a callback draws a
+//! grid of generated digits from each one (a PNG). The samples are judged by a digits
+//! classifier trained on real digits: how many it recognises confidently, and how many
+//! different digits among them.
 
-use super::data::{shuffled_batches, Digits, CLASSES, PIXELS, SIDE};
-use super::step;
+use super::data::{digit_datasets, evaluation_loader, CLASSES, PIXELS, SIDE};
+use super::{epochs, fit, Progress, SPLIT_SEED};
 use std::fs::File;
 use std::io::BufWriter;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use strata_autograd::{no_grad, Var};
+use strata_datasets::DataLoader;
 use strata_modules::{
-    cross_entropy, Adam, Dense, LeakyRelu, Module, Reduction, Relu, Sequential, Sigmoid,
+    Adam, Callback, Checkpoint, Classification, Dense, Event, LeakyRelu, Module, OptimizerGroups,
+    Relu, Sequential, Sigmoid, TrainConfig, TrainError,
 };
 use strata_patterns::Gan;
 use strata_tensor::Rng;
@@ -23,7 +27,7 @@ const NOISE: usize = 16;
 const HIDDEN: usize = 128;
 /// Passes over the training digits.
 pub const EPOCHS: usize = 300;
-/// A grid of samples is written every this many epochs.
+/// A checkpoint, and a grid of samples drawn from it, every this many epochs.
 pub const SNAPSHOT_EVERY: usize = 50;
 /// Real digits per step.
 const BATCH: usize = 64;
@@ -36,54 +40,131 @@ const JUDGED: usize = 1000;
 pub const CONFIDENT: f32 = 0.9;
 /// Epochs of the judging classifier.
 const CLASSIFIER_EPOCHS: usize = 20;
+/// Batch size of the judging classifier.
+const CLASSIFIER_BATCH: usize = 32;
+/// Adam's learning rate for the judging classifier.
+const CLASSIFIER_LEARNING_RATE: f32 = 3e-3;
+/// Name of the checkpoint file in the output folder.
+pub const CHECKPOINT: &str = "gan.ckpt";
 
 /// The model of this recipe.
 pub type DigitsGan = Gan<Sequential, Sequential>;
 
-/// Trains the GAN on `train`; after every [`SNAPSHOT_EVERY`] epochs calls `snapshot(epoch,
-/// gan)`.
-pub fn train(train: &Digits, seed: u64, mut snapshot: impl FnMut(usize, &DigitsGan)) -> DigitsGan {
-    let mut rng = Rng::new(seed);
+/// The untrained GAN, `16 → 128 → 64` (sigmoid pixels) against `64 → 128 → 1`, its weights
+/// and the seed of its noise drawn from `rng`.
+pub fn build(rng: &mut Rng) -> DigitsGan {
     let generator = Sequential::new()
-        .push(Dense::new(NOISE, HIDDEN, &mut rng))
+        .push(Dense::new(NOISE, HIDDEN, rng))
         .push(Relu)
-        .push(Dense::new(HIDDEN, PIXELS, &mut rng))
+        .push(Dense::new(HIDDEN, PIXELS, rng))
         .push(Sigmoid);
     let discriminator = Sequential::new()
-        .push(Dense::new(PIXELS, HIDDEN, &mut rng))
+        .push(Dense::new(PIXELS, HIDDEN, rng))
         .push(LeakyRelu { slope: 0.2 })
-        .push(Dense::new(HIDDEN, 1, &mut rng));
-    let mut gan = Gan::new(generator, discriminator, NOISE);
-    let mut d_optimizer = Adam::new(LEARNING_RATE).betas(0.5, 0.999);
-    let mut g_optimizer = Adam::new(LEARNING_RATE).betas(0.5, 0.999);
-    for epoch in 1..=EPOCHS {
-        for rows in shuffled_batches(train.len(), BATCH, &mut rng) {
-            let real = train.images.index_select(0, &rows);
-            gan.train_step(&real, &mut d_optimizer, &mut g_optimizer, &mut rng);
-        }
-        if epoch % SNAPSHOT_EVERY == 0 {
-            snapshot(epoch, &gan);
-        }
-    }
-    gan
+        .push(Dense::new(HIDDEN, 1, rng));
+    Gan::new(generator, discriminator, NOISE, rng.next_u64())
 }
 
-/// A `64 → 64 → 10` classifier of real digits, the judge of generated ones.
-pub fn train_judge(train: &Digits, seed: u64) -> Sequential {
+/// Trains the GAN on the training digits, validating on the held-out ones after every epoch
+/// and saving a checkpoint to `folder`/[`CHECKPOINT`] every [`SNAPSHOT_EVERY`] epochs, from
+/// which a grid of samples is drawn ([`Snapshots`]). An error if a checkpoint cannot be
+/// written.
+pub fn train(seed: u64, folder: &Path, progress: Progress) -> Result<DigitsGan, TrainError> {
+    let (train, test) = digit_datasets(SPLIT_SEED);
+    let (train, test) = (
+        DataLoader::new(train, BATCH).shuffle(seed),
+        evaluation_loader(test),
+    );
+    let mut rng = Rng::new(seed);
+    let mut gan = build(&mut rng);
+    let adam = || Adam::new(LEARNING_RATE).betas(0.5, 0.999);
+    let mut optimizers = OptimizerGroups::new()
+        .group("generator", adam())
+        .group("discriminator", adam());
+    let snapshots = Snapshots {
+        // Any weights: each checkpoint replaces them.
+        gan: build(&mut Rng::new(seed)),
+        folder: folder.to_path_buf(),
+        epochs_done: 0,
+        seed,
+    };
+    let mut trainer = progress
+        .trainer(TrainConfig {
+            epochs: EPOCHS,
+            checkpoint_every: Some(SNAPSHOT_EVERY),
+            checkpoint_path: Some(folder.join(CHECKPOINT)),
+            ..Default::default()
+        })
+        .with_callback(snapshots);
+    trainer.fit(&mut gan, &mut optimizers, &train, &test)?;
+    Ok(gan)
+}
+
+/// A callback that, after each checkpoint the trainer saves, loads it into a GAN of the
+/// recipe's shape and writes a grid of its samples next to it (`gan_epoch_050.png`, …),
+/// printing where (or why not).
+pub struct Snapshots {
+    /// Where the checkpoints are loaded into.
+    gan: DigitsGan,
+    /// Where the grids go.
+    folder: PathBuf,
+    /// Epochs finished so far.
+    epochs_done: usize,
+    /// Seed of the samples drawn.
+    seed: u64,
+}
+
+impl Snapshots {
+    /// Loads the checkpoint at `path` and writes the grid of epoch `epochs_done`.
+    fn draw(&mut self, checkpoint: &Path) -> Result<PathBuf, String> {
+        let loaded = Checkpoint::load(checkpoint).and_then(|c| c.apply_to(&mut self.gan));
+        loaded.map_err(|err| format!("{}: {err}", checkpoint.display()))?;
+        let path = self
+            .folder
+            .join(format!("gan_epoch_{:03}.png", self.epochs_done));
+        write_grid(&self.gan, &path, self.seed)?;
+        Ok(path)
+    }
+}
+
+impl Callback for Snapshots {
+    fn on_event(&mut self, event: &Event<'_>) {
+        match event {
+            Event::EpochEnd(metrics) => self.epochs_done = metrics.epoch + 1,
+            Event::CheckpointSaved(checkpoint) => match self.draw(checkpoint) {
+                Ok(path) => println!(
+                    "epoch {}: samples written to {}",
+                    self.epochs_done,
+                    path.display()
+                ),
+                Err(err) => println!("epoch {}: no samples written: {err}", self.epochs_done),
+            },
+            _ => {}
+        }
+    }
+}
+
+/// A `64 → 64 → 10` classifier of real digits, the judge of generated ones (validated on the
+/// held-out digits).
+pub fn train_judge(seed: u64, progress: Progress) -> Sequential {
+    let (train, test) = digit_datasets(SPLIT_SEED);
+    let (train, test) = (
+        DataLoader::new(train, CLASSIFIER_BATCH).shuffle(seed),
+        evaluation_loader(test),
+    );
     let mut rng = Rng::new(seed);
     let mut judge = Sequential::new()
         .push(Dense::new(PIXELS, 64, &mut rng))
         .push(Relu)
         .push(Dense::new(64, CLASSES, &mut rng));
-    let mut optimizer = Adam::new(3e-3);
-    for _ in 0..CLASSIFIER_EPOCHS {
-        for rows in shuffled_batches(train.len(), 32, &mut rng) {
-            let batch = train.rows(&rows);
-            let logits = judge.forward(&Var::constant(batch.images));
-            let loss = cross_entropy(&logits, &batch.labels, 0.0, Reduction::Mean);
-            step(&mut judge, &mut optimizer, &loss);
-        }
-    }
+    fit(
+        &mut judge.with_objective(Classification::default()),
+        &mut Adam::new(CLASSIFIER_LEARNING_RATE),
+        epochs(CLASSIFIER_EPOCHS),
+        &train,
+        &test,
+        progress,
+    );
     judge
 }
 

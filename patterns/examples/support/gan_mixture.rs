@@ -1,12 +1,14 @@
 //! A GAN on a 2-D mixture of four Gaussians (modes on a circle of radius 2, σ = 0.2): the
 //! classic check that the generator matches the data's moments and covers every mode rather
-//! than collapsing onto one.
+//! than collapsing onto one. It trains inside `Trainer::fit`, one optimizer per network.
 
-use strata_modules::{Adam, Dense, LeakyRelu, Relu, Sequential};
+use super::{annealed, fit, Progress};
+use strata_datasets::{DataLoader, Fields, TensorDataset};
+use strata_modules::{Adam, Dense, LeakyRelu, OptimizerGroups, Relu, Sequential};
 use strata_patterns::Gan;
 use strata_tensor::{Rng, Tensor};
 
-/// Seed of initialisation, noise and data draws.
+/// Seed of initialisation, noise, data and batch order.
 pub const SEED: u64 = 37;
 /// Centres of the mixture's components.
 pub const MODES: [(f32, f32); 4] = [(2.0, 0.0), (0.0, 2.0), (-2.0, 0.0), (0.0, -2.0)];
@@ -16,12 +18,17 @@ pub const MODE_STD: f32 = 0.2;
 const NOISE: usize = 4;
 /// Width of the hidden layers of both networks.
 const HIDDEN: usize = 64;
-/// Alternating steps, each on a fresh batch of data. With the batch and learning rate below
-/// this budget covered all four modes for each of the seeds 1, 3, 4, 7 and 13 tried (with
-/// half the batch and a learning rate of 5e-4, one seed in five dropped a mode).
-const STEPS: usize = 8000;
+/// Samples of the mixture the GAN learns from.
+const TRAIN_POINTS: usize = 32_768;
+/// Passes over the samples: 7936 alternating steps, the learning rate annealed to zero along
+/// a cosine. Over the seeds 1, 3, 4, 7, 13 and 37 tried, every mode then received 19-27% of
+/// the samples, the mean was within 0.13 of the data's and the covariance within 10%. Without
+/// the annealing, or with 16,384 or 65,536 samples, or fresh samples every step, one seed of
+/// the six starved a mode (11% or less) or moved the mean by more than 0.25; with half the
+/// batch and a learning rate of 5e-4, one seed in five dropped a mode.
+const EPOCHS: usize = 62;
 /// Real (and generated) samples per step.
-const BATCH: usize = 256;
+pub const BATCH: usize = 256;
 /// Adam's learning rate for both networks, with `β₁ = 0.5` (Radford et al. 2016), which
 /// damps the oscillation of the two-player game.
 const LEARNING_RATE: f32 = 3e-4;
@@ -40,28 +47,55 @@ pub fn mixture(n: usize, rng: &mut Rng) -> Tensor {
     Tensor::from_vec(points, &[n, 2])
 }
 
-/// Trains the GAN with alternating steps.
-pub fn train(seed: u64) -> MixtureGan {
-    let mut rng = Rng::new(seed);
+/// `n` samples of the mixture drawn from `rng` as a dataset (one input, `real`, no target),
+/// in batches of [`BATCH`] shuffled by `seed`.
+pub fn mixture_loader(n: usize, rng: &mut Rng, seed: u64) -> DataLoader {
+    let real = mixture(n, rng);
+    let data = TensorDataset::from_fields(Fields::new().with("real", real), Fields::new())
+        .expect("a dataset of one field");
+    DataLoader::new(data, BATCH).shuffle(seed)
+}
+
+/// The untrained GAN, `4 → 64 → 64 → 2` against `2 → 64 → 64 → 1`, its weights and the
+/// seed of its noise drawn from `rng`.
+pub fn build(rng: &mut Rng) -> MixtureGan {
     let generator = Sequential::new()
-        .push(Dense::new(NOISE, HIDDEN, &mut rng))
+        .push(Dense::new(NOISE, HIDDEN, rng))
         .push(Relu)
-        .push(Dense::new(HIDDEN, HIDDEN, &mut rng))
+        .push(Dense::new(HIDDEN, HIDDEN, rng))
         .push(Relu)
-        .push(Dense::new(HIDDEN, 2, &mut rng));
+        .push(Dense::new(HIDDEN, 2, rng));
     let discriminator = Sequential::new()
-        .push(Dense::new(2, HIDDEN, &mut rng))
+        .push(Dense::new(2, HIDDEN, rng))
         .push(LeakyRelu { slope: 0.2 })
-        .push(Dense::new(HIDDEN, HIDDEN, &mut rng))
+        .push(Dense::new(HIDDEN, HIDDEN, rng))
         .push(LeakyRelu { slope: 0.2 })
-        .push(Dense::new(HIDDEN, 1, &mut rng));
-    let mut gan = Gan::new(generator, discriminator, NOISE);
-    let mut d_optimizer = Adam::new(LEARNING_RATE).betas(0.5, 0.999);
-    let mut g_optimizer = Adam::new(LEARNING_RATE).betas(0.5, 0.999);
-    for _ in 0..STEPS {
-        let real = mixture(BATCH, &mut rng);
-        gan.train_step(&real, &mut d_optimizer, &mut g_optimizer, &mut rng);
-    }
+        .push(Dense::new(HIDDEN, 1, rng));
+    Gan::new(generator, discriminator, NOISE, rng.next_u64())
+}
+
+/// One Adam per network (`β₁ = 0.5`).
+pub fn optimizers() -> OptimizerGroups {
+    let adam = || Adam::new(LEARNING_RATE).betas(0.5, 0.999);
+    OptimizerGroups::new()
+        .group("generator", adam())
+        .group("discriminator", adam())
+}
+
+/// Trains the GAN with alternating steps on [`TRAIN_POINTS`] samples of the mixture
+/// (weights, noise, samples and their order from `seed`).
+pub fn train(seed: u64, progress: Progress) -> MixtureGan {
+    let mut rng = Rng::new(seed);
+    let mut gan = build(&mut rng);
+    let loader = mixture_loader(TRAIN_POINTS, &mut rng, seed);
+    fit(
+        &mut gan,
+        &mut optimizers(),
+        annealed(EPOCHS),
+        &loader,
+        (),
+        progress,
+    );
     gan
 }
 

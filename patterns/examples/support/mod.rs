@@ -1,6 +1,7 @@
 //! The training recipes behind the examples, shared with the tests so that a test trains
-//! exactly what its example shows: the data each pattern sees, its model, its training loop
-//! and its headline metric. Each example uses one recipe; the tests use all of them.
+//! exactly what its example shows: the data each pattern sees, its model, its training
+//! settings (every recipe trains through `Trainer::fit`) and its headline metric. Each
+//! example uses one recipe; the tests use all of them.
 
 pub mod autoencoder;
 pub mod bottom_up;
@@ -22,21 +23,15 @@ pub mod siamese;
 pub mod sine;
 pub mod svg;
 
-use strata_autograd::Var;
-use strata_modules::{Optimizer, Params};
+use std::sync::Arc;
+use strata_datasets::DataLoader;
+use strata_modules::{
+    BatchSource, CosineAnnealingLr, EpochMetrics, Optimizer, ProgressBar, TrainConfig, TrainStep,
+    Trainer,
+};
 
 /// Seed of the data split shared by every digits recipe (20% held out).
 pub const SPLIT_SEED: u64 = 0;
-
-/// One optimisation step: differentiate `loss` and update `model`; returns the loss value.
-pub fn step(model: &mut dyn Params, optimizer: &mut dyn Optimizer, loss: &Var) -> f32 {
-    let value = loss.item();
-    let grads = loss
-        .backward()
-        .expect("the loss of a recipe depends on the model's parameters");
-    optimizer.step(model, &grads);
-    value
-}
 
 /// How a recipe reports while it trains: the examples show the library's progress bar; the
 /// tests train quietly (their output is captured, and the bars of tests running in parallel
@@ -51,15 +46,52 @@ pub enum Progress {
 
 impl Progress {
     /// A trainer with `config` that reports this way.
-    pub fn trainer(self, config: strata_modules::TrainConfig) -> strata_modules::Trainer {
-        let trainer = strata_modules::Trainer::new(config);
+    pub fn trainer(self, config: TrainConfig) -> Trainer {
+        let trainer = Trainer::new(config);
         match self {
-            Self::Bar => trainer.with_callback(strata_modules::ProgressBar::new()),
+            Self::Bar => trainer.with_callback(ProgressBar::new()),
             Self::Quiet => trainer,
         }
     }
 }
 
-/// Examples per batch when a recipe evaluates held-out data: the figures do not depend on
-/// it (means are weighted by batch size); large batches make few steps.
-pub const EVAL_BATCH: usize = 512;
+/// Training settings for `epochs` epochs at the optimizer's own learning rate.
+pub fn epochs(epochs: usize) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        ..Default::default()
+    }
+}
+
+/// Training settings for `epochs` epochs with the learning rate annealed from the optimizer's
+/// to zero along a cosine: the last epochs take ever smaller steps, so the result does not
+/// depend on where the last few updates happened to land.
+pub fn annealed(epochs: usize) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        schedule: Some(Arc::new(CosineAnnealingLr {
+            period: epochs,
+            min_lr: 0.0,
+        })),
+        ..Default::default()
+    }
+}
+
+/// Trains `model` with `optimizer` under `config` on `train`'s batches, validating on
+/// `validation` after each epoch (`()` for none), reporting as `progress` says; returns the
+/// metrics of every epoch. Panics on a training error: the recipes' data is in memory and
+/// their settings do not diverge, so an error is a bug.
+pub fn fit<M: TrainStep>(
+    model: &mut M,
+    optimizer: &mut dyn Optimizer,
+    config: TrainConfig,
+    train: &DataLoader,
+    validation: impl BatchSource,
+    progress: Progress,
+) -> Vec<EpochMetrics> {
+    let mut trainer = progress.trainer(config);
+    match trainer.fit(model, optimizer, train, validation) {
+        Ok(history) => history.to_vec(),
+        Err(err) => panic!("training a recipe failed: {err}"),
+    }
+}

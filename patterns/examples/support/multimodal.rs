@@ -1,8 +1,9 @@
 //! Two views of each digit, its left half and its right half (8 rows × 4 columns each), as
 //! two input flows: single-view classifiers against classifiers that fuse both views.
 
+use super::data::evaluation_loader;
 use super::data::{CLASSES, SIDE};
-use super::{Progress, EVAL_BATCH};
+use super::Progress;
 use strata_datasets::{DataLoader, Fields, TensorDataset};
 use strata_modules::{evaluate, Adam, Classification, Dense, Relu, Sequential, TrainConfig};
 use strata_patterns::{Fusion, MultiInput};
@@ -143,6 +144,6 @@ pub fn train(
 
 /// Held-out accuracy.
 pub fn held_out_accuracy(model: &mut ViewClassifier, digits: &TensorDataset) -> f32 {
-    let loader = DataLoader::new(views(digits), EVAL_BATCH);
+    let loader = evaluation_loader(views(digits));
     evaluate(model, &loader).expect("the digits are in memory")["accuracy"]
 }

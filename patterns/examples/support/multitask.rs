@@ -2,8 +2,9 @@
 //! (binary, sigmoid), is it ≥ 5 (binary, sigmoid). The two yes/no heads together are a
 //! multi-label answer; the class head is a multi-class one.
 
+use super::data::evaluation_loader;
 use super::data::{CLASSES, PIXELS};
-use super::{Progress, EVAL_BATCH};
+use super::Progress;
 use strata_datasets::{DataLoader, Fields, TensorDataset};
 use strata_modules::{
     evaluate, Adam, BinaryClassification, Classification, Dense, MetricValues, Relu, Sequential,
@@ -95,5 +96,5 @@ pub fn train(digits: &TensorDataset, seed: u64, progress: Progress) -> Model {
 
 /// Each task's held-out loss and accuracy (`class.loss`, `class.accuracy`, …).
 pub fn evaluate_tasks(model: &mut Model, digits: &TensorDataset) -> MetricValues {
-    evaluate(model, &DataLoader::new(tasks(digits), EVAL_BATCH)).expect("the digits are in memory")
+    evaluate(model, &evaluation_loader(tasks(digits))).expect("the digits are in memory")
 }

@@ -1,9 +1,10 @@
 //! Relation learning on the digits: "are these two digits of the same class?", answered by a
 //! learned head over the codes of a shared encoder, on pairs never seen in training.
 
+use super::data::evaluation_loader;
 use super::data::PIXELS;
 use super::pairs::Pairs;
-use super::{Progress, EVAL_BATCH};
+use super::Progress;
 use strata_datasets::{DataLoader, TensorDataset};
 use strata_modules::{evaluate, Adam, Dense, Relu, Sequential, TrainConfig};
 use strata_patterns::Relation;
@@ -61,6 +62,6 @@ pub fn train(digits: &TensorDataset, seed: u64, progress: Progress) -> PairModel
 
 /// Accuracy on [`TEST_PAIRS`] balanced pairs of held-out digits (drawn with `seed`).
 pub fn pair_accuracy(model: &mut PairModel, digits: &TensorDataset, seed: u64) -> f32 {
-    let pairs = DataLoader::new(Pairs::new(digits, TEST_PAIRS, seed), EVAL_BATCH);
+    let pairs = evaluation_loader(Pairs::new(digits, TEST_PAIRS, seed));
     evaluate(model, &pairs).expect("the digits are in memory")["accuracy"]
 }

@@ -3,7 +3,8 @@
 //! token. Held-out sequences are drawn first and never used for training. Batches mix
 //! lengths: the data loader pads each batch's sequences to its longest.
 
-use super::{Progress, EVAL_BATCH};
+use super::data::evaluation_loader;
+use super::Progress;
 use std::collections::HashSet;
 use std::sync::Arc;
 use strata_datasets::{DataLoader, Dataset, Example, Fields, Result};
@@ -140,6 +141,6 @@ pub fn train(held_out: &[Vec<usize>], seed: u64, progress: Progress) -> Reverser
 /// Fraction of `sequences` whose greedy decoding is exactly their reverse (same length,
 /// every digit right).
 pub fn exact_accuracy(model: &mut Reverser, sequences: &[Vec<usize>]) -> f32 {
-    let loader = DataLoader::new(Reversals(sequences.to_vec()), EVAL_BATCH);
+    let loader = evaluation_loader(Reversals(sequences.to_vec()));
     evaluate(model, &loader).expect("the sequences are in memory")["sequence_accuracy"]
 }

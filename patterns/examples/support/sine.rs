@@ -2,9 +2,9 @@
 //! (teacher forcing) then reads the first 50 values of held-out series and forecasts the next
 //! 10 by feeding its own predictions back.
 
-use super::data::shuffled_batches;
-use super::step;
-use strata_datasets::{noisy_sine, Dataset, TensorDataset};
+use super::data::evaluation_loader;
+use super::{epochs, fit, Progress};
+use strata_datasets::{noisy_sine, DataLoader, TensorDataset};
 use strata_modules::{Adam, Dense, Lstm};
 use strata_patterns::AutoRegressive;
 use strata_tensor::{Rng, Tensor};
@@ -37,38 +37,31 @@ const LEARNING_RATE: f32 = 1e-2;
 /// The model: real-valued steps, an LSTM core, one predicted value per step.
 pub type Forecaster = AutoRegressive<Lstm>;
 
-/// Every series of `data`: inputs and next-step targets, each `[N, T, 1]`.
-fn all(data: &TensorDataset) -> (Tensor, Tensor) {
-    let indices: Vec<usize> = (0..data.len()).collect();
-    let batch = data
-        .get_batch(&indices)
-        .expect("the sine series are in memory");
-    (batch.input().clone(), batch.target().clone())
+/// The held-out series: values `[N, T, 1]` and the next values.
+fn test_series() -> TensorDataset {
+    noisy_sine(TEST_SERIES, HISTORY + HORIZON, NOISE, TEST_SEED)
 }
 
-/// Trains the forecaster on next-step prediction (mean squared error).
-pub fn train(seed: u64) -> Forecaster {
-    let (inputs, targets) = all(&noisy_sine(
-        TRAIN_SERIES,
-        HISTORY + HORIZON,
-        NOISE,
-        TRAIN_SEED,
-    ));
+/// Trains the forecaster on next-step prediction (mean squared error, teacher forcing;
+/// initialisation and batch order from `seed`), validating the one-step predictions of the
+/// held-out series after every epoch.
+pub fn train(seed: u64, progress: Progress) -> Forecaster {
+    let train = noisy_sine(TRAIN_SERIES, HISTORY + HORIZON, NOISE, TRAIN_SEED);
+    let train = DataLoader::new(train, BATCH).shuffle(seed);
+    let test = evaluation_loader(test_series());
     let mut rng = Rng::new(seed);
     let mut model = AutoRegressive::values(
         Lstm::new(1, HIDDEN, &mut rng),
         Dense::new(HIDDEN, 1, &mut rng),
     );
-    let mut optimizer = Adam::new(LEARNING_RATE);
-    for _ in 0..EPOCHS {
-        for rows in shuffled_batches(TRAIN_SERIES, BATCH, &mut rng) {
-            let loss = model.value_loss(
-                &inputs.index_select(0, &rows),
-                &targets.index_select(0, &rows),
-            );
-            step(&mut model, &mut optimizer, &loss);
-        }
-    }
+    fit(
+        &mut model,
+        &mut Adam::new(LEARNING_RATE),
+        epochs(EPOCHS),
+        &train,
+        &test,
+        progress,
+    );
     model
 }
 
@@ -83,12 +76,8 @@ pub struct ForecastError {
 
 /// Forecasts [`HORIZON`] steps after [`HISTORY`] of each held-out series.
 pub fn evaluate(model: &Forecaster) -> ForecastError {
-    let (inputs, _) = all(&noisy_sine(
-        TEST_SERIES,
-        HISTORY + HORIZON,
-        NOISE,
-        TEST_SEED,
-    ));
+    let test = test_series();
+    let inputs = test.input();
     let history = inputs.narrow(1, 0, HISTORY);
     let truth = inputs.narrow(1, HISTORY, HORIZON);
     let rmse = |predicted: &Tensor| predicted.sub(&truth).square().mean().item().sqrt();
