@@ -27,25 +27,43 @@ const INIT_STREAM: u64 = 3;
 const SHUFFLE_STREAM: u64 = 4;
 
 /// What a user chose; every `None` takes the recipe's default for the dataset and network.
+/// With the `clap` feature it is also the command-line options every recipe runner shares
+/// (`#[command(flatten)]`).
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct Choices {
-    /// The dataset.
+    /// Dataset (mnist, fashion-mnist and cifar10 are read from --data-dir).
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = DatasetName::Digits))]
     pub dataset: DatasetName,
-    /// Folder of a dataset read from disk (default: the fetch cache).
+    /// Folder with the files of mnist, fashion-mnist or cifar10 [default: the folder
+    /// `cargo xtask fetch NAME` downloads into].
+    #[cfg_attr(feature = "clap", arg(long))]
     pub data_dir: Option<PathBuf>,
-    /// The kind of network.
+    /// Network to train.
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = ModelKind::Mlp))]
     pub model: ModelKind,
-    /// The optimizer.
+    /// Optimizer.
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = OptimizerKind::Adam))]
     pub optimizer: OptimizerKind,
-    /// Epochs.
+    /// Epochs [default: per dataset and network, e.g. 30 for the digits, 15 for MNIST].
+    #[cfg_attr(feature = "clap", arg(long, value_parser = positive_count))]
     pub epochs: Option<usize>,
-    /// Examples per step (over all ranks, in data-parallel training).
+    /// Examples per step, over all ranks in data-parallel training [default: per dataset,
+    /// e.g. 32 for the digits, 128 for MNIST].
+    #[cfg_attr(feature = "clap", arg(long, value_parser = positive_count))]
     pub batch_size: Option<usize>,
-    /// Initial learning rate.
+    /// Initial learning rate, decayed along a cosine [default: per dataset and optimizer].
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "lr", value_name = "LR", value_parser = positive_learning_rate)
+    )]
     pub learning_rate: Option<f32>,
-    /// Widths of the hidden layers (MLP), or channels and dense width (CNN).
+    /// Widths of the hidden layers (MLP), or the channels of the two convolutions and the
+    /// width of the dense layer (CNN), comma-separated [default: per dataset and network].
+    #[cfg_attr(feature = "clap", arg(long, value_delimiter = ',', value_parser = positive_count))]
     pub widths: Option<Vec<usize>>,
-    /// Seed of the split, the initial weights and the shuffling.
+    /// Seed of the data split, the initial weights and the shuffling.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0))]
     pub seed: u64,
 }
 

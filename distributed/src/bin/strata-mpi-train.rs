@@ -25,9 +25,7 @@ use strata_distributed::{Collective, DataParallel, MpiWorld, DEFAULT_BUCKET_BYTE
 use strata_modules::{
     write_atomically, Callback, Classification, Event, Module, TrainConfig, Trainer,
 };
-use strata_recipes::{
-    positive_count, positive_learning_rate, Choices, DatasetName, ModelKind, OptimizerKind, Plan,
-};
+use strata_recipes::{positive_count, Choices, Plan};
 use strata_tensor::{num_threads, set_num_threads};
 
 /// Exit status when a rank cannot go on (data missing or unreadable, bad arguments).
@@ -39,37 +37,13 @@ const DEFAULT_COLLECTIVE_TIMEOUT_SECS: u64 = 300;
 
 /// Data-parallel training over MPI: launch with `mpirun -np N --bind-to none`. Every option
 /// left out takes the recipe's default for the dataset and network (as `cargo xtask
-/// train-demo` does).
+/// train-demo` does); `--batch-size` is the global batch, divided among the ranks.
 #[derive(Parser, Debug)]
 #[command(name = "strata-mpi-train", version, about)]
 struct Args {
-    /// Dataset (mnist, fashion-mnist and cifar10 are read from --data-dir).
-    #[arg(long, value_enum, default_value_t = DatasetName::Digits)]
-    dataset: DatasetName,
-    /// Folder with the files of mnist, fashion-mnist or cifar10 [default: the folder
-    /// `cargo xtask fetch NAME` downloads into].
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
-    /// Network to train.
-    #[arg(long, value_enum, default_value_t = ModelKind::Mlp)]
-    model: ModelKind,
-    /// Optimizer.
-    #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
-    optimizer: OptimizerKind,
-    /// Epochs [default: the recipe's].
-    #[arg(long, value_parser = positive_count)]
-    epochs: Option<usize>,
-    /// Examples per rank and step: the global batch is this times the number of ranks
-    /// [default: the recipe's batch divided among the ranks].
-    #[arg(long, value_parser = positive_count)]
-    batch_size: Option<usize>,
-    /// Initial learning rate, decayed along a cosine [default: the recipe's].
-    #[arg(long, value_parser = positive_learning_rate)]
-    lr: Option<f32>,
-    /// Widths of the hidden layers (MLP) or channels and dense width (CNN), comma-separated
-    /// [default: the recipe's].
-    #[arg(long, value_delimiter = ',')]
-    hidden: Option<Vec<usize>>,
+    /// What to train, and how (shared with `cargo xtask train-demo`).
+    #[command(flatten)]
+    recipe: Choices,
     /// Gradient bucket size in KiB (one allreduce per bucket).
     #[arg(long, default_value_t = DEFAULT_BUCKET_BYTES / 1024)]
     bucket_kib: usize,
@@ -77,9 +51,6 @@ struct Args {
     /// machine, at least 1].
     #[arg(long, value_parser = positive_count)]
     threads: Option<usize>,
-    /// Seed of the data split, the weights and the shuffling (the same on every rank).
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
     /// Rank 0 saves a checkpoint here after every epoch (atomically).
     #[arg(long)]
     checkpoint: Option<PathBuf>,
@@ -129,18 +100,9 @@ fn train(args: &Args, world: &Rc<MpiWorld>) -> Result<(), String> {
     let on_this_node = world.ranks_on_this_node();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     set_num_threads(args.threads.unwrap_or(cores / on_this_node).max(1));
-    let plan = Plan::new(&Choices {
-        dataset: args.dataset,
-        data_dir: args.data_dir.clone(),
-        model: args.model,
-        optimizer: args.optimizer,
-        epochs: args.epochs,
-        batch_size: None,
-        learning_rate: args.lr,
-        widths: args.hidden.clone(),
-        seed: args.seed,
-    })?;
-    let per_rank = args.batch_size.unwrap_or((plan.batch_size / ranks).max(1));
+    let plan = Plan::new(&args.recipe)?;
+    // The recipe's batch is global: each rank takes its share of every step.
+    let per_rank = (plan.batch_size / ranks).max(1);
     let mut model = plan.build_model()?;
     let loader = plan.train_loader(per_rank).shard(rank, ranks);
     let test_loader = plan.test_loader().shard(rank, ranks);
@@ -151,7 +113,7 @@ fn train(args: &Args, world: &Rc<MpiWorld>) -> Result<(), String> {
             "strata-mpi-train: {}, {}, {} epochs, {ranks} rank(s) × {} thread(s) \
              ({on_this_node} on this node), batch {per_rank} per rank ({} in all), {} lr {} \
              with cosine decay, buckets of {} KiB",
-            args.dataset.name(),
+            plan.spec.data.dataset.name(),
             plan.spec.model.describe(),
             plan.epochs,
             num_threads(),

@@ -38,6 +38,7 @@ impl BatchSource for &DataLoader {
     }
 }
 
+/// A loader handed over by value: as `&DataLoader`.
 impl BatchSource for DataLoader {
     type Batches<'a>
         = Epoch
@@ -45,11 +46,11 @@ impl BatchSource for DataLoader {
         Self: 'a;
 
     fn batches(&mut self, epoch: usize) -> Epoch {
-        self.epoch(epoch as u64)
+        (&*self).batches(epoch)
     }
 
     fn batches_per_epoch(&self) -> Option<usize> {
-        Some(self.num_batches())
+        (&self).batches_per_epoch()
     }
 }
 

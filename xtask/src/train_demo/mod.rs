@@ -18,39 +18,15 @@ use strata_datasets::Dataset;
 use strata_modules::{
     Checkpoint, Classification, Module, Params, ProgressBar, TrainConfig, Trainer,
 };
-use strata_recipes::{
-    positive_count, positive_learning_rate, Choices, DatasetName, ModelKind, OptimizerKind, Plan,
-};
+use strata_recipes::{positive_count, Choices, Plan};
 use strata_tensor::{num_threads, set_num_threads};
 
 /// Options of `train-demo`; each one left out takes the default of the dataset and model.
 #[derive(Args, Debug)]
 pub struct TrainDemoArgs {
-    /// Dataset to train on (mnist, fashion-mnist and cifar10 are read from --data-dir).
-    #[arg(long, value_enum, default_value_t = DatasetName::Digits)]
-    dataset: DatasetName,
-    /// Folder with the files of mnist, fashion-mnist or cifar10 [default: the folder
-    /// `cargo xtask fetch NAME` downloads into].
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
-    /// Network to train.
-    #[arg(long, value_enum, default_value_t = ModelKind::Mlp)]
-    model: ModelKind,
-    /// Epochs [default: per dataset, e.g. 30 for digits, 15 for mnist].
-    #[arg(long, value_parser = positive_count)]
-    epochs: Option<usize>,
-    /// Examples per batch [default: per dataset, e.g. 32 for digits, 128 for mnist].
-    #[arg(long, value_parser = positive_count)]
-    batch_size: Option<usize>,
-    /// Initial learning rate, decayed along a cosine [default: per dataset and optimizer].
-    #[arg(long, value_parser = positive_learning_rate)]
-    lr: Option<f32>,
-    /// Optimizer.
-    #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
-    optimizer: OptimizerKind,
-    /// Seed of the data split, initial weights and shuffling.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    /// What to train, and how (shared with `strata-mpi-train`).
+    #[command(flatten)]
+    recipe: Choices,
     /// Threads for tensor kernels [default: one per core].
     #[arg(long, value_parser = positive_count)]
     threads: Option<usize>,
@@ -65,17 +41,7 @@ pub fn run(args: TrainDemoArgs) -> Result<(), String> {
     if let Some(threads) = args.threads {
         set_num_threads(threads);
     }
-    let plan = Plan::new(&Choices {
-        dataset: args.dataset,
-        data_dir: args.data_dir.clone(),
-        model: args.model,
-        optimizer: args.optimizer,
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        learning_rate: args.lr,
-        widths: None,
-        seed: args.seed,
-    })?;
+    let plan = Plan::new(&args.recipe)?;
     let out = args
         .out
         .clone()
@@ -88,13 +54,13 @@ pub fn run(args: TrainDemoArgs) -> Result<(), String> {
     println!(
         "train-demo: {} ({} train / {} test examples, {} classes), {} ({} parameters), {} lr {lr} \
          with cosine decay, {epochs} epochs of batch {batch_size}, {threads} thread{}",
-        args.dataset.name(),
+        plan.spec.data.dataset.name(),
         splits.train.len(),
         splits.test.len(),
         splits.classes.len(),
         spec.model.describe(),
         model.num_parameters(),
-        args.optimizer.name(),
+        plan.optimizer.name(),
         if threads == 1 { "" } else { "s" },
     );
 
@@ -134,7 +100,7 @@ pub fn run(args: TrainDemoArgs) -> Result<(), String> {
         &out,
         &outputs::Run {
             spec,
-            optimizer: args.optimizer.name(),
+            optimizer: plan.optimizer.name(),
             learning_rate: lr,
             batch_size,
             threads,
