@@ -9,7 +9,7 @@
 //! and ends with one matmul for the hidden weights' gradient over all steps.
 
 use strata_autograd::{Grads, Var};
-use strata_tensor::Tensor;
+use strata_tensor::{for_each_block, num_threads, Tensor};
 
 /// How one kind of cell updates its state, for one example, on plain slices: the forward rule
 /// and, beside it, its derivative. `H` is the hidden size; the state is `STATES` vectors of
@@ -53,9 +53,24 @@ pub(crate) struct Step<'a> {
     pub(crate) saved: &'a [f32],
 }
 
+/// Batch rows per block of a step's work: each block runs its own hidden product and cell
+/// rule, on its own thread. Below this, a block's product is too thin to run well.
+const MIN_BLOCK_ROWS: usize = 8;
+
+/// Rows of each block a step is split into: one block per thread, each of at least
+/// [`MIN_BLOCK_ROWS`] rows, balanced so that the last block is not a sliver. Rows are
+/// independent, so the results do not depend on it (up to the rounding of a one-row block's
+/// product, which faer computes as a matrix-vector product).
+fn block_rows(n: usize) -> usize {
+    let blocks = num_threads().min(n / MIN_BLOCK_ROWS).max(1);
+    n.div_ceil(blocks)
+}
+
 /// Runs rule `K` over all steps: `xp` `[N, T, G·H]` holds the input projections (bias
 /// included), `initial` `[N, STATES·H]` the starting state. Returns every step's state,
-/// `[N, T, STATES·H]`. Shapes are checked by the caller.
+/// `[N, T, STATES·H]`. Shapes are checked by the caller. Each step splits the batch into
+/// blocks of rows spread over the threads ([`block_rows`]): a block's hidden product and
+/// cell rule touch only its own rows.
 pub(crate) fn recurrence<K: CellRule>(
     xp: &Var,
     initial: &Var,
@@ -66,33 +81,34 @@ pub(crate) fn recurrence<K: CellRule>(
     let sh = initial.shape()[1];
     let h = sh / K::STATES;
     let saved_len = K::SAVED * h;
+    let block = block_rows(n);
 
     let projections = xp.value().values();
-    let weight_t = weight_hh.value().t();
-    let bias = bias_hh.map(|b| b.value().to_vec());
+    let (w_hh, b_hh) = (weight_hh.value(), bias_hh.map(Var::value));
     // States of every step, time-major: [T + 1, N, STATES·H], the initial state first.
     let mut states = pooled_zeros((steps + 1) * n * sh);
     states[..n * sh].copy_from_slice(&initial.value().values());
     let mut saved = pooled_zeros(steps * n * saved_len);
-    let mut hp_row = vec![0.0; gh];
     for t in 0..steps {
         let (done, rest) = states.split_at_mut((t + 1) * n * sh);
         let prev = &done[t * n * sh..];
-        let hp = hidden_part(prev, n, sh, h).matmul(&weight_t);
-        let hp = hp.values();
-        for row in 0..n {
-            hp_row.copy_from_slice(&hp[row * gh..(row + 1) * gh]);
-            if let Some(b) = &bias {
-                hp_row.iter_mut().zip(b).for_each(|(x, b)| *x += b);
+        let next = &mut rest[..n * sh];
+        let saved_t = &mut saved[t * n * saved_len..][..n * saved_len];
+        for_each_block(n, block, [next, saved_t], |rows, [next, saved]| {
+            let prev = &prev[rows.start * sh..rows.end * sh];
+            // hp = h·W_hhᵀ + b_hh for the block's rows.
+            let hp = hidden_part(prev, sh, h).linear(w_hh, b_hh);
+            let hp = hp.values();
+            for (i, row) in rows.enumerate() {
+                K::forward(
+                    &projections[(row * steps + t) * gh..][..gh],
+                    &hp[i * gh..][..gh],
+                    &prev[i * sh..][..sh],
+                    &mut next[i * sh..][..sh],
+                    &mut saved[i * saved_len..][..saved_len],
+                );
             }
-            K::forward(
-                &projections[(row * steps + t) * gh..][..gh],
-                &hp_row,
-                &prev[row * sh..][..sh],
-                &mut rest[row * sh..][..sh],
-                &mut saved[(t * n + row) * saved_len..][..saved_len],
-            );
-        }
+        });
     }
 
     let mut outputs = pooled_zeros(n * steps * sh);
@@ -113,39 +129,44 @@ pub(crate) fn recurrence<K: CellRule>(
         let d_outputs = a.grad().values();
         let (states_all, saved) = (states.values(), saved.values());
         let weight_hh = a.input(2);
-        let mut d_carry = vec![0.0; n * sh];
-        let mut d_next = vec![0.0; sh];
+        let mut d_carry = pooled_zeros(n * sh);
         let mut d_xp = pooled_zeros(n * steps * gh);
         // Gradients of the hidden projections, time-major [T, N, G·H] like `states`.
         let mut d_hp = pooled_zeros(steps * n * gh);
         for t in (0..steps).rev() {
             let d_hp_t = &mut d_hp[t * n * gh..][..n * gh];
-            for row in 0..n {
-                let from_output = &d_outputs[(row * steps + t) * sh..][..sh];
-                let carried = &mut d_carry[row * sh..][..sh];
-                for ((d, &o), &c) in d_next.iter_mut().zip(from_output).zip(carried.iter()) {
-                    *d = o + c;
+            // Whether the gradient must reach h_{t−1} through the hidden product.
+            let through_hidden = t > 0 || a.needs(1);
+            let parts = [&mut d_xp[..], d_hp_t, &mut d_carry[..]];
+            for_each_block(n, block, parts, |rows, [d_xp, d_hp_t, d_carry]| {
+                let mut d_next = vec![0.0; sh];
+                for (i, row) in rows.clone().enumerate() {
+                    let from_output = &d_outputs[(row * steps + t) * sh..][..sh];
+                    let carried = &mut d_carry[i * sh..][..sh];
+                    for ((d, &o), &c) in d_next.iter_mut().zip(from_output).zip(carried.iter()) {
+                        *d = o + c;
+                    }
+                    let step = Step {
+                        prev: &states_all[(t * n + row) * sh..][..sh],
+                        next: &states_all[((t + 1) * n + row) * sh..][..sh],
+                        saved: &saved[(t * n + row) * saved_len..][..saved_len],
+                    };
+                    K::backward(
+                        step,
+                        &d_next,
+                        &mut d_xp[(i * steps + t) * gh..][..gh],
+                        &mut d_hp_t[i * gh..][..gh],
+                        carried,
+                    );
                 }
-                let step = Step {
-                    prev: &states_all[(t * n + row) * sh..][..sh],
-                    next: &states_all[((t + 1) * n + row) * sh..][..sh],
-                    saved: &saved[(t * n + row) * saved_len..][..saved_len],
-                };
-                K::backward(
-                    step,
-                    &d_next,
-                    &mut d_xp[(row * steps + t) * gh..][..gh],
-                    &mut d_hp_t[row * gh..][..gh],
-                    carried,
-                );
-            }
-            if t > 0 || a.needs(1) {
-                // hp = h·W_hhᵀ, so dh += d_hp·W_hh.
-                let d_h = Tensor::from_slice(d_hp_t, &[n, gh]).matmul(weight_hh);
-                for (carried, d) in d_carry.chunks_mut(sh).zip(d_h.values().chunks(h)) {
-                    carried[..h].iter_mut().zip(d).for_each(|(c, d)| *c += d);
+                if through_hidden {
+                    // hp = h·W_hhᵀ, so dh += d_hp·W_hh.
+                    let d_h = Tensor::from_slice(d_hp_t, &[rows.len(), gh]).matmul(weight_hh);
+                    for (carried, d) in d_carry.chunks_mut(sh).zip(d_h.values().chunks(h)) {
+                        carried[..h].iter_mut().zip(d).for_each(|(c, d)| *c += d);
+                    }
                 }
-            }
+            });
         }
         let d_hp = Tensor::from_vec(d_hp, &[steps * n, gh]);
         let mut grads: Grads = Grads::new();
@@ -169,7 +190,7 @@ fn pooled_zeros(len: usize) -> Vec<f32> {
     Tensor::zeros(&[len]).into_vec()
 }
 
-/// The `h` part of a packed `[N, STATES·H]` state block, as an `[N, H]` tensor.
-fn hidden_part(states: &[f32], n: usize, sh: usize, h: usize) -> Tensor {
-    Tensor::from_slice(&states[..n * sh], &[n, sh]).narrow(1, 0, h)
+/// The `h` part of a block of packed `[rows, STATES·H]` states, as a `[rows, H]` tensor.
+fn hidden_part(states: &[f32], sh: usize, h: usize) -> Tensor {
+    Tensor::from_slice(states, &[states.len() / sh, sh]).narrow(1, 0, h)
 }
