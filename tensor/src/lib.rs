@@ -38,6 +38,7 @@ mod pool;
 mod random;
 mod serde_impl;
 mod shape;
+mod simd;
 mod strided;
 mod tensor;
 mod workers;
@@ -53,4 +54,5 @@ pub use parallel::{
 pub use pool::Pool2dSpec;
 pub use random::{splitmix64, Rng};
 pub use shape::{broadcast_shapes, numel, Axis, Dims};
+pub use simd::with_avx2;
 pub use tensor::Tensor;

@@ -24,6 +24,7 @@ impl CellRule for GruRule {
     const STATES: usize = 1;
     const SAVED: usize = 4;
 
+    #[inline(always)]
     fn forward(xp: &[f32], hp: &[f32], prev: &[f32], next: &mut [f32], saved: &mut [f32]) {
         let h = prev.len();
         let (reset_update, rest) = saved.split_at_mut(2 * h);
@@ -44,6 +45,7 @@ impl CellRule for GruRule {
         }
     }
 
+    #[inline(always)]
     fn backward(
         step: Step<'_>,
         d_next: &[f32],

@@ -24,6 +24,7 @@ impl CellRule for LstmRule {
     const STATES: usize = 2;
     const SAVED: usize = 5;
 
+    #[inline(always)]
     fn forward(xp: &[f32], hp: &[f32], prev: &[f32], next: &mut [f32], saved: &mut [f32]) {
         let h = prev.len() / 2;
         let (gates, tanh_c) = saved.split_at_mut(4 * h);
@@ -51,6 +52,7 @@ impl CellRule for LstmRule {
         }
     }
 
+    #[inline(always)]
     fn backward(
         step: Step<'_>,
         d_next: &[f32],

@@ -9,7 +9,7 @@
 //! and ends with one matmul for the hidden weights' gradient over all steps.
 
 use strata_autograd::{Grads, Var};
-use strata_tensor::{for_each_block, num_threads, Tensor};
+use strata_tensor::{for_each_block, num_threads, with_avx2, Tensor};
 
 /// How one kind of cell updates its state, for one example, on plain slices: the forward rule
 /// and, beside it, its derivative. `H` is the hidden size; the state is `STATES` vectors of
@@ -86,9 +86,9 @@ pub(crate) fn recurrence<K: CellRule>(
     let projections = xp.value().values();
     let (w_hh, b_hh) = (weight_hh.value(), bias_hh.map(Var::value));
     // States of every step, time-major: [T + 1, N, STATES·H], the initial state first.
-    let mut states = pooled_zeros((steps + 1) * n * sh);
+    let mut states = pooled((steps + 1) * n * sh);
     states[..n * sh].copy_from_slice(&initial.value().values());
-    let mut saved = pooled_zeros(steps * n * saved_len);
+    let mut saved = pooled(steps * n * saved_len);
     for t in 0..steps {
         let (done, rest) = states.split_at_mut((t + 1) * n * sh);
         let prev = &done[t * n * sh..];
@@ -99,29 +99,31 @@ pub(crate) fn recurrence<K: CellRule>(
             // hp = h·W_hhᵀ + b_hh for the block's rows.
             let hp = hidden_part(prev, sh, h).linear(w_hh, b_hh);
             let hp = hp.values();
-            for (i, row) in rows.enumerate() {
-                K::forward(
-                    &projections[(row * steps + t) * gh..][..gh],
-                    &hp[i * gh..][..gh],
-                    &prev[i * sh..][..sh],
-                    &mut next[i * sh..][..sh],
-                    &mut saved[i * saved_len..][..saved_len],
-                );
-            }
+            with_avx2(
+                #[inline(always)]
+                || {
+                    for (i, row) in rows.enumerate() {
+                        K::forward(
+                            &projections[(row * steps + t) * gh..][..gh],
+                            &hp[i * gh..][..gh],
+                            &prev[i * sh..][..sh],
+                            &mut next[i * sh..][..sh],
+                            &mut saved[i * saved_len..][..saved_len],
+                        );
+                    }
+                },
+            );
         });
     }
 
-    let mut outputs = pooled_zeros(n * steps * sh);
-    for t in 0..steps {
-        for row in 0..n {
-            outputs[(row * steps + t) * sh..][..sh]
-                .copy_from_slice(&states[((t + 1) * n + row) * sh..][..sh]);
-        }
-    }
-    let outputs = Tensor::from_vec(outputs, &[n, steps, sh]);
     // Kept for the backward as tensors, so that their buffers go back to the pool after it.
     let states = Tensor::from_vec(states, &[(steps + 1) * n, sh]);
     let saved = Tensor::from_vec(saved, &[steps * n * saved_len]);
+    // The outputs are the states after each step, batch-first: a view, not a copy.
+    let outputs = states
+        .reshape(&[steps as isize + 1, n as isize, sh as isize])
+        .narrow(0, 1, steps)
+        .permute(&[1, 0, 2]);
 
     let mut inputs = vec![xp, initial, weight_hh];
     inputs.extend(bias_hh);
@@ -129,10 +131,10 @@ pub(crate) fn recurrence<K: CellRule>(
         let d_outputs = a.grad().values();
         let (states_all, saved) = (states.values(), saved.values());
         let weight_hh = a.input(2);
-        let mut d_carry = pooled_zeros(n * sh);
-        let mut d_xp = pooled_zeros(n * steps * gh);
+        let mut d_carry = vec![0.0; n * sh];
+        let mut d_xp = pooled(n * steps * gh);
         // Gradients of the hidden projections, time-major [T, N, G·H] like `states`.
-        let mut d_hp = pooled_zeros(steps * n * gh);
+        let mut d_hp = pooled(steps * n * gh);
         for t in (0..steps).rev() {
             let d_hp_t = &mut d_hp[t * n * gh..][..n * gh];
             // Whether the gradient must reach h_{t−1} through the hidden product.
@@ -140,25 +142,32 @@ pub(crate) fn recurrence<K: CellRule>(
             let parts = [&mut d_xp[..], d_hp_t, &mut d_carry[..]];
             for_each_block(n, block, parts, |rows, [d_xp, d_hp_t, d_carry]| {
                 let mut d_next = vec![0.0; sh];
-                for (i, row) in rows.clone().enumerate() {
-                    let from_output = &d_outputs[(row * steps + t) * sh..][..sh];
-                    let carried = &mut d_carry[i * sh..][..sh];
-                    for ((d, &o), &c) in d_next.iter_mut().zip(from_output).zip(carried.iter()) {
-                        *d = o + c;
-                    }
-                    let step = Step {
-                        prev: &states_all[(t * n + row) * sh..][..sh],
-                        next: &states_all[((t + 1) * n + row) * sh..][..sh],
-                        saved: &saved[(t * n + row) * saved_len..][..saved_len],
-                    };
-                    K::backward(
-                        step,
-                        &d_next,
-                        &mut d_xp[(i * steps + t) * gh..][..gh],
-                        &mut d_hp_t[i * gh..][..gh],
-                        carried,
-                    );
-                }
+                with_avx2(
+                    #[inline(always)]
+                    || {
+                        for (i, row) in rows.clone().enumerate() {
+                            let from_output = &d_outputs[(row * steps + t) * sh..][..sh];
+                            let carried = &mut d_carry[i * sh..][..sh];
+                            for ((d, &o), &c) in
+                                d_next.iter_mut().zip(from_output).zip(carried.iter())
+                            {
+                                *d = o + c;
+                            }
+                            let step = Step {
+                                prev: &states_all[(t * n + row) * sh..][..sh],
+                                next: &states_all[((t + 1) * n + row) * sh..][..sh],
+                                saved: &saved[(t * n + row) * saved_len..][..saved_len],
+                            };
+                            K::backward(
+                                step,
+                                &d_next,
+                                &mut d_xp[(i * steps + t) * gh..][..gh],
+                                &mut d_hp_t[i * gh..][..gh],
+                                carried,
+                            );
+                        }
+                    },
+                );
                 if through_hidden {
                     // hp = h·W_hhᵀ, so dh += d_hp·W_hh.
                     let d_h = Tensor::from_slice(d_hp_t, &[rows.len(), gh]).matmul(weight_hh);
@@ -184,10 +193,11 @@ pub(crate) fn recurrence<K: CellRule>(
     })
 }
 
-/// A zeroed work buffer, taken from strata-tensor's pool of large buffers when one of this
-/// length is free (these buffers are megabytes for a typical layer: fresh ones page-fault).
-fn pooled_zeros(len: usize) -> Vec<f32> {
-    Tensor::zeros(&[len]).into_vec()
+/// A work buffer of `len` elements that the caller overwrites in full, taken from
+/// strata-tensor's pool of large buffers (these are megabytes for a typical layer: fresh
+/// ones page-fault, and zeroing them would be wasted).
+fn pooled(len: usize) -> Vec<f32> {
+    Tensor::empty(&[len]).into_vec()
 }
 
 /// The `h` part of a block of packed `[rows, STATES·H]` states, as a `[rows, H]` tensor.
