@@ -48,8 +48,8 @@ pub use conv::Conv2dSpec;
 pub use error::{ErrorKind, Result, TensorError};
 pub use ops::elementwise::sigmoid;
 pub use parallel::{
-    for_each_block, num_threads, set_num_threads, MATMUL_PAR_MIN_FLOPS, PAR_MIN_ELEMENTS,
-    THREADS_ENV,
+    bench_thread_counts, for_each_block, num_threads, set_num_threads, time_in_parallel_regions,
+    BENCH_THREADS_ENV, MATMUL_PAR_MIN_FLOPS, PAR_MIN_ELEMENTS, THREADS_ENV,
 };
 pub use pool::Pool2dSpec;
 pub use random::{splitmix64, Rng};

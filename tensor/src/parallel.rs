@@ -2,9 +2,11 @@
 //! that kernels (here and in other crates) use to spread work over the workers.
 
 use crate::workers;
+use std::cell::Cell;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// Element-wise ops and reductions on fewer elements than this run on the calling thread.
 /// A broadcasting add is memory-bound, so a second thread gains little until the operands
@@ -72,9 +74,64 @@ pub(crate) fn matmul_tiles(m: usize, n: usize, k: usize) -> usize {
     (flops / (MATMUL_PAR_MIN_FLOPS / 2)).clamp(1, 2 * threads)
 }
 
+/// Environment variable listing the thread counts the workspace's benchmarks sweep.
+pub const BENCH_THREADS_ENV: &str = "STRATA_BENCH_THREADS";
+
+/// The thread counts a benchmark should run at: `STRATA_BENCH_THREADS` as a comma-separated
+/// list (`1,2,4`; entries that are not positive numbers are skipped), else 1 and 2.
+pub fn bench_thread_counts() -> Vec<usize> {
+    let listed: Vec<usize> = std::env::var(BENCH_THREADS_ENV)
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .filter(|&n| n > 0)
+        .collect();
+    if listed.is_empty() {
+        vec![1, 2]
+    } else {
+        listed
+    }
+}
+
+thread_local! {
+    /// Time this thread has spent in regions of two or more jobs, and whether it is in one.
+    static REGION_TIME: Cell<(Duration, bool)> = const { Cell::new((Duration::ZERO, false)) };
+}
+
+/// Wall time the calling thread has spent, since it started, in work split into jobs for
+/// several threads (products above the threshold, large element-wise passes, blocks of
+/// [`for_each_block`]); at one thread such work runs as a loop and still counts. The rest of
+/// a training step is serial: `1 − region time / step time` at one thread is the serial
+/// share that bounds the speed-up on more threads (Amdahl's law).
+pub fn time_in_parallel_regions() -> Duration {
+    REGION_TIME.with(|t| t.get().0)
+}
+
 /// Calls `task(job)` for every job in `0..jobs`, spread over the threads.
 pub(crate) fn for_each_job(jobs: usize, task: impl Fn(usize) + Sync) {
+    let (spent, inside) = REGION_TIME.with(Cell::get);
+    if jobs < 2 || inside {
+        return workers::run(num_threads(), jobs, &task);
+    }
+    REGION_TIME.with(|t| t.set((spent, true)));
+    let _clock = RegionClock {
+        spent,
+        started: Instant::now(),
+    };
     workers::run(num_threads(), jobs, &task);
+}
+
+/// Adds a region's time to the thread's total when the region ends (also by a panic).
+struct RegionClock {
+    spent: Duration,
+    started: Instant,
+}
+
+impl Drop for RegionClock {
+    fn drop(&mut self) {
+        let total = self.spent + self.started.elapsed();
+        REGION_TIME.with(|t| t.set((total, false)));
+    }
 }
 
 /// A mutable slice shared by jobs that each write their own disjoint part of it.

@@ -105,3 +105,37 @@ fn concurrent_callers_get_their_own_results() {
         handle.join().expect("no caller panics");
     }
 }
+
+#[test]
+fn split_work_is_timed_once_and_serial_work_not_at_all() {
+    use std::time::{Duration, Instant};
+    use strata_tensor::time_in_parallel_regions;
+    set_num_threads(THREADS);
+    let nap = Duration::from_millis(5);
+    let mut values = vec![0.0f32; 4];
+
+    // Four 5 ms jobs on at most 3 threads: at least two rounds of naps.
+    let before = time_in_parallel_regions();
+    for_each_block(4, 1, [&mut values], |_, _| std::thread::sleep(nap));
+    assert!(time_in_parallel_regions() - before >= 2 * nap);
+
+    // Serial work, and a single block, are not split work.
+    let before = time_in_parallel_regions();
+    std::thread::sleep(nap);
+    for_each_block(4, 4, [&mut values], |_, _| std::thread::sleep(nap));
+    assert_eq!(time_in_parallel_regions(), before);
+
+    // A region inside a region counts once: never more than the outer region's wall time.
+    let before = time_in_parallel_regions();
+    let started = Instant::now();
+    for_each_block(2, 1, [&mut values[..2]], |_, _| {
+        let mut inner = vec![0.0f32; 2];
+        for_each_block(2, 1, [&mut inner], |_, _| std::thread::sleep(nap));
+    });
+    let wall = started.elapsed();
+    let counted = time_in_parallel_regions() - before;
+    assert!(
+        counted >= 2 * nap && counted <= wall,
+        "{counted:?} of {wall:?}"
+    );
+}
