@@ -54,5 +54,5 @@ pub use parallel::{
 pub use pool::Pool2dSpec;
 pub use random::{splitmix64, Rng};
 pub use shape::{broadcast_shapes, numel, Axis, Dims};
-pub use simd::with_avx2;
+pub use simd::{with_avx2, with_flushed_subnormals};
 pub use tensor::Tensor;

@@ -5,7 +5,7 @@ use super::{
 };
 use crate::params::Params;
 use strata_autograd::Gradients;
-use strata_tensor::{for_each_block, with_avx2};
+use strata_tensor::{for_each_block, with_avx2, with_flushed_subnormals};
 
 /// Elements of a parameter updated as one block: large parameters are split into blocks
 /// spread over the threads. About 15 µs of Adam arithmetic per block (its square roots and
@@ -92,12 +92,16 @@ struct AdamUpdate {
 
 impl AdamUpdate {
     /// Updates parameters `p` and moments `m`, `v` from gradients `g`, with AVX2 when the
-    /// CPU has it (the update is a large share of a training step's non-GEMM time).
+    /// CPU has it (the update is a large share of a training step's non-GEMM time) and
+    /// subnormals flushed (tiny gradients' squares and decaying moments would otherwise
+    /// cost a microcode assist each).
     fn apply(&self, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
-        with_avx2(
-            #[inline(always)]
-            || self.apply_loop(p, g, m, v),
-        );
+        with_flushed_subnormals(|| {
+            with_avx2(
+                #[inline(always)]
+                || self.apply_loop(p, g, m, v),
+            )
+        });
     }
 
     /// Branch-free, so the loop vectorises; moments that decay below the normal range are

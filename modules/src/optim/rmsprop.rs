@@ -6,7 +6,7 @@ use super::{
 };
 use crate::params::Params;
 use strata_autograd::Gradients;
-use strata_tensor::for_each_block;
+use strata_tensor::{for_each_block, with_flushed_subnormals};
 
 /// RMSprop: `v ← α·v + (1 − α)·g²`, then `p ← p − lr·g/(√v + ε)`, or with momentum μ:
 /// `b ← μ·b + g/(√v + ε)`, `p ← p − lr·b`. Defaults α = 0.99, ε = 1e-8 (PyTorch's).
@@ -68,7 +68,7 @@ impl Optimizer for RmsProp {
             let [v, b] = slots.get(name, 2, p.len()) else {
                 unreachable!("two slots were requested")
             };
-            for_each_block(p.len(), UPDATE_BLOCK, [p, v, b], |range, [p, v, b]| {
+            let update = |range: std::ops::Range<usize>, [p, v, b]: [&mut [f32]; 3]| {
                 let moments = v.iter_mut().zip(b.iter_mut());
                 for ((p, &g), (v, b)) in p.iter_mut().zip(&g[range]).zip(moments) {
                     let g = g + wd * *p;
@@ -81,6 +81,9 @@ impl Optimizer for RmsProp {
                         *p -= lr * scaled;
                     }
                 }
+            };
+            for_each_block(p.len(), UPDATE_BLOCK, [p, v, b], |range, parts| {
+                with_flushed_subnormals(|| update(range, parts))
             });
         });
         self.steps += 1;

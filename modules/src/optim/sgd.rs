@@ -6,7 +6,7 @@ use super::{
 };
 use crate::params::Params;
 use strata_autograd::Gradients;
-use strata_tensor::for_each_block;
+use strata_tensor::{for_each_block, with_flushed_subnormals};
 
 /// SGD, with PyTorch's update rule:
 /// `g ← ∇ + λ·p`; with momentum μ, `b ← μ·b + g` (`b = g` on the first step) and
@@ -69,20 +69,25 @@ impl Optimizer for Sgd {
         for_each_update(model, grads, |name, p, g| {
             if mu == 0.0 {
                 for_each_block(p.len(), UPDATE_BLOCK, [p], |range, [p]| {
-                    for (p, &g) in p.iter_mut().zip(&g[range]) {
-                        *p -= lr * (g + wd * *p);
-                    }
+                    with_flushed_subnormals(|| {
+                        for (p, &g) in p.iter_mut().zip(&g[range]) {
+                            *p -= lr * (g + wd * *p);
+                        }
+                    })
                 });
                 return;
             }
             let buf = &mut slots.get(name, 1, p.len())[0];
             for_each_block(p.len(), UPDATE_BLOCK, [p, buf], |range, [p, buf]| {
-                for ((p, &g), b) in p.iter_mut().zip(&g[range]).zip(buf.iter_mut()) {
-                    let g = g + wd * *p;
-                    // The buffer starts at zero, so the first step gives b = g, as in PyTorch.
-                    *b = flush_subnormal(mu * *b + g);
-                    *p -= lr * if nesterov { g + mu * *b } else { *b };
-                }
+                with_flushed_subnormals(|| {
+                    for ((p, &g), b) in p.iter_mut().zip(&g[range]).zip(buf.iter_mut()) {
+                        let g = g + wd * *p;
+                        // The buffer starts at zero, so the first step gives b = g, as in
+                        // PyTorch.
+                        *b = flush_subnormal(mu * *b + g);
+                        *p -= lr * if nesterov { g + mu * *b } else { *b };
+                    }
+                })
             });
         });
         self.steps += 1;
