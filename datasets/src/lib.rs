@@ -52,6 +52,7 @@ mod error;
 mod fetch;
 mod idx;
 mod loader;
+mod prefetch;
 mod synthetic;
 mod text;
 mod transform;
