@@ -39,6 +39,7 @@ mod random;
 mod serde_impl;
 mod shape;
 mod simd;
+mod small_matmul;
 mod strided;
 mod tensor;
 mod workers;

@@ -6,6 +6,7 @@ use crate::error::{expect_ok, ErrorKind, Result, TensorError};
 use crate::ops::elementwise::broadcast_strides;
 use crate::parallel::{for_each_block, for_each_job, matmul_tiles, parallel_elements, SharedMut};
 use crate::shape::{broadcast_shapes, numel, Dims};
+use crate::small_matmul::{small_gemm, takes_small_path};
 use crate::strided::Plan;
 use crate::Tensor;
 use faer::linalg::matmul::matmul;
@@ -51,6 +52,9 @@ pub(crate) fn gemm(
             dst.fill(0.0);
         }
         return;
+    }
+    if takes_small_path(a, n) {
+        return small_gemm(dst, n, a, b, accumulate);
     }
     // faer multiplies 15–60% slower when the left operand is column-major (a transposed
     // view, as in every weight gradient gᵀ·x): when the product is wide enough for a copy to

@@ -11,6 +11,8 @@ use strata_tensor::{
 
 /// Inputs large enough that every kernel below takes its parallel path at 2 and 3 threads.
 struct Inputs {
+    long: Tensor,
+    narrow: Tensor,
     x: Tensor,
     y: Tensor,
     w: Tensor,
@@ -27,7 +29,15 @@ fn inputs() -> Inputs {
     let w = random(&[512, 300], &mut rng);
     let tall = random(&[700, 97], &mut rng);
     assert!(rows * 512 * 300 >= MATMUL_PAR_MIN_FLOPS && 700 * 97 * 90 >= MATMUL_PAR_MIN_FLOPS);
+    // Products with 2 output columns, or an inner dimension of 2 (plain loops rather than
+    // faer), with enough rows to be split over threads.
+    let (long_rows, inner) = (20_000, 64);
+    let long = random(&[long_rows, inner], &mut rng);
+    let narrow = random(&[inner, 2], &mut rng);
+    assert!(long_rows * inner * 2 >= MATMUL_PAR_MIN_FLOPS);
     Inputs {
+        long,
+        narrow,
         x: random(&[rows, 512], &mut rng),
         y: random(&[rows, 512], &mut rng),
         w,
@@ -54,6 +64,8 @@ fn kernels(i: &Inputs) -> Vec<Tensor> {
         i.x.matmul(&i.w),
         i.tall.matmul(&i.tall.t().narrow(1, 0, 90)),
         i.x.linear(&i.w.t(), Some(&i.w.narrow(0, 0, 1).squeeze(0))),
+        i.long.matmul(&i.narrow),
+        i.long.narrow(1, 0, 2).matmul(&i.narrow.t()),
         conv.clone(),
         Tensor::conv2d_backward_input(&conv, &i.filters, i.image.shape(), spec),
         Tensor::conv2d_backward_weight(&conv, &i.image, i.filters.shape(), spec),
@@ -73,6 +85,10 @@ fn results_do_not_depend_on_the_thread_count() {
     // The products are right, not just repeatable.
     let (expected, scale) = naive_matmul(&inputs.x, &inputs.w);
     assert_product(&single[8].to_vec(), &expected, &scale);
+    let (expected, scale) = naive_matmul(&inputs.long, &inputs.narrow);
+    assert_product(&single[11].to_vec(), &expected, &scale);
+    let (expected, scale) = naive_matmul(&inputs.long.narrow(1, 0, 2), &inputs.narrow.t());
+    assert_product(&single[12].to_vec(), &expected, &scale);
 
     // More threads than cores, and back up after going down.
     for threads in [2, 3] {
