@@ -58,9 +58,14 @@ pub(crate) fn gemm(
     }
     // faer multiplies 15–60% slower when the left operand is column-major (a transposed
     // view, as in every weight gradient gᵀ·x): when the product is wide enough for a copy to
-    // be cheap against it, the operand is copied row-major first.
+    // be cheap against it, the operand is copied row-major first, or, when that is smaller,
+    // the transposed product Cᵀ = Bᵀ·Aᵀ (whose left operand Bᵀ is copied) is computed and
+    // transposed into `dst`.
     let row_major;
     let a = if a.row_stride() == 1 && a.col_stride() != 1 && m > 1 && n >= ROW_MAJOR_COPY_MIN_N {
+        if k * n + m * n < m * k {
+            return transposed_product(dst, n, a, b, accumulate);
+        }
         row_major = Buffer::new(row_major_copy(a));
         MatRef::from_row_major_slice(row_major.as_slice(), m, k)
     } else {
@@ -116,14 +121,68 @@ pub(crate) fn gemm(
 /// copy pays from `n` ≈ 0.6 / (0.15 · 0.033) ≈ 120 columns.
 const ROW_MAJOR_COPY_MIN_N: usize = 128;
 
-/// A row-major copy (in a buffer from the pool) of the column-major `a`, tile by tile: each
-/// tile's columns are read into a small local block, which is then written out as whole row
-/// runs (walking the destination down a column instead would touch one cache line per row,
-/// and rows a power of two apart share a handful of cache sets). Large operands are split
-/// into row blocks over the threads.
+/// `dst ← a·b` (or `+=`) for a column-major `a`, computed as `(bᵀ·aᵀ)ᵀ`: `aᵀ` is row-major
+/// as it is, `bᵀ` is copied row-major if it is not, and the `n × m` result is transposed into
+/// `dst`. Copies `k·n + m·n` elements instead of the `m·k` of copying `a` (the LSTM's weight
+/// gradients, `[512, 1600]·[1600, 128]`: 0.27 M instead of 0.82 M).
+fn transposed_product(
+    dst: &mut [f32],
+    n: usize,
+    a: MatRef<'_, f32>,
+    b: MatRef<'_, f32>,
+    accumulate: bool,
+) {
+    let (m, k) = (a.nrows(), a.ncols());
+    let bt_copy;
+    // bᵀ is column-major exactly when b is row-major.
+    let bt = if b.col_stride() == 1 && b.row_stride() != 1 {
+        bt_copy = Buffer::new(row_major_copy(b.transpose()));
+        MatRef::from_row_major_slice(bt_copy.as_slice(), n, k)
+    } else {
+        b.transpose()
+    };
+    let mut ct = Buffer::new(buffer::take(n * m));
+    gemm(ct.as_mut_slice(), m, bt, a.transpose(), false);
+    let ct = MatRef::from_row_major_slice(ct.as_slice(), n, m).transpose();
+    let block = if parallel_elements(m * n) {
+        TRANSPOSE_TILE
+    } else {
+        m
+    };
+    for_each_block(m, block, [dst], |rows, [dst]| {
+        transpose_rows(ct, rows, dst, accumulate)
+    });
+}
+
+/// A row-major copy (in a buffer from the pool) of the column-major `a` (unit row stride),
+/// tile by tile: each tile's columns are read into a small local block, which is then
+/// written out as whole row runs (walking the destination down a column instead would touch
+/// one cache line per row, and rows a power of two apart share a handful of cache sets).
+/// Large operands are split into row blocks over the threads.
 fn row_major_copy(a: MatRef<'_, f32>) -> Vec<f32> {
-    let (m, k, ld) = (a.nrows(), a.ncols(), a.col_stride());
+    let (m, k) = (a.nrows(), a.ncols());
     let mut out = buffer::take(m * k);
+    let block = if parallel_elements(m * k) {
+        TRANSPOSE_TILE
+    } else {
+        m
+    };
+    for_each_block(m, block, [&mut out], |rows, [out]| {
+        transpose_rows(a, rows, out, false)
+    });
+    out
+}
+
+/// Writes rows `rows` of the column-major `a` into `out` (those rows, row-major), or adds
+/// them with `accumulate`, through square tiles.
+fn transpose_rows(
+    a: MatRef<'_, f32>,
+    rows: std::ops::Range<usize>,
+    out: &mut [f32],
+    accumulate: bool,
+) {
+    assert_eq!(a.row_stride(), 1, "transpose_rows reads columns");
+    let (k, ld) = (a.ncols(), a.col_stride());
     // SAFETY: `a` has unit row stride and `k` columns `ld` apart, all in one allocation.
     let column = |j: usize, rows: std::ops::Range<usize>| unsafe {
         std::slice::from_raw_parts(
@@ -131,30 +190,27 @@ fn row_major_copy(a: MatRef<'_, f32>) -> Vec<f32> {
             rows.len(),
         )
     };
-    let block = if parallel_elements(m * k) {
-        TRANSPOSE_TILE
-    } else {
-        m
-    };
-    for_each_block(m, block, [&mut out], |rows, [out]| {
-        let mut tile = [[0.0f32; TRANSPOSE_TILE]; TRANSPOSE_TILE];
-        for i0 in (rows.start..rows.end).step_by(TRANSPOSE_TILE) {
-            let i1 = (i0 + TRANSPOSE_TILE).min(rows.end);
-            for j0 in (0..k).step_by(TRANSPOSE_TILE) {
-                let j1 = (j0 + TRANSPOSE_TILE).min(k);
-                for j in j0..j1 {
-                    for (row, &x) in tile.iter_mut().zip(column(j, i0..i1)) {
-                        row[j - j0] = x;
-                    }
+    let mut tile = [[0.0f32; TRANSPOSE_TILE]; TRANSPOSE_TILE];
+    for i0 in (rows.start..rows.end).step_by(TRANSPOSE_TILE) {
+        let i1 = (i0 + TRANSPOSE_TILE).min(rows.end);
+        for j0 in (0..k).step_by(TRANSPOSE_TILE) {
+            let j1 = (j0 + TRANSPOSE_TILE).min(k);
+            for j in j0..j1 {
+                for (row, &x) in tile.iter_mut().zip(column(j, i0..i1)) {
+                    row[j - j0] = x;
                 }
-                for (i, row) in (i0..i1).zip(&tile) {
-                    let at = (i - rows.start) * k;
-                    out[at + j0..at + j1].copy_from_slice(&row[..j1 - j0]);
+            }
+            for (i, row) in (i0..i1).zip(&tile) {
+                let at = (i - rows.start) * k;
+                let (out, row) = (&mut out[at + j0..at + j1], &row[..j1 - j0]);
+                if accumulate {
+                    out.iter_mut().zip(row).for_each(|(o, &x)| *o += x);
+                } else {
+                    out.copy_from_slice(row);
                 }
             }
         }
-    });
-    out
+    }
 }
 
 /// Side of the square tiles of the transposed copy: one 64-byte line of floats.

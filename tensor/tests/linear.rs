@@ -53,6 +53,17 @@ fn linear_matches_matmul_plus_bias_on_2d_3d_and_strided_inputs() {
             );
         }
     }
+    // A long column-major input and a wide output: the product is computed transposed and
+    // added onto the bias.
+    let x = Tensor::rand_normal(&[1000, 200], 0.0, 1.0, &mut rng).t();
+    let (w3, b3) = (
+        Tensor::rand_normal(&[130, 1000], 0.0, 1.0, &mut rng),
+        Tensor::rand_normal(&[130], 0.0, 1.0, &mut rng),
+    );
+    assert!(close(
+        &x.linear(&w3, Some(&b3)),
+        &x.contiguous().matmul(&w3.t().contiguous()).add(&b3)
+    ));
     // A transposed weight view works too.
     let wt = Tensor::rand_normal(&[5, 7], 0.0, 1.0, &mut rng);
     assert!(close(

@@ -207,6 +207,10 @@ fn large_products_take_the_multithreaded_path() {
         &random(&[k2, m2], &mut rng).t(),
         &random(&[k2, 128], &mut rng),
     );
+    // A column-major left operand much larger than the right one: computed as (bᵀ·aᵀ)ᵀ.
+    let long = random(&[900, 300], &mut rng).t();
+    check(&long, &random(&[900, 130], &mut rng));
+    check(&long, &random(&[130, 900], &mut rng).t());
     // A large batched product with a shared right operand (folded into one big GEMM).
     check_batched(
         &random(&[3, 60, 256], &mut rng),
