@@ -23,6 +23,7 @@ impl CellRule for GruRule {
     const GATES: usize = 3;
     const STATES: usize = 1;
     const SAVED: usize = 4;
+    const HIDDEN_BIAS_ADDS: bool = false;
 
     #[inline(always)]
     fn forward(xp: &[f32], hp: &[f32], prev: &[f32], next: &mut [f32], saved: &mut [f32]) {

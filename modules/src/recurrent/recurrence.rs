@@ -23,6 +23,10 @@ pub(crate) trait CellRule: 'static {
     const STATES: usize;
     /// Vectors of `H` the forward keeps for the backward.
     const SAVED: usize;
+    /// Whether `b_hh` only adds to the gates (`x_· + h_·`), so that it can be added to the
+    /// input projections once instead of to every step's hidden product (false for the GRU,
+    /// whose reset gate scales `b_hn`).
+    const HIDDEN_BIAS_ADDS: bool;
 
     /// One step: `xp` and `hp` (`[G·H]`) are the input and hidden projections with their
     /// biases, `prev` (`[STATES·H]`) the previous state; writes the new state into `next` and

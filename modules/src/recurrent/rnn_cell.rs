@@ -18,6 +18,7 @@ impl CellRule for RnnRule {
     const GATES: usize = 1;
     const STATES: usize = 1;
     const SAVED: usize = 0;
+    const HIDDEN_BIAS_ADDS: bool = true;
 
     #[inline(always)]
     fn forward(xp: &[f32], hp: &[f32], _prev: &[f32], next: &mut [f32], _saved: &mut [f32]) {
