@@ -204,7 +204,13 @@ fn pooled(len: usize) -> Vec<f32> {
     Tensor::empty(&[len]).into_vec()
 }
 
-/// The `h` part of a block of packed `[rows, STATES·H]` states, as a `[rows, H]` tensor.
+/// The `h` part of a block of packed `[rows, STATES·H]` states, as a `[rows, H]` tensor
+/// (a copy of just those values, in a pooled buffer).
 fn hidden_part(states: &[f32], sh: usize, h: usize) -> Tensor {
-    Tensor::from_slice(states, &[states.len() / sh, sh]).narrow(1, 0, h)
+    let rows = states.len() / sh;
+    let mut hidden = Tensor::empty(&[rows, h]);
+    for (out, state) in hidden.data_mut().chunks_exact_mut(h).zip(states.chunks_exact(sh)) {
+        out.copy_from_slice(&state[..h]);
+    }
+    hidden
 }
