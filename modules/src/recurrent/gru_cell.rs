@@ -24,6 +24,7 @@ impl CellRule for GruRule {
     const STATES: usize = 1;
     const SAVED: usize = 4;
     const HIDDEN_BIAS_ADDS: bool = false;
+    const HIDDEN_GRAD_IS_INPUT_GRAD: bool = false;
 
     #[inline(always)]
     fn forward(xp: &[f32], hp: &[f32], prev: &[f32], next: &mut [f32], saved: &mut [f32]) {

@@ -24,6 +24,7 @@ impl CellRule for LstmRule {
     const STATES: usize = 2;
     const SAVED: usize = 5;
     const HIDDEN_BIAS_ADDS: bool = true;
+    const HIDDEN_GRAD_IS_INPUT_GRAD: bool = true;
 
     #[inline(always)]
     fn forward(xp: &[f32], hp: &[f32], prev: &[f32], next: &mut [f32], saved: &mut [f32]) {

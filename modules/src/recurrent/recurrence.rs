@@ -27,6 +27,9 @@ pub(crate) trait CellRule: 'static {
     /// input projections once instead of to every step's hidden product (false for the GRU,
     /// whose reset gate scales `b_hn`).
     const HIDDEN_BIAS_ADDS: bool;
+    /// Whether the gradient of the hidden projection equals that of the input projection
+    /// (`d_hp = d_xp`, as for the LSTM and the RNN): it is then not stored a second time.
+    const HIDDEN_GRAD_IS_INPUT_GRAD: bool;
 
     /// One step: `xp` and `hp` (`[G·H]`) are the input and hidden projections with their
     /// biases, `prev` (`[STATES·H]`) the previous state; writes the new state into `next` and
@@ -137,15 +140,28 @@ pub(crate) fn recurrence<K: CellRule>(
         let weight_hh = a.input(2);
         let mut d_carry = vec![0.0; n * sh];
         let mut d_xp = pooled(n * steps * gh);
-        // Gradients of the hidden projections, time-major [T, N, G·H] like `states`.
-        let mut d_hp = pooled(steps * n * gh);
+        // Gradients of the hidden projections, time-major [T, N, G·H] like `states`, unless
+        // they are the input projections' (then `d_xp` serves for both).
+        let keep_d_hp = !K::HIDDEN_GRAD_IS_INPUT_GRAD;
+        let mut d_hp = if keep_d_hp {
+            pooled(steps * n * gh)
+        } else {
+            Vec::new()
+        };
         for t in (0..steps).rev() {
-            let d_hp_t = &mut d_hp[t * n * gh..][..n * gh];
+            let d_hp_t: &mut [f32] = if keep_d_hp {
+                &mut d_hp[t * n * gh..][..n * gh]
+            } else {
+                &mut []
+            };
             // Whether the gradient must reach h_{t−1} through the hidden product.
             let through_hidden = t > 0 || a.needs(1);
             let parts = [&mut d_xp[..], d_hp_t, &mut d_carry[..]];
             for_each_block(n, block, parts, |rows, [d_xp, d_hp_t, d_carry]| {
                 let mut d_next = vec![0.0; sh];
+                // This step's d_hp for the block's rows: the left operand of dh += d_hp·W_hh.
+                let mut block_hp = Tensor::empty(&[rows.len(), gh]);
+                let block_hp_values = block_hp.data_mut();
                 with_avx2(
                     #[inline(always)]
                     || {
@@ -166,30 +182,45 @@ pub(crate) fn recurrence<K: CellRule>(
                                 step,
                                 &d_next,
                                 &mut d_xp[(i * steps + t) * gh..][..gh],
-                                &mut d_hp_t[i * gh..][..gh],
+                                &mut block_hp_values[i * gh..][..gh],
                                 carried,
                             );
                         }
                     },
                 );
+                if keep_d_hp {
+                    d_hp_t.copy_from_slice(block_hp_values);
+                }
                 if through_hidden {
                     // hp = h·W_hhᵀ, so dh += d_hp·W_hh.
-                    let d_h = Tensor::from_slice(d_hp_t, &[rows.len(), gh]).matmul(weight_hh);
+                    let d_h = block_hp.matmul(weight_hh);
                     for (carried, d) in d_carry.chunks_mut(sh).zip(d_h.values().chunks(h)) {
                         carried[..h].iter_mut().zip(d).for_each(|(c, d)| *c += d);
                     }
                 }
             });
         }
-        let d_hp = Tensor::from_vec(d_hp, &[steps * n, gh]);
-        let mut grads: Grads = Grads::new();
-        grads.push(a.needs(0).then(|| Tensor::from_vec(d_xp, &[n, steps, gh])));
-        grads.push(a.needs(1).then(|| Tensor::from_vec(d_carry, &[n, sh])));
-        grads.push(a.needs(2).then(|| {
-            // dW_hh = Σ_t d_hpₜᵀ·h_{t−1}, one product over all steps.
+        let d_xp = Tensor::from_vec(d_xp, &[n, steps, gh]);
+        // The hidden projections' gradients as rows beside the states they multiplied,
+        // h_{t−1}: time-major as kept, or batch-major as in `d_xp` (then the states are
+        // gathered in that order).
+        let (d_hp, previous) = if keep_d_hp {
             let previous = states.narrow(0, 0, steps * n).narrow(1, 0, h);
-            d_hp.t().matmul(&previous)
-        }));
+            (Tensor::from_vec(d_hp, &[steps * n, gh]), previous)
+        } else {
+            let by_row = states
+                .reshape(&[steps as isize + 1, n as isize, sh as isize])
+                .narrow(0, 0, steps)
+                .narrow(2, 0, h)
+                .permute(&[1, 0, 2])
+                .reshape(&[(n * steps) as isize, h as isize]);
+            (d_xp.reshape(&[(n * steps) as isize, gh as isize]), by_row)
+        };
+        let mut grads: Grads = Grads::new();
+        grads.push(a.needs(0).then(|| d_xp.clone()));
+        grads.push(a.needs(1).then(|| Tensor::from_vec(d_carry, &[n, sh])));
+        // dW_hh = Σ_t d_hpₜᵀ·h_{t−1}, one product over all steps.
+        grads.push(a.needs(2).then(|| d_hp.t().matmul(&previous)));
         if a.num_inputs() == 4 {
             grads.push(a.needs(3).then(|| d_hp.sum_axes(&[0], false)));
         }
@@ -209,7 +240,11 @@ fn pooled(len: usize) -> Vec<f32> {
 fn hidden_part(states: &[f32], sh: usize, h: usize) -> Tensor {
     let rows = states.len() / sh;
     let mut hidden = Tensor::empty(&[rows, h]);
-    for (out, state) in hidden.data_mut().chunks_exact_mut(h).zip(states.chunks_exact(sh)) {
+    for (out, state) in hidden
+        .data_mut()
+        .chunks_exact_mut(h)
+        .zip(states.chunks_exact(sh))
+    {
         out.copy_from_slice(&state[..h]);
     }
     hidden
