@@ -2,7 +2,7 @@
 //! softmax cross-entropy written with autograd ops), and the same step's GEMMs alone, so the
 //! share of time spent outside GEMM can be read off: (step − GEMMs) / step.
 //!
-//! Run: `cargo bench -p strata-autograd --bench mlp_step`; threads follow `RAYON_NUM_THREADS`.
+//! Run: `cargo bench -p strata-autograd --bench mlp_step`; threads follow `STRATA_NUM_THREADS`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;

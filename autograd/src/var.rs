@@ -263,6 +263,12 @@ impl Var {
     /// assert_eq!((w.id(), w.value().to_vec()), (id, vec![0.5, 0.5]));
     /// ```
     pub fn update(&mut self, f: impl FnOnce(&mut Tensor)) {
+        // The common case (an optimizer step on a parameter no graph holds): in place.
+        if let Some(node) = Arc::get_mut(&mut self.0) {
+            if !matches!(node.kind, Kind::Op { .. }) {
+                return f(&mut node.value);
+            }
+        }
         let (id, kind) = (self.0.id, self.leaf_kind());
         let mut value = match Arc::get_mut(&mut self.0) {
             Some(node) => std::mem::take(&mut node.value),

@@ -55,6 +55,7 @@ mod fetch;
 mod fields;
 mod idx;
 mod loader;
+mod prefetch;
 mod synthetic;
 mod text;
 mod transform;

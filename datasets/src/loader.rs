@@ -3,11 +3,10 @@
 
 use crate::collate::stack_examples;
 use crate::dataset::{Batch, Dataset};
-use crate::error::{DataError, Result};
+use crate::error::Result;
+use crate::prefetch::Prefetch;
 use crate::transform::Transform;
-use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use strata_tensor::{splitmix64, Rng};
 
 /// Stream tags mixed into the loader seed, so the shuffling and augmentation generators of
@@ -248,38 +247,15 @@ impl EpochPlan {
 enum Source {
     /// Built on the caller's thread when asked for.
     Inline,
-    /// Built ahead by a worker thread and received through a bounded channel.
-    Prefetch {
-        receiver: Option<Receiver<Result<Batch>>>,
-        worker: Option<JoinHandle<()>>,
-    },
+    /// Built ahead by a worker thread (and by the caller while it waits).
+    Prefetch(Prefetch),
 }
 
 impl Source {
     fn spawn(plan: Arc<EpochPlan>, depth: usize) -> Self {
-        let (sender, receiver) = sync_channel(depth);
-        let worker = std::thread::Builder::new()
-            .name("strata-data-prefetch".into())
-            .spawn(move || {
-                for b in 0..plan.num_batches {
-                    let batch = plan.batch(b);
-                    let failed = batch.is_err();
-                    // A send error means the epoch was dropped: stop early.
-                    if sender.send(batch).is_err() || failed {
-                        return;
-                    }
-                }
-            });
-        match worker {
-            Ok(handle) => Self::Prefetch {
-                receiver: Some(receiver),
-                worker: Some(handle),
-            },
-            Err(err) => {
-                tracing::warn!("could not start the prefetch thread ({err}); loading inline");
-                Self::Inline
-            }
-        }
+        let batches = plan.num_batches;
+        let build = Arc::new(move |b: usize| plan.batch(b));
+        Prefetch::spawn(build, batches, depth).map_or(Self::Inline, Self::Prefetch)
     }
 }
 
@@ -308,23 +284,7 @@ impl Iterator for Epoch {
         }
         let batch = match &mut self.source {
             Source::Inline => self.plan.batch(self.next),
-            Source::Prefetch { receiver, worker } => {
-                match receiver.as_ref().map(Receiver::recv) {
-                    Some(Ok(batch)) => batch,
-                    // The worker ended without sending this batch: it panicked.
-                    _ => {
-                        let panic = worker.take().map(JoinHandle::join);
-                        if let Some(Err(payload)) = panic {
-                            std::panic::resume_unwind(payload);
-                        }
-                        Err(DataError::invalid(
-                            "DataLoader",
-                            format!("batch {} from the prefetch thread", self.next),
-                            "the thread ended early",
-                        ))
-                    }
-                }
-            }
+            Source::Prefetch(prefetch) => prefetch.take(self.next),
         };
         self.next += 1;
         self.failed = batch.is_err();
@@ -334,18 +294,5 @@ impl Iterator for Epoch {
     fn size_hint(&self) -> (usize, Option<usize>) {
         let left = self.plan.num_batches.saturating_sub(self.next);
         (0, Some(left))
-    }
-}
-
-impl Drop for Epoch {
-    fn drop(&mut self) {
-        if let Source::Prefetch { receiver, worker } = &mut self.source {
-            // Closing the channel first makes a worker blocked on `send` return at once.
-            drop(receiver.take());
-            if let Some(handle) = worker.take() {
-                // A worker panic was already reported by `next`, or the epoch was abandoned.
-                let _ = handle.join();
-            }
-        }
     }
 }

@@ -1,9 +1,10 @@
 //! LeNet-5 training steps (forward, cross-entropy, backward, Adam update) at batch 64 on
 //! 28×28 inputs, with the PyTorch harness's model, portable data and initialisation
-//! (`shared/bench/pytorch/bench_cnn.py`), on 1 and 2 threads.
+//! (`shared/bench/pytorch/bench_cnn.py`), at each thread count of `STRATA_BENCH_THREADS`
+//! (default 1 and 2).
 //!
-//! Run: `cargo bench -p strata-modules --bench lenet`. Compare with
-//! `python bench_cnn.py --threads 1,2 --optimizer adam` in the same sitting.
+//! Run: `cargo bench -p strata-modules --bench lenet`. `cargo xtask bench --compare-pytorch`
+//! runs it beside the same model in PyTorch (`xtask/pytorch/compare.py`).
 
 #![allow(clippy::print_stderr)]
 
@@ -14,7 +15,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use lenet5::{images_and_labels, PYTORCH_FIRST_LOSS};
 use strata_modules::reference::lenet5;
 use strata_modules::{cross_entropy, Adam, Module, Optimizer, Reduction, Sequential, Var};
-use strata_tensor::{set_num_threads, Tensor};
+use strata_tensor::{bench_thread_counts, set_num_threads, Tensor};
 
 /// The harness's batch size.
 const BATCH: usize = 64;
@@ -46,12 +47,12 @@ impl Run {
 }
 
 fn bench_lenet(c: &mut Criterion) {
-    set_num_threads(2); // size rayon's pool before choosing 1 or 2 threads per run
     let (images, labels) = images_and_labels(ROWS);
     let images = images.contiguous();
     let mut group = c.benchmark_group("lenet5_batch64_adam");
     group.throughput(Throughput::Elements(BATCH as u64));
-    for threads in [1, 2] {
+    let thread_counts = bench_thread_counts();
+    for &threads in &thread_counts {
         set_num_threads(threads);
         let mut run = Run {
             model: lenet5(),
@@ -60,7 +61,7 @@ fn bench_lenet(c: &mut Criterion) {
             labels: labels.clone(),
             step: 0,
         };
-        if threads == 1 {
+        if threads == thread_counts[0] {
             eprintln!(
                 "strata first-batch loss: {:.7} (PyTorch: {PYTORCH_FIRST_LOSS})",
                 run.step()

@@ -1,6 +1,6 @@
 //! LSTM forward + backward: `Lstm` (input 128, hidden 128, batch-first) on `[32, 50, 128]`,
-//! loss = mean of the squared outputs, gradients of every parameter (no optimizer step), at 1
-//! and 2 threads. Beside it, the same LSTM composed from ~12 small autograd ops per step (the
+//! loss = mean of the squared outputs, gradients of every parameter (no optimizer step), at
+//! each thread count of `STRATA_BENCH_THREADS` (default 1 and 2). Beside it, the same LSTM composed from ~12 small autograd ops per step (the
 //! way a user would write it with `Var` ops), to show what the fused recurrence buys.
 //!
 //! Inputs and weights follow the portable SplitMix64 spec (`strata_modules::reference`), so
@@ -17,7 +17,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use strata_modules::reference::{initialise_recurrent, inputs};
 use strata_modules::{Lstm, Var};
-use strata_tensor::{set_num_threads, Tensor};
+use strata_tensor::{bench_thread_counts, set_num_threads, Tensor};
 
 const BATCH: usize = 32;
 const STEPS: usize = 50;
@@ -75,7 +75,6 @@ fn composed_step(lstm: &Lstm, x: &Var) -> f32 {
 }
 
 fn bench_lstm(c: &mut Criterion) {
-    set_num_threads(2); // size rayon's pool before choosing 1 or 2 threads per run
     let lstm = portable_lstm();
     let x = Var::constant(batch());
     let fused = fused_step(&lstm, &x);
@@ -84,7 +83,7 @@ fn bench_lstm(c: &mut Criterion) {
     let mut group = c.benchmark_group("lstm_b32_t50_i128_h128_fwd_bwd");
     group.sample_size(20);
     group.throughput(Throughput::Elements(BATCH as u64));
-    for threads in [1, 2] {
+    for threads in bench_thread_counts() {
         set_num_threads(threads);
         group.bench_with_input(BenchmarkId::new("fused", threads), &threads, |b, _| {
             b.iter(|| fused_step(&lstm, &x))

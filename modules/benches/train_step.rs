@@ -1,10 +1,11 @@
 //! Full training steps (forward, cross-entropy, backward, Adam update) on the PyTorch
 //! harness's portable data and initialisation (`shared/bench/pytorch/README.md`):
-//! MLP 784-512-256-10 at batch 32, 128 and 256 with 1 and 2 threads (samples/s), and the tiny
-//! MLP 2-64-64-2 at batch 32, whose step is almost all per-op overhead (µs per step).
+//! MLP 784-512-256-10 at batch 32, 128 and 256 (samples/s) at each thread count of
+//! `STRATA_BENCH_THREADS` (default 1 and 2), and the tiny MLP 2-64-64-2 at batch 32 on one
+//! thread, whose step is almost all per-op overhead (µs per step).
 //!
-//! Run: `cargo bench -p strata-modules --bench train_step`. Compare with
-//! `python bench_mlp.py --threads 1,2 --optimizer adam --batch-size B` in the same sitting.
+//! Run: `cargo bench -p strata-modules --bench train_step`. `cargo xtask bench
+//! --compare-pytorch` runs it beside the same models in PyTorch (`xtask/pytorch/compare.py`).
 
 #![allow(clippy::print_stderr)]
 
@@ -12,7 +13,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use strata_modules::{
     cross_entropy, reference, Adam, Module, Optimizer, Reduction, Sequential, Var,
 };
-use strata_tensor::{set_num_threads, Rng, Tensor};
+use strata_tensor::{bench_thread_counts, set_num_threads, Rng, Tensor};
 
 /// Rows of the benchmark dataset: enough batches to cycle through, small enough to label fast.
 const ROWS: usize = 256 * 24;
@@ -43,11 +44,11 @@ impl Run {
 }
 
 fn bench_mlp(c: &mut Criterion) {
-    set_num_threads(2); // size rayon's pool before choosing 1 or 2 threads per run
     let x = reference::inputs(ROWS, 784);
     let y = reference::labels(ROWS, 784, 10);
     let mut group = c.benchmark_group("mlp_784_512_256_10_adam");
-    for threads in [1, 2] {
+    let thread_counts = bench_thread_counts();
+    for &threads in &thread_counts {
         set_num_threads(threads);
         for batch in [32, 128, 256] {
             let mut run = Run {
@@ -58,7 +59,7 @@ fn bench_mlp(c: &mut Criterion) {
                 batch,
                 step: 0,
             };
-            if threads == 1 && batch == 128 {
+            if threads == thread_counts[0] && batch == 128 {
                 eprintln!(
                     "strata first-batch loss: {:.7} (PyTorch: 2.2982494831085205)",
                     run.step()

@@ -3,16 +3,17 @@
 //! - `conv2d/<layer>`: LeNet's two convolutions at batch 64, forward (GFLOP/s as "elem/s",
 //!   one element per flop) and the two backward kernels.
 //! - `elementwise_1M`: add and a ReLU-like map on 2^20 elements (GB/s: bytes read + written).
-//! - `par_threshold/<n>`: add on n elements: Strata at 1 and 2 threads, beside a plain slice
-//!   loop and the same loop split by rayon into 4 chunks (what Strata does at its
-//!   threshold); where the split loop starts to win is where `PAR_MIN_ELEMENTS` belongs.
+//! - `par_threshold/<n>`: add on n elements: Strata at 1 and 2 threads (where 2 starts to win
+//!   is where `PAR_MIN_ELEMENTS` belongs), beside a plain slice loop and the same loop split
+//!   into 4 blocks by Strata's workers (`for_each_block`) and by rayon, which shows what
+//!   starting a parallel region costs on each.
 //!
 //! Run: `cargo bench -p strata-tensor --bench kernels -- --warm-up-time 1 --measurement-time 3`
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rayon::prelude::*;
 use std::hint::black_box;
-use strata_tensor::{set_num_threads, Conv2dSpec, Rng, Tensor};
+use strata_tensor::{for_each_block, set_num_threads, Conv2dSpec, Rng, Tensor};
 
 /// A LeNet convolution: input `[N, C, H, W]`, weight `[O, C, k, k]`.
 struct ConvLayer {
@@ -127,11 +128,19 @@ fn par_threshold(c: &mut Criterion) {
                 |bench| bench.iter(|| black_box(&a + &b)),
             );
         }
-        set_num_threads(0);
         group.bench_function("slice_add_serial", |bench| {
             bench.iter(|| slice_add(black_box(&mut out), &av, &bv))
         });
         let chunk = n.div_ceil(4);
+        set_num_threads(2);
+        group.bench_function("slice_add_pool_4_blocks", |bench| {
+            bench.iter(|| {
+                for_each_block(n, chunk, [black_box(&mut out)], |rows, [o]| {
+                    slice_add(o, &av[rows.clone()], &bv[rows])
+                })
+            })
+        });
+        set_num_threads(0);
         group.bench_function("slice_add_rayon_4_chunks", |bench| {
             bench.iter(|| {
                 black_box(&mut out)

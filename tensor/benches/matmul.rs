@@ -1,11 +1,14 @@
 //! f32 matrix products: Strata's `Tensor::matmul` beside raw faer on the same shapes and
 //! thread counts, reported in GFLOP/s (criterion's "elem/s" with one element per flop).
 //!
-//! - `matmul/<m>x<k>x<n>`: `strata/1t` and `faer/1t` (faer `Par::Seq`), `strata/2t` (Strata
-//!   picks `Par::Seq` below `MATMUL_PAR_MIN_FLOPS` multiply-adds) and `faer/2t`
-//!   (`Par::rayon(2)`). Where Strata stays sequential at 2 threads, compare it with `faer/1t`.
-//! - `matmul_threshold/<m>x<k>x<n>`: faer `Par::Seq` against `Par::rayon(2)` around the
-//!   threshold, the evidence for `MATMUL_PAR_MIN_FLOPS`.
+//! - `matmul/<m>x<k>x<n>`, at each thread count of `STRATA_BENCH_THREADS` (default 1 and 2):
+//!   `strata/1t` and `faer/1t` (faer `Par::Seq`), `strata/2t` (Strata
+//!   splits the product into single-threaded tiles on its workers above
+//!   `MATMUL_PAR_MIN_FLOPS` multiply-adds) and `faer/2t` (faer's own parallel product,
+//!   `Par::rayon(2)`, on rayon's pool). Where Strata stays sequential at 2 threads, compare
+//!   it with `faer/1t`.
+//! - `matmul_threshold/<m>x<k>x<n>`: Strata at 1 and 2 threads around the threshold, the
+//!   evidence for `MATMUL_PAR_MIN_FLOPS`, beside faer's `Par::rayon(2)`.
 //!
 //! Run: `cargo bench -p strata-tensor --bench matmul -- --warm-up-time 1 --measurement-time 3`
 
@@ -13,7 +16,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 use std::hint::black_box;
-use strata_tensor::{set_num_threads, Rng, Tensor, MATMUL_PAR_MIN_FLOPS};
+use strata_tensor::{bench_thread_counts, set_num_threads, Rng, Tensor, MATMUL_PAR_MIN_FLOPS};
 
 /// `(m, k, n)`: square sizes, then the forward products of a 784-512-256-10 MLP at batch 128.
 const SHAPES: [(usize, usize, usize); 7] = [
@@ -28,10 +31,12 @@ const SHAPES: [(usize, usize, usize); 7] = [
 
 /// Shapes around the parallel threshold: small squares and the thin products of an MLP's
 /// 10-wide output layer (forward, weight gradient, input gradient) and its middle layer.
-const THRESHOLD_SHAPES: [(usize, usize, usize); 10] = [
+const THRESHOLD_SHAPES: [(usize, usize, usize); 12] = [
     (64, 64, 64),
     (96, 96, 96),
+    (112, 112, 112),
     (128, 128, 128),
+    (32, 128, 512),
     (160, 160, 160),
     (192, 192, 192),
     (128, 256, 10),
@@ -86,7 +91,7 @@ fn strata_vs_faer(c: &mut Criterion) {
             group.sample_size(20);
         }
         let mut ops = operands(m, k, n);
-        for threads in [1, 2] {
+        for threads in bench_thread_counts() {
             set_num_threads(threads);
             let par = if threads == 1 {
                 Par::Seq
@@ -116,9 +121,14 @@ fn threshold(c: &mut Criterion) {
         } else {
             "strata: seq"
         };
-        group.bench_function(BenchmarkId::new("faer_seq", note), |bench| {
-            bench.iter(|| faer_matmul(&mut ops, m, k, n, Par::Seq))
-        });
+        for threads in [1, 2] {
+            set_num_threads(threads);
+            group.bench_function(
+                BenchmarkId::new(format!("strata_{threads}t"), note),
+                |bench| bench.iter(|| black_box(ops.a.matmul(&ops.b))),
+            );
+        }
+        set_num_threads(0);
         group.bench_function(BenchmarkId::new("faer_rayon2", note), |bench| {
             bench.iter(|| faer_matmul(&mut ops, m, k, n, Par::rayon(2)))
         });

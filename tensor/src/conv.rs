@@ -10,10 +10,9 @@
 use crate::buffer;
 use crate::error::{expect_ok, ErrorKind, Result, TensorError};
 use crate::matmul::gemm;
-use crate::parallel::parallel_elements;
+use crate::parallel::{chunk_len, for_each_block, parallel_elements};
 use crate::Tensor;
 use faer::MatRef;
-use rayon::prelude::*;
 
 /// Images whose weight gradients are summed into one partial before the partials are added:
 /// a fixed grouping (independent of the thread count, so results are too) that gives each
@@ -170,18 +169,19 @@ impl Geometry {
         if chunk == 0 {
             return;
         }
-        if self.parallel_images() {
-            data.par_chunks_mut(chunk).enumerate().for_each_init(
-                || buffer::take(self.cols_len()),
-                |cols, (n, part)| f(n, part, cols),
-            );
+        let images = data.len() / chunk;
+        let block = if self.parallel_images() {
+            chunk_len(images, 1)
         } else {
+            images
+        };
+        for_each_block(images, block.max(1), [data], |images, [part]| {
             let mut cols = buffer::take(self.cols_len());
-            for (n, part) in data.chunks_mut(chunk).enumerate() {
+            for (n, part) in images.zip(part.chunks_mut(chunk)) {
                 f(n, part, &mut cols);
             }
             buffer::recycle(cols);
-        }
+        });
     }
 
     /// Input row read by kernel row `ki` at output row `oh`, or `None` in the padding.
@@ -444,15 +444,13 @@ impl Tensor {
             }
             buffer::recycle(cols);
         };
-        if weight_len > 0 && chunks > 1 && g.parallel_images() {
-            partials
-                .par_chunks_mut(weight_len)
-                .enumerate()
-                .for_each(|(k, grad)| accumulate(k, grad));
-        } else if weight_len > 0 {
-            for (k, grad) in partials.chunks_exact_mut(weight_len).enumerate() {
-                accumulate(k, grad);
-            }
+        if weight_len > 0 {
+            let block = if g.parallel_images() { 1 } else { chunks };
+            for_each_block(chunks, block, [&mut partials], |chunks, [grads]| {
+                for (k, grad) in chunks.zip(grads.chunks_exact_mut(weight_len)) {
+                    accumulate(k, grad);
+                }
+            });
         }
         let (grad, rest) = partials.split_at_mut(weight_len);
         for partial in rest.chunks_exact(weight_len.max(1)) {

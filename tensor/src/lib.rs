@@ -21,9 +21,10 @@
 //! twin that returns a [`TensorError`] instead.
 //!
 //! ## Threads
-//! Large element-wise passes, reductions and products run on rayon's pool; small ones stay on
-//! the calling thread. The thread count follows `RAYON_NUM_THREADS` and can be set with
-//! [`set_num_threads`].
+//! Large element-wise passes, reductions and products are spread over a pool of worker
+//! threads; small ones stay on the calling thread. The thread count follows
+//! `STRATA_NUM_THREADS` (else one per core) and can be set with [`set_num_threads`];
+//! [`for_each_block`] spreads a caller's own loop over the same threads.
 
 mod buffer;
 mod conv;
@@ -37,17 +38,24 @@ mod pool;
 mod random;
 mod serde_impl;
 mod shape;
+mod simd;
+mod small_matmul;
 mod strided;
 pub mod temp_file;
 mod tensor;
+mod workers;
 
 pub use buffer::{cached_buffer_bytes, release_cached_buffers, POOL_MAX_BYTES, POOL_MIN_LEN};
 pub use conv::Conv2dSpec;
 pub use error::{expect_ok, ErrorKind, Result, TensorError};
 pub use ops::elementwise::sigmoid;
-pub use parallel::{num_threads, set_num_threads, MATMUL_PAR_MIN_FLOPS, PAR_MIN_ELEMENTS};
+pub use parallel::{
+    bench_thread_counts, for_each_block, num_threads, set_num_threads, time_in_parallel_regions,
+    BENCH_THREADS_ENV, MATMUL_PAR_MIN_FLOPS, PAR_MIN_ELEMENTS, THREADS_ENV,
+};
 pub use pool::Pool2dSpec;
 pub use random::{splitmix64, Rng};
 pub use serde_impl::TensorRecord;
 pub use shape::{broadcast_shapes, numel, try_numel, Axis, Dims, MAX_NUMEL};
+pub use simd::{with_avx2, with_flushed_subnormals};
 pub use tensor::Tensor;

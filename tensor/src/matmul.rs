@@ -1,15 +1,16 @@
 //! Matrix products through faer: 2-D and batched (leading dimensions broadcast). Operands are
 //! handed to faer as strided views, so transposed or sliced operands are never copied.
 
-use crate::buffer;
+use crate::buffer::{self, Buffer};
 use crate::error::{expect_ok, ErrorKind, Result, TensorError};
 use crate::ops::elementwise::broadcast_strides;
-use crate::parallel::matmul_par;
+use crate::parallel::{for_each_block, for_each_job, matmul_tiles, parallel_elements, SharedMut};
 use crate::shape::{broadcast_shapes, numel, Dims};
+use crate::small_matmul::{small_gemm, takes_small_path};
 use crate::strided::Plan;
 use crate::Tensor;
 use faer::linalg::matmul::matmul;
-use faer::{Accum, MatMut, MatRef};
+use faer::{Accum, MatMut, MatRef, Par};
 
 /// A read-only faer view of the `rows × cols` matrix at `offset` with the given strides.
 fn mat_ref(
@@ -52,9 +53,182 @@ pub(crate) fn gemm(
         }
         return;
     }
-    let dst = MatMut::from_row_major_slice_mut(dst, m, n);
-    matmul(dst, accum, a, b, 1.0f32, matmul_par(m, n, k));
+    if takes_small_path(a, n) {
+        return small_gemm(dst, n, a, b, accumulate);
+    }
+    // faer multiplies 15–60% slower when the left operand is column-major (a transposed
+    // view, as in every weight gradient gᵀ·x): when the product is wide enough for a copy to
+    // be cheap against it, the operand is copied row-major first, or, when that is smaller,
+    // the transposed product Cᵀ = Bᵀ·Aᵀ (whose left operand Bᵀ is copied) is computed and
+    // transposed into `dst`.
+    let row_major;
+    let a = if a.row_stride() == 1 && a.col_stride() != 1 && m > 1 && n >= ROW_MAJOR_COPY_MIN_N {
+        if k * n + m * n < m * k {
+            return transposed_product(dst, n, a, b, accumulate);
+        }
+        row_major = Buffer::new(row_major_copy(a));
+        MatRef::from_row_major_slice(row_major.as_slice(), m, k)
+    } else {
+        a
+    };
+    let tiles = matmul_tiles(m, n, k);
+    if tiles <= 1 {
+        let dst = MatMut::from_row_major_slice_mut(dst, m, n);
+        return matmul(dst, accum, a, b, 1.0f32, Par::Seq);
+    }
+    // Split the output into tiles of rows (or of columns when there are too few rows), one
+    // single-threaded product each: every output element is still one k-long sum in faer's
+    // order, so the result does not depend on the tiling (or the thread count).
+    let split_rows = m >= tiles * MIN_TILE_ROWS;
+    let (side, align) = if split_rows {
+        (m, ROW_ALIGN)
+    } else {
+        (n, COLUMN_ALIGN)
+    };
+    // Tile `t` starts at `bound(t)`: equal shares, cut at a multiple of `align`.
+    let bound = |t: usize| (t * side / tiles) / align * align;
+    let shared = SharedMut::new(dst);
+    for_each_job(tiles, |t| {
+        let start = bound(t);
+        let len = if t + 1 == tiles { side } else { bound(t + 1) } - start;
+        if len == 0 {
+            return;
+        }
+        // SAFETY: tiles are disjoint row or column ranges of the `m × n` row-major `dst`,
+        // which outlives the jobs.
+        unsafe {
+            if split_rows {
+                let dst = MatMut::from_raw_parts_mut(
+                    shared.as_ptr().add(start * n),
+                    len,
+                    n,
+                    n as isize,
+                    1,
+                );
+                matmul(dst, accum, a.subrows(start, len), b, 1.0f32, Par::Seq);
+            } else {
+                let dst =
+                    MatMut::from_raw_parts_mut(shared.as_ptr().add(start), m, len, n as isize, 1);
+                matmul(dst, accum, a, b.subcols(start, len), 1.0f32, Par::Seq);
+            }
+        }
+    });
 }
+
+/// Narrowest product (output columns) for which a column-major left operand is copied
+/// row-major first. The copy costs ~0.6 ns an element of the `m × k` operand; the product ~0.033 ns a multiply-add of `m × k × n` on one
+/// core, of which the column-major layout adds 15% (512×128×784) to 60% (512×1600×128): the
+/// copy pays from `n` ≈ 0.6 / (0.15 · 0.033) ≈ 120 columns.
+const ROW_MAJOR_COPY_MIN_N: usize = 128;
+
+/// `dst ← a·b` (or `+=`) for a column-major `a`, computed as `(bᵀ·aᵀ)ᵀ`: `aᵀ` is row-major
+/// as it is, `bᵀ` is copied row-major if it is not, and the `n × m` result is transposed into
+/// `dst`. Copies `k·n + m·n` elements instead of the `m·k` of copying `a` (the LSTM's weight
+/// gradients, `[512, 1600]·[1600, 128]`: 0.27 M instead of 0.82 M).
+fn transposed_product(
+    dst: &mut [f32],
+    n: usize,
+    a: MatRef<'_, f32>,
+    b: MatRef<'_, f32>,
+    accumulate: bool,
+) {
+    let (m, k) = (a.nrows(), a.ncols());
+    let bt_copy;
+    // bᵀ is column-major exactly when b is row-major.
+    let bt = if b.col_stride() == 1 && b.row_stride() != 1 {
+        bt_copy = Buffer::new(row_major_copy(b.transpose()));
+        MatRef::from_row_major_slice(bt_copy.as_slice(), n, k)
+    } else {
+        b.transpose()
+    };
+    let mut ct = Buffer::new(buffer::take(n * m));
+    gemm(ct.as_mut_slice(), m, bt, a.transpose(), false);
+    let ct = MatRef::from_row_major_slice(ct.as_slice(), n, m).transpose();
+    let block = if parallel_elements(m * n) {
+        TRANSPOSE_TILE
+    } else {
+        m
+    };
+    for_each_block(m, block, [dst], |rows, [dst]| {
+        transpose_rows(ct, rows, dst, accumulate)
+    });
+}
+
+/// A row-major copy (in a buffer from the pool) of the column-major `a` (unit row stride),
+/// tile by tile: each tile's columns are read into a small local block, which is then
+/// written out as whole row runs (walking the destination down a column instead would touch
+/// one cache line per row, and rows a power of two apart share a handful of cache sets).
+/// Large operands are split into row blocks over the threads.
+fn row_major_copy(a: MatRef<'_, f32>) -> Vec<f32> {
+    let (m, k) = (a.nrows(), a.ncols());
+    let mut out = buffer::take(m * k);
+    let block = if parallel_elements(m * k) {
+        TRANSPOSE_TILE
+    } else {
+        m
+    };
+    for_each_block(m, block, [&mut out], |rows, [out]| {
+        transpose_rows(a, rows, out, false)
+    });
+    out
+}
+
+/// Writes rows `rows` of the column-major `a` into `out` (those rows, row-major), or adds
+/// them with `accumulate`, through square tiles.
+fn transpose_rows(
+    a: MatRef<'_, f32>,
+    rows: std::ops::Range<usize>,
+    out: &mut [f32],
+    accumulate: bool,
+) {
+    assert_eq!(a.row_stride(), 1, "transpose_rows reads columns");
+    let (k, ld) = (a.ncols(), a.col_stride());
+    // SAFETY: `a` has unit row stride and `k` columns `ld` apart, all in one allocation.
+    let column = |j: usize, rows: std::ops::Range<usize>| unsafe {
+        std::slice::from_raw_parts(
+            a.as_ptr().offset(j as isize * ld).add(rows.start),
+            rows.len(),
+        )
+    };
+    let mut tile = [[0.0f32; TRANSPOSE_TILE]; TRANSPOSE_TILE];
+    for i0 in (rows.start..rows.end).step_by(TRANSPOSE_TILE) {
+        let i1 = (i0 + TRANSPOSE_TILE).min(rows.end);
+        for j0 in (0..k).step_by(TRANSPOSE_TILE) {
+            let j1 = (j0 + TRANSPOSE_TILE).min(k);
+            for j in j0..j1 {
+                for (row, &x) in tile.iter_mut().zip(column(j, i0..i1)) {
+                    row[j - j0] = x;
+                }
+            }
+            for (i, row) in (i0..i1).zip(&tile) {
+                let at = (i - rows.start) * k;
+                let (out, row) = (&mut out[at + j0..at + j1], &row[..j1 - j0]);
+                if accumulate {
+                    out.iter_mut().zip(row).for_each(|(o, &x)| *o += x);
+                } else {
+                    out.copy_from_slice(row);
+                }
+            }
+        }
+    }
+}
+
+/// Side of the square tiles of the transposed copy: one 64-byte line of floats.
+const TRANSPOSE_TILE: usize = 16;
+
+/// Fewest output rows per tile when a product is split by rows; with fewer rows it is split
+/// by columns. Measured at 2 threads on the MLP's products (`scratch` sweep in the commit
+/// message): tiles of 32 rows and more run as well as or better than column tiles (up to 2×
+/// better when k is small, e.g. 512×32×784), tiles of 8 rows clearly worse (m = 32).
+const MIN_TILE_ROWS: usize = 16;
+
+/// Row tiles start at multiples of the f32 micro-kernel's 4 columns (faer computes a
+/// row-major product as its transpose, so our rows are its columns).
+const ROW_ALIGN: usize = 4;
+
+/// Column tiles start at multiples of the f32 lanes of an AVX-512 register (two of AVX2),
+/// so the micro-kernels' vectors stay whole.
+const COLUMN_ALIGN: usize = 16;
 
 /// The stride between consecutive rows when the batch dimensions and the `m` rows of an
 /// operand form one evenly spaced run of rows, so that the whole batch is one matrix.
@@ -266,11 +440,16 @@ impl Tensor {
                 ));
             }
         }
-        let x = self.reshape_dims(
-            [self.numel() / in_features.max(1), in_features]
-                .as_slice()
-                .into(),
-        );
+        // A matrix input is read through its own strides; more dimensions fold into rows.
+        let x = if self.ndim() == 2 {
+            self.clone()
+        } else {
+            self.reshape_dims(
+                [self.numel() / in_features.max(1), in_features]
+                    .as_slice()
+                    .into(),
+            )
+        };
         let rows = x.shape()[0];
         let mut out = buffer::take(rows * out_features);
         if let Some(b) = bias {

@@ -3,9 +3,8 @@
 use crate::buffer;
 use crate::conv::window_output;
 use crate::error::{expect_ok, ErrorKind, Result, TensorError};
-use crate::parallel::parallel_elements;
+use crate::parallel::{chunk_len, for_each_block, parallel_elements};
 use crate::Tensor;
-use rayon::prelude::*;
 
 /// Window size, stride and zero-padding of a pooling layer (`[height, width]` pairs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -59,13 +58,17 @@ fn for_planes(out: &mut [f32], plane: usize, f: impl Fn(usize, &mut [f32]) + Syn
     if plane == 0 {
         return;
     }
-    if parallel_elements(out.len()) {
-        out.par_chunks_mut(plane)
-            .enumerate()
-            .for_each(|(p, o)| f(p, o));
+    let planes = out.len() / plane;
+    let block = if parallel_elements(out.len()) {
+        chunk_len(planes, 1)
     } else {
-        out.chunks_mut(plane).enumerate().for_each(|(p, o)| f(p, o));
-    }
+        planes.max(1)
+    };
+    for_each_block(planes, block, [out], |planes, [out]| {
+        for (p, o) in planes.zip(out.chunks_mut(plane)) {
+            f(p, o);
+        }
+    });
 }
 
 /// Window rows/cols of output position `o` along one axis, clipped to the input.
@@ -129,19 +132,24 @@ impl Tensor {
         let mut values = buffer::take(planes * plane_out);
         let mut positions = buffer::take(planes * plane_out);
         if plane_out > 0 {
-            if parallel_elements(planes * h * w) {
-                values
-                    .par_chunks_mut(plane_out)
-                    .zip(positions.par_chunks_mut(plane_out))
-                    .enumerate()
-                    .for_each(|(p, (v, at))| pool_plane(p, v, at));
+            let block = if parallel_elements(planes * h * w) {
+                chunk_len(planes, 1)
             } else {
-                values
-                    .chunks_mut(plane_out)
-                    .zip(positions.chunks_mut(plane_out))
-                    .enumerate()
-                    .for_each(|(p, (v, at))| pool_plane(p, v, at));
-            }
+                planes.max(1)
+            };
+            for_each_block(
+                planes,
+                block,
+                [&mut values, &mut positions],
+                |planes, [values, positions]| {
+                    let outputs = values
+                        .chunks_mut(plane_out)
+                        .zip(positions.chunks_mut(plane_out));
+                    for (p, (v, at)) in planes.zip(outputs) {
+                        pool_plane(p, v, at);
+                    }
+                },
+            );
         }
         let shape = [self.shape()[0], self.shape()[1], oh, ow];
         Ok((

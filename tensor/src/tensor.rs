@@ -97,6 +97,22 @@ impl Tensor {
         Self::from_dims(buffer::take_zeroed(numel(shape)), shape.into())
     }
 
+    /// A tensor whose elements are unspecified: each is zero or a value an earlier tensor
+    /// left in the reused buffer. For work buffers that are overwritten in full: it saves the
+    /// zero fill of [`Tensor::zeros`] (megabytes per step for a recurrent layer's states).
+    /// Panics like [`Tensor::zeros`] on an impossible shape.
+    ///
+    /// ```
+    /// use strata_tensor::Tensor;
+    /// let mut t = Tensor::empty(&[2, 3]);
+    /// t.data_mut().fill(1.5);
+    /// assert_eq!(t.to_vec(), vec![1.5; 6]);
+    /// ```
+    #[track_caller]
+    pub fn empty(shape: &[usize]) -> Self {
+        Self::from_dims(buffer::take(numel(shape)), shape.into())
+    }
+
     /// A tensor of ones (panics like [`Tensor::full`]).
     #[track_caller]
     pub fn ones(shape: &[usize]) -> Self {

@@ -35,6 +35,35 @@ fn linear_matches_matmul_plus_bias_on_2d_3d_and_strided_inputs() {
             x.shape()
         );
     }
+    // Two outputs (the plain loops of narrow products, accumulating onto the bias), against
+    // dot products written out.
+    let (w2, b2) = (
+        Tensor::rand_normal(&[2, 5], 0.0, 1.0, &mut rng),
+        Tensor::rand_normal(&[2], 0.0, 1.0, &mut rng),
+    );
+    let y = inputs[0].linear(&w2, Some(&b2));
+    for r in 0..4 {
+        for o in 0..2 {
+            let dot: f32 = (0..5)
+                .map(|i| inputs[0].get(&[r, i]) * w2.get(&[o, i]))
+                .sum();
+            assert!(
+                (y.get(&[r, o]) - (dot + b2.get(&[o]))).abs() < 1e-5,
+                "row {r}, output {o}"
+            );
+        }
+    }
+    // A long column-major input and a wide output: the product is computed transposed and
+    // added onto the bias.
+    let x = Tensor::rand_normal(&[1000, 200], 0.0, 1.0, &mut rng).t();
+    let (w3, b3) = (
+        Tensor::rand_normal(&[130, 1000], 0.0, 1.0, &mut rng),
+        Tensor::rand_normal(&[130], 0.0, 1.0, &mut rng),
+    );
+    assert!(close(
+        &x.linear(&w3, Some(&b3)),
+        &x.contiguous().matmul(&w3.t().contiguous()).add(&b3)
+    ));
     // A transposed weight view works too.
     let wt = Tensor::rand_normal(&[5, 7], 0.0, 1.0, &mut rng);
     assert!(close(

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{assert_product, assert_tensor, naive_matmul, random};
-use strata_tensor::{Rng, Tensor, MATMUL_PAR_MIN_FLOPS};
+use strata_tensor::{Rng, Tensor, MATMUL_PAR_MIN_FLOPS, PAR_MIN_ELEMENTS};
 
 /// Checks a 2-D product against the naive loop.
 #[track_caller]
@@ -54,7 +54,14 @@ fn random_shapes_including_vectors_and_odd_sizes() {
 #[test]
 fn transposed_and_sliced_operands_are_read_as_views() {
     let mut rng = Rng::new(62);
-    for (m, k, n) in [(7, 5, 3), (1, 9, 4), (33, 17, 1), (40, 41, 39)] {
+    // The last shape is wide enough (n ≥ 128) that a column-major `a` is copied row-major.
+    for (m, k, n) in [
+        (7, 5, 3),
+        (1, 9, 4),
+        (33, 17, 1),
+        (40, 41, 39),
+        (35, 21, 130),
+    ] {
         let at = random(&[k, m], &mut rng).t(); // [m, k], column-major
         let bt = random(&[n, k], &mut rng).t(); // [k, n], column-major
         let a = random(&[m, k], &mut rng);
@@ -69,6 +76,9 @@ fn transposed_and_sliced_operands_are_read_as_views() {
         check(&block, &b);
         let wide = random(&[n + 2, k + 6], &mut rng);
         check(&block, &wide.narrow(0, 1, n).narrow(1, 4, k).t());
+        // Column-major and sliced: a transposed block with a leading dimension wider than m.
+        let tall = random(&[k + 4, m + 6], &mut rng);
+        check(&tall.narrow(0, 1, k).narrow(1, 2, m).t(), &b);
         // A stride-0 operand: every row of `a` the same.
         let row = random(&[1, k], &mut rng).broadcast_to(&[m, k]);
         check(&row, &b);
@@ -190,6 +200,17 @@ fn large_products_take_the_multithreaded_path() {
     let b = random(&[k, n], &mut rng);
     check(&a, &b);
     check(&a, &random(&[n, k], &mut rng).t());
+    // A column-major left operand large enough that its row-major copy is split over threads.
+    let (m2, k2) = (370, 360);
+    assert!(m2 * k2 >= PAR_MIN_ELEMENTS);
+    check(
+        &random(&[k2, m2], &mut rng).t(),
+        &random(&[k2, 128], &mut rng),
+    );
+    // A column-major left operand much larger than the right one: computed as (bᵀ·aᵀ)ᵀ.
+    let long = random(&[900, 300], &mut rng).t();
+    check(&long, &random(&[900, 130], &mut rng));
+    check(&long, &random(&[130, 900], &mut rng).t());
     // A large batched product with a shared right operand (folded into one big GEMM).
     check_batched(
         &random(&[3, 60, 256], &mut rng),

@@ -5,14 +5,16 @@ Measures, at each requested thread count, the same headline figures as the Strat
 on the same problems:
 
 * matmul_1024: a 1024x1024 by 1024x1024 f32 product, in GFLOP/s;
-* mlp_train: training steps of an MLP 784-512-256-10 (ReLU) at batch 128 with Adam (lr 1e-3),
-  in samples/s;
+* mlp_train_b32, mlp_train, mlp_train_b256: training steps of an MLP 784-512-256-10 (ReLU)
+  at batch 32, 128 and 256 with Adam (lr 1e-3), in samples/s;
 * lstm_step: forward + backward of nn.LSTM(128, 128, batch_first) on [32, 50, 128] with the
   mean squared output as loss (no optimizer step), in sequences/s; its parameters all use
   the bound 1/sqrt(hidden), as PyTorch's recurrent layers do;
 * lenet_train: training steps of LeNet-5 (conv 1->6 5x5, ReLU, max-pool 2, conv 6->16 5x5,
   ReLU, max-pool 2, dense 256-120-84-10 with ReLU) on the same inputs viewed as 1x28x28, at
   batch 64 with Adam (lr 1e-3), in samples/s;
+* tiny_mlp_step: one training step of an MLP 2-64-64-2 (ReLU) at batch 32 with Adam, in
+  microseconds, at one thread only (the step is per-op overhead);
 
 and the first-batch loss of each model before any update. Inputs, labels and initial weights
 follow the portable SplitMix64 specification that `strata_modules::reference` implements
@@ -49,7 +51,8 @@ INPUT_STREAM = 0x1001
 TEACHER_STREAM = 0x1002
 PARAMETER_STREAM = 0x2000
 
-MLP_ROWS, MLP_BATCH = 256 * 24, 128
+MLP_ROWS, MLP_BATCHES = 256 * 24, (32, 128, 256)
+TINY_ROWS, TINY_BATCH = 32 * 16, 32
 LENET_ROWS, LENET_BATCH = 64 * 32, 64
 LSTM_BATCH, LSTM_STEPS, LSTM_FEATURES, LSTM_HIDDEN = 32, 50, 128, 128
 
@@ -110,10 +113,11 @@ def lenet():
     )
 
 
-def training_figure(build, inputs, labels, batch, warmup, steps):
+def training_figure(build, inputs, labels, batch, warmup, steps, init=True):
     """Median samples/s of Adam training steps, and the loss of the very first step."""
     model = build()
-    reference_init(model)
+    if init:
+        reference_init(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     batches = inputs.shape[0] // batch
@@ -132,6 +136,18 @@ def training_figure(build, inputs, labels, batch, warmup, steps):
         if step >= warmup:
             times.append(elapsed)
     return batch / statistics.median(times), first_loss
+
+
+def tiny_mlp_figure(warmup, steps):
+    """Median microseconds of a 2-64-64-2 MLP training step at batch 32 (the label is whether
+    the first input is positive; data and weights from torch's own seeded generator)."""
+    generator = torch.Generator().manual_seed(1)
+    inputs = torch.randn(TINY_ROWS, 2, generator=generator)
+    labels = (inputs[:, 0] > 0).long()
+    torch.manual_seed(1)
+    model = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 2))
+    samples_per_second, _ = training_figure(lambda: model, inputs, labels, TINY_BATCH, warmup, steps, init=False)
+    return 1e6 * TINY_BATCH / samples_per_second
 
 
 def lstm_figure(warmup, steps):
@@ -184,25 +200,31 @@ def main():
     lenet_x, lenet_y = reference_data(LENET_ROWS, 784, 10)
     lenet_x = lenet_x.reshape(LENET_ROWS, 1, 28, 28)
 
-    figures = {"matmul_1024": {}, "mlp_train": {}, "lenet_train": {}, "lstm_step": {}}
+    mlp_keys = {32: "mlp_train_b32", 128: "mlp_train", 256: "mlp_train_b256"}
+    figures = {key: {} for key in ["matmul_1024", *mlp_keys.values(), "lenet_train", "lstm_step", "tiny_mlp_step"]}
     first_loss = {}
     for count in threads:
         torch.set_num_threads(count)
-        figures["matmul_1024"][str(count)] = matmul_figure(1024, repeats)
-        rate, loss = training_figure(mlp, mlp_x, mlp_y, MLP_BATCH, warmup, steps)
-        figures["mlp_train"][str(count)] = rate
-        first_loss.setdefault("mlp", loss)
+        t = str(count)
+        figures["matmul_1024"][t] = matmul_figure(1024, repeats)
+        for batch, key in mlp_keys.items():
+            rate, loss = training_figure(mlp, mlp_x, mlp_y, batch, warmup, steps)
+            figures[key][t] = rate
+            if batch == 128:
+                first_loss.setdefault("mlp", loss)
         lenet_rate, lenet_loss = training_figure(lenet, lenet_x, lenet_y, LENET_BATCH, warmup, steps)
-        figures["lenet_train"][str(count)] = lenet_rate
+        figures["lenet_train"][t] = lenet_rate
         first_loss.setdefault("lenet", lenet_loss)
         lstm_rate, lstm_loss = lstm_figure(warmup // 3, steps // 3)
-        figures["lstm_step"][str(count)] = lstm_rate
+        figures["lstm_step"][t] = lstm_rate
         first_loss.setdefault("lstm", lstm_loss)
+        if count == 1:
+            figures["tiny_mlp_step"][t] = tiny_mlp_figure(warmup, 10 * steps)
         print(
-            f"[compare.py] {count} thread(s): matmul {figures['matmul_1024'][str(count)]:.1f} GFLOP/s, "
-            f"MLP {rate:.0f} samples/s (first loss {loss:.7f}), "
-            f"LeNet-5 {lenet_rate:.0f} samples/s (first loss {lenet_loss:.7f}), "
-            f"LSTM {lstm_rate:.0f} sequences/s (first loss {lstm_loss:.9f})",
+            f"[compare.py] {count} thread(s): matmul {figures['matmul_1024'][t]:.1f} GFLOP/s, MLP "
+            + ", ".join(f"b{b} {figures[k][t]:.0f}" for b, k in mlp_keys.items())
+            + f" samples/s, LeNet-5 {lenet_rate:.0f} samples/s, LSTM {lstm_rate:.0f} sequences/s"
+            + (f", tiny MLP {figures['tiny_mlp_step'][t]:.0f} µs/step" if count == 1 else ""),
             file=sys.stderr,
         )
     print(json.dumps({"torch": torch.__version__, "figures": figures, "first_loss": first_loss}))

@@ -1,10 +1,12 @@
 //! RMSprop (Hinton's lecture 6e), with PyTorch's options.
 
+use super::adam::UPDATE_BLOCK;
 use super::{
     apply_updates, flush_subnormal, Optimizer, OptimizerState, OptimizerStateError, Slots,
 };
 use crate::params::Params;
 use strata_autograd::Gradients;
+use strata_tensor::{for_each_block, with_flushed_subnormals};
 
 /// RMSprop: `v ← α·v + (1 − α)·g²`, then `p ← p − lr·g/(√v + ε)`, or with momentum μ:
 /// `b ← μ·b + g/(√v + ε)`, `p ← p − lr·b`. Defaults α = 0.99, ε = 1e-8 (PyTorch's).
@@ -72,17 +74,23 @@ impl Optimizer for RmsProp {
                 let [v, b] = slots else {
                     unreachable!("two slots were requested")
                 };
-                for (((p, &g), v), b) in p.iter_mut().zip(g).zip(v.iter_mut()).zip(b.iter_mut()) {
-                    let g = g + wd * *p;
-                    *v = flush_subnormal(alpha * *v + (1.0 - alpha) * g * g);
-                    let scaled = g / (v.sqrt() + eps);
-                    if mu > 0.0 {
-                        *b = flush_subnormal(mu * *b + scaled);
-                        *p -= lr * *b;
-                    } else {
-                        *p -= lr * scaled;
+                let update = |range: std::ops::Range<usize>, [p, v, b]: [&mut [f32]; 3]| {
+                    let moments = v.iter_mut().zip(b.iter_mut());
+                    for ((p, &g), (v, b)) in p.iter_mut().zip(&g[range]).zip(moments) {
+                        let g = g + wd * *p;
+                        *v = flush_subnormal(alpha * *v + (1.0 - alpha) * g * g);
+                        let scaled = g / (v.sqrt() + eps);
+                        if mu > 0.0 {
+                            *b = flush_subnormal(mu * *b + scaled);
+                            *p -= lr * *b;
+                        } else {
+                            *p -= lr * scaled;
+                        }
                     }
-                }
+                };
+                for_each_block(p.len(), UPDATE_BLOCK, [p, v, b], |range, parts| {
+                    with_flushed_subnormals(|| update(range, parts))
+                });
             },
         );
         self.steps += 1;

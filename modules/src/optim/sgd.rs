@@ -1,10 +1,12 @@
 //! Stochastic gradient descent with momentum, Nesterov momentum and weight decay.
 
+use super::adam::UPDATE_BLOCK;
 use super::{
     apply_updates, flush_subnormal, Optimizer, OptimizerState, OptimizerStateError, Slots,
 };
 use crate::params::Params;
 use strata_autograd::Gradients;
+use strata_tensor::{for_each_block, with_flushed_subnormals};
 
 /// SGD, with PyTorch's update rule:
 /// `g ← ∇ + λ·p`; with momentum μ, `b ← μ·b + g` (`b = g` on the first step) and
@@ -73,17 +75,26 @@ impl Optimizer for Sgd {
             slot_count,
             |p, g, slots| {
                 let [buf] = slots else {
-                    for (p, &g) in p.iter_mut().zip(g) {
-                        *p -= lr * (g + wd * *p);
-                    }
+                    for_each_block(p.len(), UPDATE_BLOCK, [p], |range, [p]| {
+                        with_flushed_subnormals(|| {
+                            for (p, &g) in p.iter_mut().zip(&g[range]) {
+                                *p -= lr * (g + wd * *p);
+                            }
+                        })
+                    });
                     return;
                 };
-                for ((p, &g), b) in p.iter_mut().zip(g).zip(buf.iter_mut()) {
-                    let g = g + wd * *p;
-                    // The buffer starts at zero, so the first step gives b = g, as in PyTorch.
-                    *b = flush_subnormal(mu * *b + g);
-                    *p -= lr * if nesterov { g + mu * *b } else { *b };
-                }
+                for_each_block(p.len(), UPDATE_BLOCK, [p, buf], |range, [p, buf]| {
+                    with_flushed_subnormals(|| {
+                        for ((p, &g), b) in p.iter_mut().zip(&g[range]).zip(buf.iter_mut()) {
+                            let g = g + wd * *p;
+                            // The buffer starts at zero, so the first step gives b = g, as
+                            // in PyTorch.
+                            *b = flush_subnormal(mu * *b + g);
+                            *p -= lr * if nesterov { g + mu * *b } else { *b };
+                        }
+                    })
+                });
             },
         );
         self.steps += 1;

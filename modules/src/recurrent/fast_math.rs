@@ -32,7 +32,11 @@ fn exp(x: f32) -> f32 {
     let p = p * r + 1.666_666_5e-1;
     let p = p * r + 0.5;
     let e_r = p * r * r + r + 1.0;
-    e_r * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    // 2ⁿ from the bits of `n + ROUND`, whose low mantissa bits hold n: integer arithmetic
+    // only (an `as i32` conversion would saturate NaN and infinities lane by lane, and keep
+    // the loop from vectorising).
+    let n_bits = (n + ROUND).to_bits().wrapping_sub(ROUND.to_bits());
+    e_r * f32::from_bits(n_bits.wrapping_add(127) << 23)
 }
 
 /// `1 / (1 + e⁻ˣ)`.
@@ -49,11 +53,13 @@ pub(crate) fn tanh(x: f32) -> f32 {
 }
 
 /// `sigmoid` applied in place.
+#[inline(always)]
 pub(crate) fn sigmoid_in_place(values: &mut [f32]) {
     values.iter_mut().for_each(|v| *v = sigmoid(*v));
 }
 
 /// `tanh` applied in place.
+#[inline(always)]
 pub(crate) fn tanh_in_place(values: &mut [f32]) {
     values.iter_mut().for_each(|v| *v = tanh(*v));
 }

@@ -23,7 +23,10 @@ impl CellRule for GruRule {
     const GATES: usize = 3;
     const STATES: usize = 1;
     const SAVED: usize = 4;
+    const HIDDEN_BIAS_ADDS: bool = false;
+    const HIDDEN_GRAD_IS_INPUT_GRAD: bool = false;
 
+    #[inline(always)]
     fn forward(xp: &[f32], hp: &[f32], prev: &[f32], next: &mut [f32], saved: &mut [f32]) {
         let h = prev.len();
         let (reset_update, rest) = saved.split_at_mut(2 * h);
@@ -44,6 +47,7 @@ impl CellRule for GruRule {
         }
     }
 
+    #[inline(always)]
     fn backward(
         step: Step<'_>,
         d_next: &[f32],

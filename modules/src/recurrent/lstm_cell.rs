@@ -23,7 +23,10 @@ impl CellRule for LstmRule {
     const GATES: usize = 4;
     const STATES: usize = 2;
     const SAVED: usize = 5;
+    const HIDDEN_BIAS_ADDS: bool = true;
+    const HIDDEN_GRAD_IS_INPUT_GRAD: bool = true;
 
+    #[inline(always)]
     fn forward(xp: &[f32], hp: &[f32], prev: &[f32], next: &mut [f32], saved: &mut [f32]) {
         let h = prev.len() / 2;
         let (gates, tanh_c) = saved.split_at_mut(4 * h);
@@ -51,6 +54,7 @@ impl CellRule for LstmRule {
         }
     }
 
+    #[inline(always)]
     fn backward(
         step: Step<'_>,
         d_next: &[f32],

@@ -18,13 +18,17 @@ impl CellRule for RnnRule {
     const GATES: usize = 1;
     const STATES: usize = 1;
     const SAVED: usize = 0;
+    const HIDDEN_BIAS_ADDS: bool = true;
+    const HIDDEN_GRAD_IS_INPUT_GRAD: bool = true;
 
+    #[inline(always)]
     fn forward(xp: &[f32], hp: &[f32], _prev: &[f32], next: &mut [f32], _saved: &mut [f32]) {
         for ((h, &x), &r) in next.iter_mut().zip(xp).zip(hp) {
             *h = tanh(x + r);
         }
     }
 
+    #[inline(always)]
     fn backward(
         step: Step<'_>,
         d_next: &[f32],

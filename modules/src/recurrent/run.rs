@@ -30,6 +30,18 @@ fn unpack(packed: &Var, states: usize) -> Vec<Var> {
     (0..states).map(|s| packed.narrow(-1, s * h, h)).collect()
 }
 
+/// The biases of the input projection and of each step's hidden product. When `b_hh` only
+/// adds to the gates, both biases go into the input projection (`b_ih + b_hh`, recorded, so
+/// each still gets its gradient): one addition per sequence instead of one per step, and
+/// one bias gradient summed over the steps instead of two.
+fn biases<K: CellRule>(weights: &RecurrentWeights) -> (Option<Var>, Option<Var>) {
+    match (&weights.bias_ih, &weights.bias_hh) {
+        (Some(ih), Some(hh)) if K::HIDDEN_BIAS_ADDS => (Some(ih.add(hh)), None),
+        (None, Some(hh)) if K::HIDDEN_BIAS_ADDS => (Some(hh.clone()), None),
+        (ih, hh) => (ih.clone(), hh.clone()),
+    }
+}
+
 /// Checks that a caller's state holds `K::STATES` tensors of `shape`.
 fn check_state<K: CellRule>(op: &'static str, state: &[&Var], shape: &[usize]) -> Result<()> {
     if state.len() == K::STATES && state.iter().all(|s| s.shape() == shape) {
@@ -70,14 +82,15 @@ pub(crate) fn cell_step<K: CellRule>(
         }
         None => Var::constant(Tensor::zeros(&[n, K::STATES * hidden])),
     };
+    let (projection_bias, step_bias) = biases::<K>(weights);
     let projections = x
-        .linear(&weights.weight_ih, weights.bias_ih.as_ref())
+        .linear(&weights.weight_ih, projection_bias.as_ref())
         .unsqueeze(1);
     let next = recurrence::<K>(
         &projections,
         &initial,
         &weights.weight_hh,
-        weights.bias_hh.as_ref(),
+        step_bias.as_ref(),
     );
     Ok(unpack(&next.squeeze(1), K::STATES))
 }
@@ -142,13 +155,9 @@ pub(crate) fn sequence<K: CellRule>(
             None => Var::constant(Tensor::zeros(&[n, K::STATES * hidden])),
         };
         // The input projections of all steps in one product.
-        let projections = layer_input.linear(&layer.weight_ih, layer.bias_ih.as_ref());
-        let states = recurrence::<K>(
-            &projections,
-            &start,
-            &layer.weight_hh,
-            layer.bias_hh.as_ref(),
-        );
+        let (projection_bias, step_bias) = biases::<K>(layer);
+        let projections = layer_input.linear(&layer.weight_ih, projection_bias.as_ref());
+        let states = recurrence::<K>(&projections, &start, &layer.weight_hh, step_bias.as_ref());
         let last = states.narrow(1, steps - 1, 1).squeeze(1);
         for (s, part) in unpack(&last, K::STATES).into_iter().enumerate() {
             finals[s].push(part);

@@ -3,16 +3,15 @@
 
 use crate::buffer;
 use crate::error::{expect_ok, Result};
-use crate::parallel::{chunk_len, parallel_elements, PAR_MIN_ELEMENTS};
+use crate::parallel::{chunk_len, for_each_block, parallel_elements, PAR_MIN_ELEMENTS};
 use crate::shape::{broadcast_shapes, Dims};
 use crate::strided::Plan;
 use crate::Tensor;
-use rayon::prelude::*;
 use smallvec::SmallVec;
 
 /// Fills a fresh contiguous output row by row; `row_fn(out, offsets)` gets a run of output
 /// elements that lies within one row and where that run starts in every operand. Large
-/// outputs are cut into equal chunks, one rayon task each, even when they are a single
+/// outputs are cut into equal chunks spread over the threads, even when they are a single
 /// contiguous row.
 fn fill_rows<const K: usize>(
     shape: Dims,
@@ -23,9 +22,9 @@ fn fill_rows<const K: usize>(
     let mut out = buffer::take(total);
     if parallel_elements(total) {
         let chunk = chunk_len(total, PAR_MIN_ELEMENTS / 4);
-        out.par_chunks_mut(chunk)
-            .enumerate()
-            .for_each(|(i, out)| plan.for_segments(i * chunk, out, &row_fn));
+        for_each_block(total, chunk, [&mut out], |range, [out]| {
+            plan.for_segments(range.start, out, &row_fn)
+        });
     } else {
         plan.for_segments(0, &mut out, &row_fn);
     }

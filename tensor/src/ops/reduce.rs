@@ -3,13 +3,12 @@
 
 use crate::buffer;
 use crate::error::{expect_ok, ErrorKind, Result, TensorError};
-use crate::parallel::{chunk_len, parallel_elements};
+use crate::parallel::{chunk_len, for_each_block, parallel_elements};
 use crate::shape::{numel, resolve_axes, Axis, Dims, Strides};
 use crate::strided::Plan;
 use crate::Tensor;
-use rayon::prelude::*;
 
-/// Length of the runs a whole-tensor fold is split into: long enough that a rayon task pays
+/// Length of the runs a whole-tensor fold is split into: long enough that a parallel job pays
 /// for itself, short enough that a sum of a few million elements keeps its precision.
 const WHOLE_FOLD_RUN: usize = 1 << 14;
 
@@ -85,11 +84,24 @@ impl Tensor {
         if out_len == 1 && self.is_contiguous() {
             let data = &src[self.offset()..self.offset() + self.numel()];
             let fold_chunk = |run: &[f32]| fold_run(run, 0, run.len(), 1, identity, &fold);
-            let partials: Vec<f32> = if parallel_elements(data.len()) {
-                data.par_chunks(WHOLE_FOLD_RUN).map(fold_chunk).collect()
+            let runs = data.len().div_ceil(WHOLE_FOLD_RUN);
+            let mut partials = vec![identity; runs];
+            let runs_per_block = if parallel_elements(data.len()) {
+                chunk_len(runs, 1)
             } else {
-                data.chunks(WHOLE_FOLD_RUN).map(fold_chunk).collect()
+                runs.max(1)
             };
+            for_each_block(
+                runs,
+                runs_per_block,
+                [&mut partials],
+                |block, [partials]| {
+                    for (partial, run) in partials.iter_mut().zip(block) {
+                        let end = ((run + 1) * WHOLE_FOLD_RUN).min(data.len());
+                        *partial = fold_chunk(&data[run * WHOLE_FOLD_RUN..end]);
+                    }
+                },
+            );
             let total = partials.iter().fold(identity, |acc, &x| fold(acc, x));
             return Tensor::from_dims(vec![total], out_shape);
         }
@@ -110,14 +122,14 @@ impl Tensor {
                     }
                 }
             };
-            if parallel_elements(self.numel()) {
-                let chunk = chunk_len(out_len, 64);
-                out.par_chunks_mut(chunk)
-                    .enumerate()
-                    .for_each(|(c, out)| fold_cols(out, c * chunk));
+            let chunk = if parallel_elements(self.numel()) {
+                chunk_len(out_len, 64)
             } else {
-                fold_cols(&mut out, 0);
-            }
+                out_len
+            };
+            for_each_block(out_len, chunk, [&mut out], |cols, [out]| {
+                fold_cols(out, cols.start)
+            });
             return Tensor::from_dims(out, out_shape);
         }
 
@@ -153,14 +165,14 @@ impl Tensor {
         };
         let mut out = buffer::take(out_len);
         let rows = kept_plan.rows();
-        if parallel_elements(self.numel()) && rows > 1 {
-            let rows_per_chunk = chunk_len(rows, 1);
-            out.par_chunks_mut(rows_per_chunk * kept_plan.inner_len)
-                .enumerate()
-                .for_each(|(c, out)| fill(out, c * rows_per_chunk));
+        let rows_per_block = if parallel_elements(self.numel()) {
+            chunk_len(rows, 1)
         } else {
-            fill(&mut out, 0);
-        }
+            rows.max(1)
+        };
+        for_each_block(rows, rows_per_block, [&mut out], |block, [out]| {
+            fill(out, block.start)
+        });
         Tensor::from_dims(out, out_shape)
     }
 

@@ -1,5 +1,5 @@
-//! The headline figures of the report: which criterion benchmark gives each one at 1 and 2
-//! threads, which bench target holds it, and how to read it.
+//! The headline figures of the report: which criterion benchmark gives each one (at each
+//! thread count, or once), which bench target holds it, and how to read it.
 
 /// One `cargo bench` run: a bench target and the criterion filter (a regular expression)
 /// that selects the headline benchmarks in it.
@@ -20,6 +20,8 @@ pub enum Metric {
     Gflops,
     /// Criterion's throughput: examples per second.
     SamplesPerSecond,
+    /// Criterion's median time in microseconds (lower is better).
+    Microseconds,
 }
 
 impl Metric {
@@ -28,8 +30,23 @@ impl Metric {
         match self {
             Self::Gflops => "GFLOP/s",
             Self::SamplesPerSecond => "samples/s",
+            Self::Microseconds => "µs",
         }
     }
+
+    /// Whether a larger value is better (a rate) rather than worse (a time).
+    pub fn higher_is_better(self) -> bool {
+        !matches!(self, Self::Microseconds)
+    }
+}
+
+/// Where a figure's benchmarks are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Benchmarks {
+    /// One benchmark per thread count: the id with `{t}` replaced by the count.
+    PerThreadCount(&'static str),
+    /// One benchmark, run at the given thread count.
+    Once(&'static str, usize),
 }
 
 /// A headline figure.
@@ -40,10 +57,23 @@ pub struct Figure {
     pub label: &'static str,
     /// How to read it.
     pub metric: Metric,
-    /// The criterion benchmark id at each thread count.
-    pub benchmarks: [(usize, &'static str); 2],
+    /// The criterion benchmark ids.
+    pub benchmarks: Benchmarks,
     /// What the thread count means here, when it is not the tensor kernels' thread count.
     pub threads_note: Option<&'static str>,
+}
+
+impl Figure {
+    /// The `(threads, criterion id)` pairs of this figure among `thread_counts`.
+    pub fn ids(&self, thread_counts: &[usize]) -> Vec<(usize, String)> {
+        match self.benchmarks {
+            Benchmarks::PerThreadCount(pattern) => thread_counts
+                .iter()
+                .map(|&t| (t, pattern.replace("{t}", &t.to_string())))
+                .collect(),
+            Benchmarks::Once(id, threads) => vec![(threads, id.to_string())],
+        }
+    }
 }
 
 /// The bench targets to run.
@@ -56,7 +86,8 @@ pub const SUITES: [Suite; 5] = [
     Suite {
         package: "strata-modules",
         bench: "train_step",
-        filter: "^mlp_784_512_256_10_adam/threads[12]/128$",
+        filter:
+            "^(mlp_784_512_256_10_adam/threads[0-9]+/(32|128|256)|tiny_mlp_2_64_64_2_batch32_step)$",
     },
     Suite {
         package: "strata-modules",
@@ -76,57 +107,68 @@ pub const SUITES: [Suite; 5] = [
 ];
 
 /// The figures of the report, in order.
-pub const FIGURES: [Figure; 5] = [
+pub const FIGURES: [Figure; 9] = [
     Figure {
         key: "matmul_1024",
         label: "f32 matmul 1024x1024 · 1024x1024",
         metric: Metric::Gflops,
-        benchmarks: [
-            (1, "matmul/1024x1024x1024/strata/1t"),
-            (2, "matmul/1024x1024x1024/strata/2t"),
-        ],
+        benchmarks: Benchmarks::PerThreadCount("matmul/1024x1024x1024/strata/{t}t"),
+        threads_note: None,
+    },
+    Figure {
+        key: "mlp_train_b32",
+        label: "MLP 784-512-256-10 training, batch 32, Adam",
+        metric: Metric::SamplesPerSecond,
+        benchmarks: Benchmarks::PerThreadCount("mlp_784_512_256_10_adam/threads{t}/32"),
         threads_note: None,
     },
     Figure {
         key: "mlp_train",
         label: "MLP 784-512-256-10 training, batch 128, Adam",
         metric: Metric::SamplesPerSecond,
-        benchmarks: [
-            (1, "mlp_784_512_256_10_adam/threads1/128"),
-            (2, "mlp_784_512_256_10_adam/threads2/128"),
-        ],
+        benchmarks: Benchmarks::PerThreadCount("mlp_784_512_256_10_adam/threads{t}/128"),
+        threads_note: None,
+    },
+    Figure {
+        key: "mlp_train_b256",
+        label: "MLP 784-512-256-10 training, batch 256, Adam",
+        metric: Metric::SamplesPerSecond,
+        benchmarks: Benchmarks::PerThreadCount("mlp_784_512_256_10_adam/threads{t}/256"),
         threads_note: None,
     },
     Figure {
         key: "lenet_train",
         label: "LeNet-5 training, batch 64, Adam",
         metric: Metric::SamplesPerSecond,
-        benchmarks: [
-            (1, "lenet5_batch64_adam/threads/1"),
-            (2, "lenet5_batch64_adam/threads/2"),
-        ],
+        benchmarks: Benchmarks::PerThreadCount("lenet5_batch64_adam/threads/{t}"),
         threads_note: None,
     },
     Figure {
         key: "lstm_step",
         label: "LSTM 128-128, batch 32, 50 steps, forward + backward",
         metric: Metric::SamplesPerSecond,
-        benchmarks: [
-            (1, "lstm_b32_t50_i128_h128_fwd_bwd/fused/1"),
-            (2, "lstm_b32_t50_i128_h128_fwd_bwd/fused/2"),
-        ],
+        benchmarks: Benchmarks::PerThreadCount("lstm_b32_t50_i128_h128_fwd_bwd/fused/{t}"),
         threads_note: Some("samples are sequences of 50 steps"),
     },
     Figure {
+        key: "tiny_mlp_step",
+        label: "Tiny MLP 2-64-64-2 training step, batch 32, Adam",
+        metric: Metric::Microseconds,
+        benchmarks: Benchmarks::Once("tiny_mlp_2_64_64_2_batch32_step", 1),
+        threads_note: Some("one thread: the step is per-op overhead, too small to split"),
+    },
+    Figure {
         key: "loader",
-        label: "DataLoader epoch, 60,000 x 784, batch 128, shuffled",
+        label: "DataLoader epoch, 60,000 x 784, batch 128, shuffled, batches built inline",
         metric: Metric::SamplesPerSecond,
-        benchmarks: [
-            (1, "loader_epoch_60000x784_b128_shuffled/no_prefetch"),
-            (2, "loader_epoch_60000x784_b128_shuffled/prefetch_2"),
-        ],
-        threads_note: Some(
-            "1 = batches built on the caller's thread, 2 = with the prefetch worker",
-        ),
+        benchmarks: Benchmarks::Once("loader_epoch_60000x784_b128_shuffled/no_prefetch", 1),
+        threads_note: None,
+    },
+    Figure {
+        key: "loader_prefetch",
+        label: "DataLoader epoch, same, with the prefetch worker (depth 2)",
+        metric: Metric::SamplesPerSecond,
+        benchmarks: Benchmarks::Once("loader_epoch_60000x784_b128_shuffled/prefetch_2", 2),
+        threads_note: Some("2 = the caller and the prefetch worker"),
     },
 ];

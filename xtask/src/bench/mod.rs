@@ -1,6 +1,8 @@
-//! `cargo xtask bench [--quick] [--compare-pytorch] [--python PATH]`: runs the workspace's
-//! criterion benchmarks behind the headline figures (`cargo bench` subprocesses), reads
-//! criterion's estimates, optionally runs the PyTorch script in the same sitting, and writes
+//! `cargo xtask bench [--quick] [--threads 1,2,4] [--compare-pytorch] [--python PATH]`: runs
+//! the workspace's criterion benchmarks behind the headline figures at each thread count the
+//! machine allows (`cargo bench` subprocesses with `STRATA_BENCH_THREADS`), reads criterion's
+//! estimates, measures the machine's peak and each training step's serial share, optionally
+//! runs the PyTorch script at the same thread counts in the same sitting, and writes
 //! `target/bench-report.md` and `target/bench-report.json`.
 
 mod criterion;
@@ -9,6 +11,7 @@ mod first_loss;
 mod machine;
 mod pytorch;
 mod report;
+mod scaling;
 
 use crate::workspace;
 use clap::Args;
@@ -37,6 +40,10 @@ pub struct BenchArgs {
     /// Python with torch and numpy, for --compare-pytorch.
     #[arg(long, default_value = "python3")]
     python: PathBuf,
+    /// Thread counts to measure, comma-separated; those above this machine's cores are
+    /// skipped (the report says which ran).
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    threads: Vec<usize>,
 }
 
 /// Runs `bench`.
@@ -44,38 +51,52 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     if args.compare_pytorch {
         pytorch::check(&args.python)?;
     }
-    let machine = Machine::detect();
+    let threads = runnable_threads(&args.threads)?;
+    let machine = Machine::detect(&threads);
     let started = SystemTime::now();
     let mut failed_suites = Vec::new();
     for suite in &SUITES {
         println!(
-            "== cargo bench -p {} --bench {} -- {}",
-            suite.package, suite.bench, suite.filter
+            "== STRATA_BENCH_THREADS={} cargo bench -p {} --bench {} -- {}",
+            list(&threads),
+            suite.package,
+            suite.bench,
+            suite.filter
         );
-        if let Err(err) = run_suite(suite, args.quick) {
+        if let Err(err) = run_suite(suite, args.quick, &threads) {
             eprintln!("{err}");
             failed_suites.push(format!("{}/{}", suite.package, suite.bench));
         }
     }
     let pytorch = if args.compare_pytorch {
         println!(
-            "== {} {}",
+            "== {} {} --threads {}",
             args.python.display(),
-            pytorch::script().display()
+            pytorch::script().display(),
+            list(&threads)
         );
-        Some(pytorch::run(&args.python, args.quick)?)
+        Some(pytorch::run(&args.python, args.quick, &threads)?)
     } else {
         None
+    };
+    let scaling = match threads.iter().copied().find(|&t| t > 1) {
+        Some(parallel) => {
+            println!("== serial share of each training step at 1 and {parallel} threads");
+            scaling::measure(parallel)
+        }
+        None => Vec::new(),
     };
     let results = criterion::read_results(&workspace::target_dir().join("criterion"), started)?;
     let report = Report {
         mode: if args.quick { "quick" } else { "full" },
         commit: commit(),
-        peak_gflops_per_core: machine.peak_gflops(1),
-        rows: Report::rows(&results, &machine, pytorch.as_ref()),
+        rows: Report::rows(&results, &machine, pytorch.as_ref(), &threads),
+        threads_requested: args.threads.clone(),
+        threads_run: threads,
         machine,
         load_at_end: machine::load_average(),
         first_losses: first_loss::first_losses(),
+        scaling,
         pytorch,
         failed_suites,
     };
@@ -111,12 +132,43 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     }
 }
 
-/// `cargo bench -p PACKAGE --bench BENCH -- FILTER [quick options]` from the workspace root.
-fn run_suite(suite: &figures::Suite, quick: bool) -> Result<(), String> {
+/// The requested thread counts this machine can run (one thread per core at most), sorted,
+/// without repeats; an error when none is left.
+fn runnable_threads(requested: &[usize]) -> Result<Vec<usize>, String> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut threads: Vec<usize> = requested
+        .iter()
+        .copied()
+        .filter(|&t| t >= 1 && t <= cores)
+        .collect();
+    threads.sort_unstable();
+    threads.dedup();
+    if threads.is_empty() {
+        return Err(format!(
+            "--threads {}: expected counts between 1 and this machine's {cores} cores",
+            list(requested)
+        ));
+    }
+    Ok(threads)
+}
+
+/// `1,2,4`.
+fn list(counts: &[usize]) -> String {
+    counts
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// `STRATA_BENCH_THREADS=… cargo bench -p PACKAGE --bench BENCH -- FILTER [quick options]`
+/// from the workspace root.
+fn run_suite(suite: &figures::Suite, quick: bool, threads: &[usize]) -> Result<(), String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
         .current_dir(workspace::root())
+        .env(strata_tensor::BENCH_THREADS_ENV, list(threads))
         .args(["bench", "-p", suite.package, "--bench", suite.bench, "--"])
         .arg(suite.filter);
     if quick {

@@ -52,10 +52,11 @@ pub fn check(python: &Path) -> Result<(), String> {
     }
 }
 
-/// Runs the script at 1 and 2 threads (`quick`: fewer timed steps) and parses its output.
-pub fn run(python: &Path, quick: bool) -> Result<PytorchResults, String> {
+/// Runs the script at each of `threads` (`quick`: fewer timed steps) and parses its output.
+pub fn run(python: &Path, quick: bool, threads: &[usize]) -> Result<PytorchResults, String> {
+    let list: Vec<String> = threads.iter().map(usize::to_string).collect();
     let mut command = Command::new(python);
-    command.arg(script()).args(["--threads", "1,2"]);
+    command.arg(script()).args(["--threads", &list.join(",")]);
     if quick {
         command.arg("--quick");
     }
