@@ -4,11 +4,11 @@
 
 use super::data::EVAL_BATCH;
 use super::data::PIXELS;
-use super::Progress;
+use super::{epochs, fit, Progress};
 use strata_datasets::{DataLoader, Example, TensorDataset};
 use strata_modules::{
     evaluate as evaluate_model, mean_squared_error, Adam, Dense, Identity, Module, Regression,
-    Relu, Sequential, Sigmoid, Supervised, TrainConfig,
+    Relu, Sequential, Sigmoid, Supervised,
 };
 use strata_patterns::EncoderDecoder;
 use strata_tensor::{Rng, Tensor};
@@ -92,18 +92,14 @@ fn noisy_to_clean(digits: &TensorDataset, noise: f32, batch: usize, seed: u64) -
 pub fn train(config: &Config, digits: &TensorDataset, progress: Progress) -> Autoencoder {
     let mut model = build(config, &mut Rng::new(config.seed));
     let loader = noisy_to_clean(digits, config.noise, BATCH, config.seed).shuffle(config.seed);
-    progress
-        .trainer(TrainConfig {
-            epochs: config.epochs,
-            ..TrainConfig::default()
-        })
-        .fit(
-            &mut model.with_objective(Regression),
-            &mut Adam::new(LEARNING_RATE),
-            &loader,
-            (),
-        )
-        .expect("the digits are in memory and the recipe converges");
+    fit(
+        &mut model.with_objective(Regression),
+        &mut Adam::new(LEARNING_RATE),
+        epochs(config.epochs),
+        &loader,
+        (),
+        progress,
+    );
     model
 }
 

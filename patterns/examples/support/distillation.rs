@@ -3,11 +3,9 @@
 
 use super::data::evaluation_loader;
 use super::data::{CLASSES, PIXELS};
-use super::Progress;
+use super::{fit, Progress};
 use strata_datasets::{DataLoader, TensorDataset};
-use strata_modules::{
-    evaluate, Adam, Classification, Dense, Module, Relu, Sequential, Supervised, TrainConfig,
-};
+use strata_modules::{evaluate, Adam, Classification, Dense, Module, Relu, Sequential, Supervised};
 use strata_patterns::TeacherStudent;
 use strata_tensor::Rng;
 
@@ -56,14 +54,6 @@ pub fn student(rng: &mut Rng) -> Sequential {
         .push(Dense::new(STUDENT_HIDDEN, CLASSES, rng))
 }
 
-/// A trainer for `epochs` passes.
-fn trainer(epochs: usize, progress: Progress) -> strata_modules::Trainer {
-    progress.trainer(TrainConfig {
-        epochs,
-        ..TrainConfig::default()
-    })
-}
-
 /// Shuffled mini-batches of the digits, in an order drawn from `seed`.
 fn batches(digits: &TensorDataset, seed: u64) -> DataLoader {
     DataLoader::new(digits.clone(), BATCH).shuffle(seed)
@@ -78,14 +68,14 @@ fn train_on_labels(
     seed: u64,
     progress: Progress,
 ) -> Sequential {
-    trainer(epochs, progress)
-        .fit(
-            &mut model.with_objective(Classification::default()),
-            &mut Adam::new(learning_rate),
-            &batches(digits, seed),
-            (),
-        )
-        .expect("the digits are in memory and the recipe converges");
+    fit(
+        &mut model.with_objective(Classification::default()),
+        &mut Adam::new(learning_rate),
+        super::epochs(epochs),
+        &batches(digits, seed),
+        (),
+        progress,
+    );
     model
 }
 
@@ -120,14 +110,14 @@ pub fn distil(
     progress: Progress,
 ) -> Distillation {
     let mut pair = TeacherStudent::new(teacher, student(&mut Rng::new(seed)), TEMPERATURE, ALPHA);
-    trainer(STUDENT_EPOCHS, progress)
-        .fit(
-            &mut pair,
-            &mut Adam::new(STUDENT_LEARNING_RATE),
-            &batches(digits, seed),
-            (),
-        )
-        .expect("the digits are in memory and the recipe converges");
+    fit(
+        &mut pair,
+        &mut Adam::new(STUDENT_LEARNING_RATE),
+        super::epochs(STUDENT_EPOCHS),
+        &batches(digits, seed),
+        (),
+        progress,
+    );
     pair
 }
 

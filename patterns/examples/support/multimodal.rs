@@ -3,9 +3,9 @@
 
 use super::data::evaluation_loader;
 use super::data::{CLASSES, SIDE};
-use super::Progress;
+use super::{epochs, fit, Progress};
 use strata_datasets::{DataLoader, Fields, TensorDataset};
-use strata_modules::{evaluate, Adam, Classification, Dense, Relu, Sequential, TrainConfig};
+use strata_modules::{evaluate, Adam, Classification, Dense, Relu, Sequential};
 use strata_patterns::{Fusion, MultiInput};
 use strata_tensor::{Rng, Tensor};
 
@@ -132,13 +132,14 @@ pub fn train(
 ) -> ViewClassifier {
     let mut model = build(views_read, fusion, &mut Rng::new(seed));
     let loader = DataLoader::new(views(digits), BATCH).shuffle(seed);
-    progress
-        .trainer(TrainConfig {
-            epochs: EPOCHS,
-            ..TrainConfig::default()
-        })
-        .fit(&mut model, &mut Adam::new(LEARNING_RATE), &loader, ())
-        .expect("the digits are in memory and the recipe converges");
+    fit(
+        &mut model,
+        &mut Adam::new(LEARNING_RATE),
+        epochs(EPOCHS),
+        &loader,
+        (),
+        progress,
+    );
     model
 }
 

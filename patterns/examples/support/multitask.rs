@@ -4,11 +4,10 @@
 
 use super::data::evaluation_loader;
 use super::data::{CLASSES, PIXELS};
-use super::Progress;
+use super::{epochs, fit, Progress};
 use strata_datasets::{DataLoader, Fields, TensorDataset};
 use strata_modules::{
     evaluate, Adam, BinaryClassification, Classification, Dense, MetricValues, Relu, Sequential,
-    TrainConfig,
 };
 use strata_patterns::MultiOutput;
 use strata_tensor::{Rng, Tensor};
@@ -84,13 +83,14 @@ pub fn tasks(digits: &TensorDataset) -> TensorDataset {
 pub fn train(digits: &TensorDataset, seed: u64, progress: Progress) -> Model {
     let mut model = build(&mut Rng::new(seed));
     let loader = DataLoader::new(tasks(digits), BATCH).shuffle(seed);
-    progress
-        .trainer(TrainConfig {
-            epochs: EPOCHS,
-            ..TrainConfig::default()
-        })
-        .fit(&mut model, &mut Adam::new(LEARNING_RATE), &loader, ())
-        .expect("the digits are in memory and the recipe converges");
+    fit(
+        &mut model,
+        &mut Adam::new(LEARNING_RATE),
+        epochs(EPOCHS),
+        &loader,
+        (),
+        progress,
+    );
     model
 }
 

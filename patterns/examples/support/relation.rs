@@ -4,9 +4,9 @@
 use super::data::evaluation_loader;
 use super::data::PIXELS;
 use super::pairs::Pairs;
-use super::Progress;
+use super::{epochs, fit, Progress};
 use strata_datasets::{DataLoader, TensorDataset};
-use strata_modules::{evaluate, Adam, Dense, Relu, Sequential, TrainConfig};
+use strata_modules::{evaluate, Adam, Dense, Relu, Sequential};
 use strata_patterns::Relation;
 use strata_tensor::Rng;
 
@@ -50,13 +50,14 @@ pub fn build(rng: &mut Rng) -> PairModel {
 pub fn train(digits: &TensorDataset, seed: u64, progress: Progress) -> PairModel {
     let mut model = build(&mut Rng::new(seed));
     let loader = DataLoader::new(Pairs::new(digits, PAIRS, seed), BATCH).shuffle(seed);
-    progress
-        .trainer(TrainConfig {
-            epochs: EPOCHS,
-            ..TrainConfig::default()
-        })
-        .fit(&mut model, &mut Adam::new(LEARNING_RATE), &loader, ())
-        .expect("the digits are in memory and the recipe converges");
+    fit(
+        &mut model,
+        &mut Adam::new(LEARNING_RATE),
+        epochs(EPOCHS),
+        &loader,
+        (),
+        progress,
+    );
     model
 }
 

@@ -4,7 +4,7 @@
 //! lengths: the data loader pads each batch's sequences to its longest.
 
 use super::data::evaluation_loader;
-use super::Progress;
+use super::{fit, Progress};
 use std::collections::HashSet;
 use std::sync::Arc;
 use strata_datasets::{DataLoader, Dataset, Example, Fields, Result};
@@ -126,15 +126,20 @@ pub fn train(held_out: &[Vec<usize>], seed: u64, progress: Progress) -> Reverser
         period: EPOCHS,
         min_lr: 0.0,
     };
-    progress
-        .trainer(TrainConfig {
-            epochs: EPOCHS,
-            grad_clip: Some(GRAD_CLIP),
-            schedule: Some(Arc::new(schedule)),
-            ..TrainConfig::default()
-        })
-        .fit(&mut model, &mut Adam::new(LEARNING_RATE), &loader, ())
-        .expect("the sequences are in memory and the recipe converges");
+    let config = TrainConfig {
+        epochs: EPOCHS,
+        grad_clip: Some(GRAD_CLIP),
+        schedule: Some(Arc::new(schedule)),
+        ..TrainConfig::default()
+    };
+    fit(
+        &mut model,
+        &mut Adam::new(LEARNING_RATE),
+        config,
+        &loader,
+        (),
+        progress,
+    );
     model
 }
 

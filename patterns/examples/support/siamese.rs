@@ -4,9 +4,9 @@
 
 use super::data::PIXELS;
 use super::pairs::{Pairs, Triplets};
-use super::Progress;
+use super::{epochs, fit, Progress};
 use strata_datasets::{DataLoader, TensorDataset};
-use strata_modules::{Adam, Dense, Relu, Sequential, TrainConfig};
+use strata_modules::{Adam, Dense, Relu, Sequential};
 use strata_patterns::{nearest_neighbour_accuracy, MetricLoss, Siamese};
 use strata_tensor::Rng;
 
@@ -55,18 +55,14 @@ pub fn train(
         MetricLoss::Contrastive { .. } => DataLoader::new(Pairs::new(digits, TUPLES, seed), BATCH),
         MetricLoss::Triplet { .. } => DataLoader::new(Triplets::new(digits, TUPLES, seed), BATCH),
     };
-    progress
-        .trainer(TrainConfig {
-            epochs: EPOCHS,
-            ..TrainConfig::default()
-        })
-        .fit(
-            &mut model,
-            &mut Adam::new(LEARNING_RATE),
-            &loader.shuffle(seed),
-            (),
-        )
-        .expect("the digits are in memory and the recipe converges");
+    fit(
+        &mut model,
+        &mut Adam::new(LEARNING_RATE),
+        epochs(EPOCHS),
+        &loader.shuffle(seed),
+        (),
+        progress,
+    );
     model
 }
 
