@@ -24,19 +24,16 @@ impl Tensor {
     /// Fallible [`Tensor::reshape`].
     pub fn try_reshape(&self, shape: &[isize]) -> Result<Tensor> {
         let err = |msg: String| TensorError::new("reshape", ErrorKind::ShapeMismatch, msg);
-        let inferred: Vec<usize> = shape
-            .iter()
-            .enumerate()
-            .filter(|(_, &d)| d < 0)
-            .map(|(i, _)| i)
-            .collect();
-        if inferred.len() > 1 || shape.iter().any(|&d| d < -1) {
-            return Err(err(format!(
-                "only one dimension may be -1 (and none lower), got {shape:?}"
-            )));
+        let mut inferred = None;
+        for (i, &d) in shape.iter().enumerate() {
+            if d < -1 || (d == -1 && inferred.replace(i).is_some()) {
+                return Err(err(format!(
+                    "only one dimension may be -1 (and none lower), got {shape:?}"
+                )));
+            }
         }
         let mut dims: Dims = shape.iter().map(|&d| d.max(0) as usize).collect();
-        if let Some(&i) = inferred.first() {
+        if let Some(i) = inferred {
             dims[i] = 1;
             let known = checked_numel(&dims, "reshape")?;
             if known == 0 || self.numel() % known != 0 {
@@ -55,6 +52,10 @@ impl Tensor {
                 self.shape(),
                 self.numel(),
             )));
+        }
+        if dims[..] == self.shape()[..] && self.is_contiguous() {
+            // Already that shape (the common no-op reshape of a backward rule).
+            return Ok(self.clone());
         }
         Ok(self.reshape_dims(dims))
     }
