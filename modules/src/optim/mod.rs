@@ -25,8 +25,8 @@ pub use state::{OptimizerState, OptimizerStateError};
 pub(crate) use state::Slots;
 
 use crate::params::Params;
-use std::collections::HashSet;
 use strata_autograd::{Gradients, Var};
+use strata_tensor::int_hash::IntSet;
 
 /// Updates parameters from gradients.
 ///
@@ -88,7 +88,7 @@ pub(crate) fn apply_updates(
     if let Err(problem) = slots.bind(model, grads, slot_count) {
         panic!("{optimizer}::step: {problem}");
     }
-    let mut seen = HashSet::new();
+    let mut seen = IntSet::default();
     model.visit_mut("", &mut |name: &str, param: &mut Var| {
         let Some(grad) = grads.get(param) else {
             return;

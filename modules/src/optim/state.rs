@@ -4,9 +4,10 @@
 use crate::params::Params;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use strata_autograd::{Gradients, VarId};
+use strata_autograd::{Gradients, Var, VarId};
+use strata_tensor::int_hash::IntSet;
 use strata_tensor::{Tensor, TensorRecord};
 
 /// A serialisable snapshot of an optimizer.
@@ -157,39 +158,64 @@ impl Slots {
         if count == 0 {
             return Ok(());
         }
-        let mut seen = HashSet::new();
-        for (name, param) in model.named_parameters() {
-            if grads.get(&param).is_none() || !seen.insert(param.id()) {
-                continue;
-            }
-            let len = param.numel();
-            if !self.per_param.contains_key(&name) {
-                let fresh = Slot {
-                    owner: None,
-                    vectors: vec![vec![0.0; len]; count],
-                };
-                self.per_param.insert(name.clone(), fresh);
-            }
-            let slot = self.per_param.get_mut(&name).expect("inserted above");
-            if slot.owner.is_some_and(|owner| owner != param.id()) {
-                return Err(format!(
-                    "{} is not the parameter this optimizer stepped under that name before, \
-                     and their states would mix: use one optimizer per model, or distinct \
-                     parameter names",
-                    describe(&name)
-                ));
-            }
-            let lengths: Vec<usize> = slot.vectors.iter().map(Vec::len).collect();
-            if lengths.len() != count || lengths.iter().any(|&l| l != len) {
-                return Err(format!(
-                    "{} has {len} values, but its loaded state holds {count} vectors of \
-                     lengths {lengths:?} (check a state with OptimizerState::check_fits before \
-                     loading it)",
-                    describe(&name)
-                ));
-            }
-            slot.owner = Some(param.id());
+        /// Binds each parameter as the walk reaches it; stops binding at the first problem.
+        struct Binder<'a> {
+            slots: &'a mut Slots,
+            grads: &'a Gradients,
+            count: usize,
+            seen: IntSet<VarId>,
+            problem: Option<String>,
         }
+        impl crate::params::Visitor for Binder<'_> {
+            fn param(&mut self, name: &str, param: &Var) {
+                if self.problem.is_none()
+                    && self.grads.get(param).is_some()
+                    && self.seen.insert(param.id())
+                {
+                    self.problem = self.slots.bind_one(name, param, self.count).err();
+                }
+            }
+        }
+        let mut binder = Binder {
+            slots: self,
+            grads,
+            count,
+            seen: IntSet::default(),
+            problem: None,
+        };
+        model.visit("", &mut binder);
+        binder.problem.map_or(Ok(()), Err)
+    }
+
+    /// Binds the slot of parameter `name` to `param`, creating `count` zero vectors on first
+    /// use; an error if the name was bound to another parameter or its vectors do not fit.
+    fn bind_one(&mut self, name: &str, param: &Var, count: usize) -> Result<(), String> {
+        let len = param.numel();
+        let slot = match self.per_param.get_mut(name) {
+            Some(slot) => slot,
+            None => self.per_param.entry(name.to_string()).or_insert(Slot {
+                owner: None,
+                vectors: vec![vec![0.0; len]; count],
+            }),
+        };
+        if slot.owner.is_some_and(|owner| owner != param.id()) {
+            return Err(format!(
+                "{} is not the parameter this optimizer stepped under that name before, \
+                 and their states would mix: use one optimizer per model, or distinct \
+                 parameter names",
+                describe(name)
+            ));
+        }
+        if slot.vectors.len() != count || slot.vectors.iter().any(|v| v.len() != len) {
+            let lengths: Vec<usize> = slot.vectors.iter().map(Vec::len).collect();
+            return Err(format!(
+                "{} has {len} values, but its loaded state holds {count} vectors of \
+                 lengths {lengths:?} (check a state with OptimizerState::check_fits before \
+                 loading it)",
+                describe(name)
+            ));
+        }
+        slot.owner = Some(param.id());
         Ok(())
     }
 
