@@ -93,6 +93,18 @@ fn unary_functions() {
     check(|v| v[0].leaky_relu(0.1), &[away_from(&x, &[0.0])]);
     check(|v| v[0].gelu(), &[x.clone()]);
     check(|v| v[0].softplus(), &[x.mul_scalar(3.0)]);
+    check(|v| v[0].gelu_tanh(), &[x.clone()]);
+    check(|v| v[0].silu(), &[x.mul_scalar(3.0)]);
+    check(|v| v[0].mish(), &[x.mul_scalar(3.0)]);
+}
+
+#[test]
+fn pow_of_two_tensors_broadcasting() {
+    // Positive bases (ln x is defined), exponents of both signs, broadcast along rows.
+    check(
+        |v| v[0].pow(&v[1]),
+        &[positive(&[3, 4], 30), normal(&[4], 31)],
+    );
 }
 
 #[test]

@@ -69,3 +69,20 @@ fn broadcast_gradients_are_summed_back() {
     assert!(close(&grads.get(&w).unwrap().to_vec(), &[1.0 / 6.0; 6]));
     assert!(close(&grads.get(&b).unwrap().to_vec(), &[1.0 / 3.0; 3]));
 }
+
+/// `xʸ` at zero bases and exponents, PyTorch's convention: d/dx = y·xʸ⁻¹ is 0 where y = 0
+/// (0⁰ = 1 is flat in x there), and d/dy = xʸ·ln x is 0 where x = 0 and y ≥ 0.
+/// x = [0, 0, 2], y = [0, 2, 3]: d/dx = [0, 2·0, 3·4] = [0, 0, 12], d/dy = [0, 0, 8 ln 2].
+#[test]
+fn pow_at_zero_bases_and_exponents() {
+    let x = Var::leaf(Tensor::from_vec(vec![0.0, 0.0, 2.0], &[3]));
+    let y = Var::leaf(Tensor::from_vec(vec![0.0, 2.0, 3.0], &[3]));
+    let out = x.pow(&y);
+    assert_eq!(out.value().to_vec(), vec![1.0, 0.0, 8.0]);
+    let grads = out.sum().backward().unwrap();
+    assert_eq!(grads.get(&x).unwrap().to_vec(), vec![0.0, 0.0, 12.0]);
+    assert!(close(
+        &grads.get(&y).unwrap().to_vec(),
+        &[0.0, 0.0, 8.0 * 2f32.ln()]
+    ));
+}

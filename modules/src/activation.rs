@@ -38,6 +38,19 @@ activation!(
     Gelu, |x| x.gelu()
 );
 activation!(
+    /// GELU, tanh approximation `½x(1 + tanh(√(2/π)(x + 0.044715x³)))` (PyTorch's
+    /// `nn.GELU(approximate="tanh")`).
+    GeluTanh, |x| x.gelu_tanh()
+);
+activation!(
+    /// SiLU (swish), `x·σ(x)`.
+    Silu, |x| x.silu()
+);
+activation!(
+    /// Mish, `x·tanh(ln(1 + eˣ))`.
+    Mish, |x| x.mish()
+);
+activation!(
     /// Passes its input through unchanged.
     Identity, |x| x.clone()
 );

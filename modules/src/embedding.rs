@@ -29,6 +29,9 @@ use strata_tensor::{expect_ok, ErrorKind, Result, Rng, Tensor, TensorError};
 pub struct Embedding {
     /// `[num_embeddings, embedding_dim]`.
     pub weight: Var,
+    /// The id whose vector receives no gradient (PyTorch's `padding_idx`), if any.
+    #[module(skip)]
+    pub padding_idx: Option<usize>,
 }
 
 impl Embedding {
@@ -54,7 +57,39 @@ impl Embedding {
     ) -> Self {
         Self {
             weight: Var::leaf(init.tensor(&[num_embeddings, embedding_dim], rng)),
+            padding_idx: None,
         }
+    }
+
+    /// The same table with id `padding_idx` as padding, as PyTorch's
+    /// `Embedding(padding_idx=…)`: its vector is set to zeros and never receives gradient,
+    /// so padded positions stay zero vectors through training.
+    ///
+    /// Panics (at the caller's line) if `padding_idx` is not a row of the table.
+    ///
+    /// ```
+    /// use strata_modules::{Embedding, Module, Var};
+    /// use strata_tensor::{Rng, Tensor};
+    /// let embedding = Embedding::new(5, 3, &mut Rng::new(0)).with_padding_idx(0);
+    /// let ids = Var::constant(Tensor::from_vec(vec![0.0, 2.0, 0.0], &[3]));
+    /// let grads = embedding.forward(&ids).sum().backward().unwrap();
+    /// let grad = grads.get(&embedding.weight).unwrap();
+    /// assert_eq!(grad.narrow(0, 0, 1).to_vec(), vec![0.0; 3]); // the padding row
+    /// assert_eq!(grad.narrow(0, 2, 1).to_vec(), vec![1.0; 3]);
+    /// ```
+    #[track_caller]
+    pub fn with_padding_idx(mut self, padding_idx: usize) -> Self {
+        let (rows, width) = (self.num_embeddings(), self.embedding_dim());
+        assert!(
+            padding_idx < rows,
+            "Embedding::with_padding_idx: id {padding_idx} is not a row of a table of {rows}"
+        );
+        self.weight.update(|table| {
+            let row = &mut table.data_mut()[padding_idx * width..(padding_idx + 1) * width];
+            row.fill(0.0);
+        });
+        self.padding_idx = Some(padding_idx);
+        self
     }
 
     /// Number of vectors in the table.
@@ -85,9 +120,17 @@ impl Embedding {
         }
         let mut shape: Vec<isize> = ids.shape().iter().map(|&d| d as isize).collect();
         shape.push(self.embedding_dim() as isize);
-        self.weight
-            .try_index_select(0, &indices)?
-            .try_reshape(&shape)
+        let vectors = self.weight.try_index_select(0, &indices)?;
+        let vectors = match self.padding_idx {
+            // Padded positions take the padding vector's value but pass no gradient back.
+            Some(pad) if indices.contains(&pad) => {
+                let padded: Vec<f32> = indices.iter().map(|&i| f32::from(i == pad)).collect();
+                let padded = Tensor::from_vec(padded, &[indices.len(), 1]);
+                Var::try_select(&padded, &vectors.detach(), &vectors)?
+            }
+            _ => vectors,
+        };
+        vectors.try_reshape(&shape)
     }
 }
 

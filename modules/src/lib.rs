@@ -51,7 +51,8 @@ mod sequential;
 mod train;
 
 pub use activation::{
-    Flatten, Gelu, Identity, LeakyRelu, LogSoftmax, Relu, Sigmoid, Softmax, Tanh,
+    Flatten, Gelu, GeluTanh, Identity, LeakyRelu, LogSoftmax, Mish, Relu, Sigmoid, Silu, Softmax,
+    Tanh,
 };
 pub use attention::{
     scaled_dot_product_attention, try_scaled_dot_product_attention, AttentionMask, AttentionMasks,

@@ -140,6 +140,7 @@ fn embedding_gradient_reaches_only_the_rows_used() {
         |v| {
             let layer = Embedding {
                 weight: v[0].clone(),
+                padding_idx: None,
             };
             layer.forward(&Var::constant(ids.clone()))
         },

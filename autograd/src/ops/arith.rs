@@ -1,4 +1,4 @@
-//! Broadcasting arithmetic: add, sub, mul, div, maximum, minimum, select by mask, and the
+//! Broadcasting arithmetic: add, sub, mul, div, pow, maximum, minimum, select by mask, and the
 //! scalar forms. The gradient of a broadcast operand is summed back to its shape.
 
 use super::{expect_ok, sum_to_shape};
@@ -82,6 +82,45 @@ impl Var {
             smallvec![
                 reduced(a, 0, || a.grad.div(a.input(1))),
                 reduced(a, 1, || a.grad.mul(a.output).div(a.input(1)).neg())
+            ]
+        }))
+    }
+
+    /// `self` raised to the power `exponent` element-wise, broadcasting (`torch.pow` of two
+    /// tensors). As in PyTorch, the base's gradient `y·xʸ⁻¹` is 0 where `y = 0`, and the
+    /// exponent's gradient `xʸ·ln x` is 0 where `x = 0` and `y ≥ 0`.
+    ///
+    /// ```
+    /// use strata_autograd::Var;
+    /// use strata_tensor::Tensor;
+    /// let x = Var::leaf(Tensor::from_vec(vec![2.0, 3.0], &[2]));
+    /// let y = Var::leaf(Tensor::from_vec(vec![3.0, 2.0], &[2]));
+    /// let grads = x.pow(&y).sum().backward().unwrap();
+    /// assert_eq!(grads.get(&x).unwrap().to_vec(), vec![12.0, 6.0]); // y·x^(y−1)
+    /// ```
+    #[track_caller]
+    pub fn pow(&self, exponent: &Var) -> Var {
+        expect_ok(self.try_pow(exponent))
+    }
+
+    /// Fallible [`Var::pow`].
+    #[track_caller]
+    pub fn try_pow(&self, exponent: &Var) -> Result<Var> {
+        let value = self.value().try_pow(exponent.value())?;
+        Ok(Var::from_op("pow", value, &[self, exponent], |a| {
+            let (x, y) = (a.input(0), a.input(1));
+            let zero = Tensor::scalar(0.0);
+            smallvec![
+                reduced(a, 0, || {
+                    let local = y.mul(&x.pow(&y.add_scalar(-1.0)));
+                    a.grad
+                        .mul(&Tensor::select(&y.eq_mask(&zero), &zero, &local))
+                }),
+                reduced(a, 1, || {
+                    let local = a.output.mul(&x.log());
+                    let zero_base = x.eq_mask(&zero).mul(&y.ge(&zero));
+                    a.grad.mul(&Tensor::select(&zero_base, &zero, &local))
+                })
             ]
         }))
     }

@@ -9,9 +9,18 @@ use strata_tensor::{sigmoid, Tensor};
 const FRAC_1_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
 const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
 
+/// √(2/π) and the cubic coefficient of GELU's tanh approximation.
+const SQRT_2_OVER_PI: f32 = 0.797_884_6;
+const GELU_CUBIC: f32 = 0.044_715;
+
 /// Standard normal cumulative distribution Φ(x).
 fn normal_cdf(x: f32) -> f32 {
     0.5 * (1.0 + libm::erff(x * FRAC_1_SQRT_2))
+}
+
+/// `ln(1 + eˣ)` without overflow for large `x` or loss of precision for very negative `x`.
+fn softplus(x: f32) -> f32 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
 }
 
 impl Var {
@@ -140,10 +149,43 @@ impl Var {
         })
     }
 
+    /// GELU, tanh approximation `½x(1 + tanh(√(2/π)(x + 0.044715x³)))` (PyTorch's
+    /// `approximate="tanh"`); derivative `½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²)`.
+    #[track_caller]
+    pub fn gelu_tanh(&self) -> Var {
+        let inner = |x: f32| (SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x)).tanh();
+        let value = self.value().map(move |x| 0.5 * x * (1.0 + inner(x)));
+        self.elementwise("gelu_tanh", value, self.value().clone(), move |x| {
+            let t = inner(x);
+            let slope = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_CUBIC * x * x);
+            0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * slope
+        })
+    }
+
+    /// SiLU (swish) `x·σ(x)`; derivative `σ(x)(1 + x(1 − σ(x)))`.
+    #[track_caller]
+    pub fn silu(&self) -> Var {
+        let value = self.value().map(|x| x * sigmoid(x));
+        self.elementwise("silu", value, self.value().clone(), |x| {
+            let s = sigmoid(x);
+            s * (1.0 + x * (1.0 - s))
+        })
+    }
+
+    /// Mish `x·tanh(softplus(x))`; derivative `t + x(1 − t²)σ(x)` with `t = tanh(softplus(x))`.
+    #[track_caller]
+    pub fn mish(&self) -> Var {
+        let value = self.value().map(|x| x * softplus(x).tanh());
+        self.elementwise("mish", value, self.value().clone(), |x| {
+            let t = softplus(x).tanh();
+            t + x * (1.0 - t * t) * sigmoid(x)
+        })
+    }
+
     /// Softplus `ln(1 + eˣ)`, computed stably; derivative `sigmoid(x)`.
     #[track_caller]
     pub fn softplus(&self) -> Var {
-        let value = self.value().map(|x| x.max(0.0) + (-x.abs()).exp().ln_1p());
+        let value = self.value().map(softplus);
         self.elementwise("softplus", value, self.value().clone(), sigmoid)
     }
 }
