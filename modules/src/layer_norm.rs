@@ -92,9 +92,7 @@ impl Module for LayerNorm {
             ));
         }
         let axes: Vec<usize> = (x.ndim() - k..x.ndim()).collect();
-        let centred = x.sub(&x.mean_axes(&axes, true));
-        let var = centred.square().mean_axes(&axes, true);
-        let mut y = centred.div(&var.add_scalar(self.eps).sqrt());
+        let mut y = standardize(x, &axes, self.eps);
         if let Some(weight) = &self.weight {
             y = y.mul(weight);
         }
@@ -103,4 +101,12 @@ impl Module for LayerNorm {
         }
         Ok(y)
     }
+}
+
+/// `(x − mean)/√(var + ε)` with the mean and biased variance over `axes` (kept as size-1
+/// dimensions, so they broadcast back): the normalisation shared by layer and group norm.
+pub(crate) fn standardize(x: &Var, axes: &[usize], eps: f32) -> Var {
+    let centred = x.sub(&x.mean_axes(axes, true));
+    let var = centred.square().mean_axes(axes, true);
+    centred.div(&var.add_scalar(eps).sqrt())
 }

@@ -33,9 +33,11 @@ mod attention;
 mod batch_norm;
 mod checkpoint;
 mod conv;
+mod conv1d;
 mod dense;
 mod dropout;
 mod embedding;
+mod group_norm;
 mod heads;
 pub mod init;
 pub mod interop;
@@ -64,9 +66,11 @@ pub use checkpoint::{
     FORMAT_VERSION,
 };
 pub use conv::{Conv2d, Conv2dConfig};
+pub use conv1d::{Conv1d, Conv1dConfig};
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use embedding::Embedding;
+pub use group_norm::GroupNorm;
 pub use heads::{BinaryHead, MultiClassHead, MultiLabelHead};
 pub use init::Init;
 pub use layer_norm::{LayerNorm, LAYER_NORM_EPS};

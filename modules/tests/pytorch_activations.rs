@@ -2,42 +2,17 @@
 //! PyTorch: float64 outputs and gradients computed by PyTorch from the same float32 inputs
 //! (`fixtures/make_activation_fixture.py` writes `fixtures/activations.safetensors`).
 
-use std::path::PathBuf;
-use strata_modules::interop::read_safetensors;
-use strata_modules::{Embedding, Gelu, GeluTanh, Mish, Module, NamedTensor, Silu, Var};
-use strata_tensor::{Rng, Tensor};
+#[path = "common/pytorch_fixture.rs"]
+mod pytorch_fixture;
 
-fn fixture() -> Vec<NamedTensor> {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/activations.safetensors");
-    read_safetensors(path).expect("the activations fixture")
-}
-
-fn get(fixture: &[NamedTensor], name: &str) -> Tensor {
-    fixture
-        .iter()
-        .find(|t| t.name == name)
-        .unwrap_or_else(|| panic!("{name} in the activations fixture"))
-        .tensor
-        .clone()
-}
-
-/// Every element within `1e-5` relative (or `1e-6` absolute) of PyTorch's float64 value.
-#[track_caller]
-fn assert_matches(what: &str, got: &Tensor, want: &Tensor) {
-    assert_eq!(got.shape(), want.shape(), "{what}: shape");
-    for (i, (&g, &w)) in got.to_vec().iter().zip(&want.to_vec()).enumerate() {
-        assert!(
-            (g - w).abs() <= 1e-6 + 1e-5 * w.abs(),
-            "{what}[{i}]: Strata {g}, PyTorch {w}"
-        );
-    }
-}
+use pytorch_fixture::{assert_matches_pytorch as assert_matches, Fixture};
+use strata_modules::{Embedding, Gelu, GeluTanh, Mish, Module, Silu, Var};
+use strata_tensor::Rng;
 
 #[test]
 fn activations_match_pytorch_values_and_gradients() {
-    let fixture = fixture();
-    let (x, weights) = (get(&fixture, "x"), get(&fixture, "weights"));
+    let fixture = Fixture::read("activations.safetensors");
+    let (x, weights) = (fixture.get("x"), fixture.get("weights"));
     let modules: [(&str, &dyn Module); 4] = [
         ("silu", &Silu),
         ("mish", &Mish),
@@ -52,42 +27,40 @@ fn activations_match_pytorch_values_and_gradients() {
             .sum()
             .backward()
             .unwrap();
-        assert_matches(name, out.value(), &get(&fixture, &format!("{name}.out")));
+        assert_matches(name, out.value(), &fixture.get(&format!("{name}.out")));
         let grad = grads.get(&input).unwrap();
-        assert_matches(name, grad, &get(&fixture, &format!("{name}.grad")));
+        assert_matches(name, grad, &fixture.get(&format!("{name}.grad")));
     }
 }
 
 #[test]
 fn pow_of_two_tensors_matches_pytorch_with_zero_bases_and_exponents() {
-    let fixture = fixture();
-    let base = Var::leaf(get(&fixture, "pow.base"));
-    let exponent = Var::leaf(get(&fixture, "pow.exponent"));
+    let fixture = Fixture::read("activations.safetensors");
+    let base = Var::leaf(fixture.get("pow.base"));
+    let exponent = Var::leaf(fixture.get("pow.exponent"));
     let out = base.pow(&exponent);
     let grads = out.sum().backward().unwrap();
-    assert_matches("pow", out.value(), &get(&fixture, "pow.out"));
+    assert_matches("pow", out.value(), &fixture.get("pow.out"));
     let grad_base = grads.get(&base).unwrap();
-    assert_matches("pow base", grad_base, &get(&fixture, "pow.grad_base"));
+    assert_matches("pow base", grad_base, &fixture.get("pow.grad_base"));
     let grad_exponent = grads.get(&exponent).unwrap();
     assert_matches(
         "pow exponent",
         grad_exponent,
-        &get(&fixture, "pow.grad_exponent"),
+        &fixture.get("pow.grad_exponent"),
     );
 }
 
 #[test]
 fn a_padding_id_gets_no_gradient_as_in_pytorch() {
-    let fixture = fixture();
+    let fixture = Fixture::read("activations.safetensors");
     let mut embedding = Embedding::new(6, 3, &mut Rng::new(0)).with_padding_idx(1);
-    embedding
-        .weight
-        .set_value(get(&fixture, "embedding.weight"));
-    let out = embedding.forward(&Var::constant(get(&fixture, "embedding.ids")));
-    let upstream = Var::constant(get(&fixture, "embedding.upstream"));
+    embedding.weight.set_value(fixture.get("embedding.weight"));
+    let out = embedding.forward(&Var::constant(fixture.get("embedding.ids")));
+    let upstream = Var::constant(fixture.get("embedding.upstream"));
     let grads = out.mul(&upstream).sum().backward().unwrap();
     let grad = grads.get(&embedding.weight).unwrap();
-    assert_matches("embedding grad", grad, &get(&fixture, "embedding.grad"));
+    assert_matches("embedding grad", grad, &fixture.get("embedding.grad"));
 }
 
 #[test]
