@@ -51,6 +51,7 @@ mod recurrent;
 pub mod reference;
 mod sequential;
 mod train;
+mod upsample;
 
 pub use activation::{
     Flatten, Gelu, GeluTanh, Identity, LeakyRelu, LogSoftmax, Mish, Relu, Sigmoid, Silu, Softmax,
@@ -100,3 +101,4 @@ pub use train::{
     Mean, MetricValues, Metrics, Objective, Optimization, Regression, Step, StepHook, Supervised,
     TrainConfig, TrainError, TrainStep, Trainer, TrainingState,
 };
+pub use upsample::{Upsample, UpsampleMode};

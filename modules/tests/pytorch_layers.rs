@@ -1,5 +1,5 @@
-//! `Conv1d` and `GroupNorm` against PyTorch: a state dict saved by PyTorch loads by name, and
-//! outputs and gradients (input and parameters) match PyTorch's float64 results
+//! `Conv1d`, `GroupNorm` and `Upsample` against PyTorch: a state dict saved by PyTorch loads
+//! by name, and outputs and gradients (input and parameters) match PyTorch's float64 results
 //! (`fixtures/make_layer_fixture.py` writes `fixtures/layers_*.safetensors`); plus the shape
 //! rules and errors.
 
@@ -8,7 +8,9 @@ mod pytorch_fixture;
 
 use pytorch_fixture::{assert_matches_pytorch, fixture_path, Fixture};
 use strata_modules::interop::load_safetensors;
-use strata_modules::{Conv1d, Conv1dConfig, GroupNorm, Module, Params, Var};
+use strata_modules::{
+    Conv1d, Conv1dConfig, GroupNorm, Module, Params, Upsample, UpsampleMode, Var,
+};
 use strata_tensor::{Rng, Tensor};
 
 #[derive(Params)]
@@ -29,8 +31,8 @@ fn pytorch_layers() -> Layers {
 }
 
 /// Runs `module` on the fixture's `<name>.x` and checks the output and the gradients of
-/// `sum(out · upstream)` for the input, `weight` and `bias`.
-fn check_against_pytorch(name: &str, module: &dyn Module, weight: &Var, bias: &Var) {
+/// `sum(out · upstream)` for the input and for each of `params` (`(fixture name, parameter)`).
+fn check_against_pytorch(name: &str, module: &dyn Module, params: &[(&str, &Var)]) {
     let io = Fixture::read("layers_io.safetensors");
     let field = |what: &str| io.get(&format!("{name}.{what}"));
     let x = Var::leaf(field("x"));
@@ -38,7 +40,7 @@ fn check_against_pytorch(name: &str, module: &dyn Module, weight: &Var, bias: &V
     assert_matches_pytorch(name, out.value(), &field("out"));
     let loss = out.mul(&Var::constant(field("upstream"))).sum();
     let grads = loss.backward().unwrap();
-    for (what, var) in [("grad_x", &x), ("grad_weight", weight), ("grad_bias", bias)] {
+    for &(what, var) in [("grad_x", &x)].iter().chain(params) {
         let grad = grads.get(var).unwrap();
         assert_matches_pytorch(&format!("{name} {what}"), grad, &field(what));
     }
@@ -49,14 +51,60 @@ fn conv1d_matches_pytorch_with_stride_padding_and_groups() {
     let layers = pytorch_layers();
     assert_eq!(layers.conv.weight.shape(), &[6, 2, 3]);
     let bias = layers.conv.bias.as_ref().unwrap();
-    check_against_pytorch("conv", &layers.conv, &layers.conv.weight, bias);
+    let params = [("grad_weight", &layers.conv.weight), ("grad_bias", bias)];
+    check_against_pytorch("conv", &layers.conv, &params);
 }
 
 #[test]
 fn group_norm_matches_pytorch() {
     let layers = pytorch_layers();
     let (weight, bias) = (layers.norm.weight.as_ref(), layers.norm.bias.as_ref());
-    check_against_pytorch("norm", &layers.norm, weight.unwrap(), bias.unwrap());
+    let params = [
+        ("grad_weight", weight.unwrap()),
+        ("grad_bias", bias.unwrap()),
+    ];
+    check_against_pytorch("norm", &layers.norm, &params);
+}
+
+#[test]
+fn upsampling_matches_pytorch_in_every_mode() {
+    let modes = [
+        ("upsample_nearest", Upsample::new(3, UpsampleMode::Nearest)),
+        (
+            "upsample_bilinear",
+            Upsample::new(
+                2,
+                UpsampleMode::Bilinear {
+                    align_corners: false,
+                },
+            ),
+        ),
+        (
+            "upsample_bilinear_corners",
+            Upsample::new(
+                3,
+                UpsampleMode::Bilinear {
+                    align_corners: true,
+                },
+            ),
+        ),
+    ];
+    for (name, upsample) in modes {
+        check_against_pytorch(name, &upsample, &[]);
+    }
+}
+
+#[test]
+fn upsampling_refuses_what_is_not_a_batch_of_images() {
+    let upsample = Upsample::new(2, UpsampleMode::Nearest);
+    let signal = Var::constant(Tensor::zeros(&[1, 2, 5]));
+    let err = upsample.try_forward(&signal).unwrap_err().to_string();
+    assert!(
+        err.contains("expected images [N, C, H, W], found [1, 2, 5]"),
+        "{err}"
+    );
+    let empty = Var::constant(Tensor::zeros(&[1, 2, 0, 3]));
+    assert!(upsample.try_forward(&empty).is_err());
 }
 
 #[test]
