@@ -254,6 +254,27 @@ fn conv2d_with_stride_padding_and_bias() {
 }
 
 #[test]
+fn conv_transpose2d_with_stride_padding_output_padding_groups_and_bias() {
+    for (stride, padding, output_padding, seed) in [(1, 0, 0, 140), (2, 1, 1, 141), (3, 1, 2, 142)]
+    {
+        let x = normal(&[2, 4, 3, 4], seed);
+        let w = normal(&[4, 3, 3, 3], seed + 10);
+        let b = normal(&[3], seed + 20);
+        let spec = Conv2dSpec::new(stride, padding);
+        let extra = [output_padding; 2];
+        check(
+            |v| v[0].conv_transpose2d(&v[1], Some(&v[2]), spec, extra),
+            &[x, w, b],
+        );
+    }
+    let grouped = Conv2dSpec::new(2, 0).with_groups(2);
+    check(
+        |v| v[0].conv_transpose2d(&v[1], None, grouped, [0, 0]),
+        &[normal(&[1, 4, 3, 3], 150), normal(&[4, 1, 2, 2], 151)],
+    );
+}
+
+#[test]
 fn pooling() {
     let x = distinct(&[2, 2, 6, 6], 140);
     check(|v| v[0].max_pool2d(Pool2dSpec::new(2, 2, 0)), &[x.clone()]);

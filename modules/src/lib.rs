@@ -34,6 +34,7 @@ mod batch_norm;
 mod checkpoint;
 mod conv;
 mod conv1d;
+mod conv_transpose;
 mod dense;
 mod dropout;
 mod embedding;
@@ -68,6 +69,7 @@ pub use checkpoint::{
 };
 pub use conv::{Conv2d, Conv2dConfig};
 pub use conv1d::{Conv1d, Conv1dConfig};
+pub use conv_transpose::ConvTranspose2d;
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use embedding::Embedding;

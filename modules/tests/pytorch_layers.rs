@@ -1,4 +1,4 @@
-//! `Conv1d`, `GroupNorm` and `Upsample` against PyTorch: a state dict saved by PyTorch loads
+//! `Conv1d`, `GroupNorm`, `ConvTranspose2d` and `Upsample` against PyTorch: a state dict saved by PyTorch loads
 //! by name, and outputs and gradients (input and parameters) match PyTorch's float64 results
 //! (`fixtures/make_layer_fixture.py` writes `fixtures/layers_*.safetensors`); plus the shape
 //! rules and errors.
@@ -9,7 +9,8 @@ mod pytorch_fixture;
 use pytorch_fixture::{assert_matches_pytorch, fixture_path, Fixture};
 use strata_modules::interop::load_safetensors;
 use strata_modules::{
-    Conv1d, Conv1dConfig, GroupNorm, Module, Params, Upsample, UpsampleMode, Var,
+    Conv1d, Conv1dConfig, Conv2dConfig, ConvTranspose2d, GroupNorm, Module, Params, Upsample,
+    UpsampleMode, Var,
 };
 use strata_tensor::{Rng, Tensor};
 
@@ -17,6 +18,7 @@ use strata_tensor::{Rng, Tensor};
 struct Layers {
     conv: Conv1d,
     norm: GroupNorm,
+    up: ConvTranspose2d,
 }
 
 /// The fixture's layers with PyTorch's weights.
@@ -25,6 +27,13 @@ fn pytorch_layers() -> Layers {
     let mut layers = Layers {
         conv: Conv1d::with_config(4, 6, config, &mut Rng::new(0)),
         norm: GroupNorm::new(3, 6),
+        up: ConvTranspose2d::with_config(
+            4,
+            6,
+            Conv2dConfig::new(3).stride(2).padding(1).groups(2),
+            &mut Rng::new(0),
+        )
+        .output_padding(1),
     };
     load_safetensors(&mut layers, fixture_path("layers_model.safetensors")).unwrap();
     layers
@@ -64,6 +73,55 @@ fn group_norm_matches_pytorch() {
         ("grad_bias", bias.unwrap()),
     ];
     check_against_pytorch("norm", &layers.norm, &params);
+}
+
+#[test]
+fn conv_transpose2d_matches_pytorch_with_stride_padding_output_padding_and_groups() {
+    let layers = pytorch_layers();
+    assert_eq!(layers.up.weight.shape(), &[4, 3, 3, 3]);
+    let bias = layers.up.bias.as_ref().unwrap();
+    let params = [("grad_weight", &layers.up.weight), ("grad_bias", bias)];
+    check_against_pytorch("up", &layers.up, &params);
+}
+
+#[test]
+fn conv_transpose2d_undoes_the_size_change_of_the_convolution_it_transposes() {
+    let mut rng = Rng::new(4);
+    // A stride-2 convolution maps 14 and 13 pixels alike to 7; output_padding picks 14.
+    for (config, output_padding, size) in [
+        (Conv2dConfig::new(4).stride(2).padding(1), 0, 14),
+        (Conv2dConfig::new(3).stride(2).padding(1), 0, 13),
+        (Conv2dConfig::new(3).stride(2).padding(1), 1, 14),
+        (Conv2dConfig::new(5), 0, 11),
+    ] {
+        let up =
+            ConvTranspose2d::with_config(3, 2, config, &mut rng).output_padding(output_padding);
+        let y = up.forward(&Var::constant(Tensor::zeros(&[1, 3, 7, 7])));
+        assert_eq!(
+            y.shape(),
+            &[1, 2, size, size],
+            "{config:?}, {output_padding}"
+        );
+    }
+}
+
+#[test]
+fn conv_transpose2d_refuses_another_channel_count() {
+    let up = ConvTranspose2d::new(3, 2, 3, &mut Rng::new(5));
+    let err = up
+        .try_forward(&Var::constant(Tensor::zeros(&[1, 4, 5, 5])))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("the input has 4 channels but the weight"),
+        "{err}"
+    );
+}
+
+#[test]
+#[should_panic(expected = "output_padding 1 must be below the stride [1, 1]")]
+fn conv_transpose2d_output_padding_must_be_below_the_stride() {
+    let _ = ConvTranspose2d::new(3, 2, 3, &mut Rng::new(5)).output_padding(1);
 }
 
 #[test]
