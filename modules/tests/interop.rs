@@ -392,3 +392,57 @@ fn unreadable_files_are_errors_naming_the_file() {
     assert!(matches!(err, InteropError::Format { .. }), "{err}");
     assert!(err.to_string().contains("garbage.safetensors"));
 }
+
+/// `load_state_dict` builds any layer from given weights under PyTorch's names: here an LSTM
+/// (`weight_ih_l0`, …) checked by its output; a mis-shaped, missing or extra tensor is refused
+/// with its name and leaves the layer as it was.
+#[test]
+fn any_layer_takes_given_weights_by_name_and_refuses_what_does_not_fit() {
+    use strata_modules::interop::load_state_dict;
+    use strata_modules::Lstm;
+    let mut rng = Rng::new(3);
+    let source = Lstm::new(3, 4, &mut rng);
+    let state: Vec<NamedTensor> = source
+        .named_parameters()
+        .into_iter()
+        .map(|(name, var)| NamedTensor::new(name, var.value().clone()))
+        .collect();
+    let names: Vec<&str> = state.iter().map(|t| t.name.as_str()).collect();
+    assert!(names.contains(&"weight_ih_l0"), "{names:?}");
+
+    let mut copy = Lstm::new(3, 4, &mut rng);
+    let x = Var::constant(Tensor::rand_normal(&[2, 5, 3], 0.0, 1.0, &mut rng));
+    assert_ne!(copy.forward(&x).value(), source.forward(&x).value());
+    load_state_dict(&mut copy, &state).unwrap();
+    assert_eq!(copy.forward(&x).value(), source.forward(&x).value());
+
+    let mut target = Lstm::new(3, 4, &mut rng);
+    let before = target.forward(&x).value().clone();
+    let mut wrong_shape = state.clone();
+    wrong_shape[0].tensor = Tensor::zeros(&[1, 1]);
+    let err = load_state_dict(&mut target, &wrong_shape).unwrap_err();
+    assert!(matches!(err, InteropError::Shape { .. }), "{err}");
+    let mut missing = state.clone();
+    let gone = missing.pop().unwrap().name;
+    let err = load_state_dict(&mut target, &missing)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!("`{gone}` of the model is missing")),
+        "{err}"
+    );
+    let mut extra = state.clone();
+    extra.push(NamedTensor::new("weight_ih_l1", Tensor::zeros(&[16, 4])));
+    let err = load_state_dict(&mut target, &extra)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`weight_ih_l1`, which the model lacks"),
+        "{err}"
+    );
+    assert_eq!(
+        target.forward(&x).value(),
+        &before,
+        "a refused load changed the layer"
+    );
+}

@@ -14,6 +14,16 @@ pub struct NamedTensor {
     pub tensor: Tensor,
 }
 
+impl NamedTensor {
+    /// `tensor` under `name`.
+    pub fn new(name: impl Into<String>, tensor: Tensor) -> Self {
+        Self {
+            name: name.into(),
+            tensor,
+        }
+    }
+}
+
 /// The tensor of a record, or an error that names it (e.g. ``tensor `0.weight`: from_vec:
 /// expected a shape of at most … elements, found [..]``).
 fn named<E: de::Error>(name: &str, record: TensorRecord) -> Result<Tensor, E> {

@@ -66,23 +66,23 @@ pub enum InteropError {
         /// The element type found (`I64`, `U8`, …).
         found: String,
     },
-    /// The model has a tensor that the file lacks.
+    /// The model has a tensor that the state dict (file or tensors) lacks.
     Missing {
         /// The tensor's name.
         name: String,
     },
-    /// The file has a tensor that the model lacks.
+    /// The state dict has a tensor that the model lacks.
     Unexpected {
         /// The tensor's name.
         name: String,
     },
-    /// A tensor's shape differs between the model and the file.
+    /// A tensor's shape differs between the model and the state dict.
     Shape {
         /// The tensor's name.
         name: String,
         /// Shape in the model.
         expected: Vec<usize>,
-        /// Shape in the file.
+        /// Shape in the state dict.
         found: Vec<usize>,
     },
 }
@@ -101,10 +101,10 @@ impl fmt::Display for InteropError {
                 "tensor `{name}` has element type {found}; expected F32 (or F16, BF16, F64)"
             ),
             Self::Missing { name } => {
-                write!(f, "tensor `{name}` of the model is missing from the file")
+                write!(f, "tensor `{name}` of the model is missing from the state dict")
             }
             Self::Unexpected { name } => {
-                write!(f, "the file has tensor `{name}`, which the model lacks")
+                write!(f, "the state dict has tensor `{name}`, which the model lacks")
             }
             Self::Shape {
                 name,
@@ -112,7 +112,7 @@ impl fmt::Display for InteropError {
                 found,
             } => write!(
                 f,
-                "tensor `{name}` has shape {expected:?} in the model but {found:?} in the file"
+                "tensor `{name}` has shape {expected:?} in the model but {found:?} in the state dict"
             ),
         }
     }
@@ -233,27 +233,76 @@ pub fn load_safetensors(
     let path = path.as_ref();
     let bytes = read_file(path)?;
     let file = parse(path, &bytes)?;
+    let mut names = file.names();
+    names.sort_unstable();
+    load_checked(model, &names, |wanted| {
+        let view = file
+            .tensor(&wanted.name)
+            .map_err(|_| InteropError::Missing {
+                name: wanted.name.clone(),
+            })?;
+        check_shape(wanted, view.shape())?;
+        Ok(decode(path, &file, &wanted.name)?.tensor)
+    })
+}
+
+/// Loads parameters and buffers given as named tensors (PyTorch's state-dict names and
+/// layouts) into a model, as strictly as [`load_safetensors`]: every tensor of the model
+/// present with its shape, none left over, and nothing written unless all fit. The one way to
+/// build any layer, or a whole model, from given weights.
+///
+/// ```
+/// use strata_modules::interop::load_state_dict;
+/// use strata_modules::{Conv2d, NamedTensor};
+/// use strata_tensor::{Rng, Tensor};
+/// let mut conv = Conv2d::new(1, 2, 3, &mut Rng::new(0));
+/// let weights = vec![
+///     NamedTensor::new("weight", Tensor::ones(&[2, 1, 3, 3])),
+///     NamedTensor::new("bias", Tensor::zeros(&[2])),
+/// ];
+/// load_state_dict(&mut conv, &weights).unwrap();
+/// assert_eq!(conv.weight.value().to_vec(), vec![1.0; 18]);
+/// let wrong = vec![NamedTensor::new("weight", Tensor::ones(&[2, 1, 5, 5]))];
+/// let err = load_state_dict(&mut conv, &wrong).unwrap_err();
+/// assert!(err.to_string().contains("has shape [2, 1, 3, 3] in the model but [2, 1, 5, 5]"));
+/// ```
+pub fn load_state_dict(
+    model: &mut dyn Params,
+    tensors: &[NamedTensor],
+) -> Result<(), InteropError> {
+    let by_name: HashMap<&str, &Tensor> = tensors
+        .iter()
+        .map(|t| (t.name.as_str(), &t.tensor))
+        .collect();
+    let mut names: Vec<&str> = by_name.keys().copied().collect();
+    names.sort_unstable();
+    load_checked(model, &names, |wanted| {
+        let tensor = by_name
+            .get(wanted.name.as_str())
+            .ok_or_else(|| InteropError::Missing {
+                name: wanted.name.clone(),
+            })?;
+        check_shape(wanted, tensor.shape())?;
+        Ok((*tensor).clone())
+    })
+}
+
+/// Fetches every tensor of the model's state dict with `fetch` (which fails on a missing or
+/// mis-shaped one), refuses a name in `offered` (sorted) that the model lacks, and only then
+/// writes the values into the model's parameters and buffers.
+fn load_checked(
+    model: &mut dyn Params,
+    offered: &[&str],
+    mut fetch: impl FnMut(&NamedTensor) -> Result<Tensor, InteropError>,
+) -> Result<(), InteropError> {
     let wanted = state_dict(&*model);
     let mut values: HashMap<String, Tensor> = HashMap::with_capacity(wanted.len());
     for w in &wanted {
-        let view = file.tensor(&w.name).map_err(|_| InteropError::Missing {
-            name: w.name.clone(),
-        })?;
-        if view.shape() != w.tensor.shape() {
-            return Err(InteropError::Shape {
-                name: w.name.clone(),
-                expected: w.tensor.shape().to_vec(),
-                found: view.shape().to_vec(),
-            });
-        }
-        let loaded = decode(path, &file, &w.name)?;
-        values.insert(loaded.name, loaded.tensor);
+        values.insert(w.name.clone(), fetch(w)?);
     }
-    let mut names = file.names();
-    names.sort_unstable();
-    if let Some(extra) = names
-        .into_iter()
-        .find(|name| !values.contains_key(*name) && !is_untracked_counter(name, &values))
+    if let Some(extra) = offered
+        .iter()
+        .find(|name| !values.contains_key(**name) && !is_untracked_counter(name, &values))
     {
         return Err(InteropError::Unexpected {
             name: extra.to_string(),
@@ -266,6 +315,18 @@ pub fn load_safetensors(
     });
     model.visit("", &mut SetBuffers(&values));
     Ok(())
+}
+
+/// An error unless `found` is the shape the model's tensor `wanted` has.
+fn check_shape(wanted: &NamedTensor, found: &[usize]) -> Result<(), InteropError> {
+    if found == wanted.tensor.shape() {
+        return Ok(());
+    }
+    Err(InteropError::Shape {
+        name: wanted.name.clone(),
+        expected: wanted.tensor.shape().to_vec(),
+        found: found.to_vec(),
+    })
 }
 
 /// Whether `name` is BatchNorm's `num_batches_tracked` for a layer the model has.

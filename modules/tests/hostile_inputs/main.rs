@@ -72,7 +72,7 @@ fn error_kind(message: &str) -> String {
 /// Whether an error message says what was expected and what was found. Strata's messages do
 /// in one of a few phrasings: "expected … found …", "… needs N elements, found M", "`x` is
 /// missing from …" and "the checkpoint holds no …" (found none), "…, which the model lacks"
-/// (found one more), "… in the model but … in the file", "version N is not supported (this
+/// (found one more), "… in the model but … in the state dict", "version N is not supported (this
 /// build reads version M)".
 fn names_expected_and_found(message: &str) -> bool {
     const PHRASES: [&str; 6] = [
