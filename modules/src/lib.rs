@@ -52,6 +52,7 @@ mod recurrent;
 pub mod reference;
 mod sequential;
 mod train;
+mod transformer;
 mod upsample;
 
 pub use activation::{
@@ -102,5 +103,8 @@ pub use train::{
     BinaryClassification, Callback, Classification, EarlyStopping, EpochMetrics, Event, IntoBatch,
     Mean, MetricValues, Metrics, Objective, Optimization, Regression, Step, StepHook, Supervised,
     TrainConfig, TrainError, TrainStep, Trainer, TrainingState,
+};
+pub use transformer::{
+    FeedForwardActivation, TransformerConfig, TransformerEncoder, TransformerEncoderLayer,
 };
 pub use upsample::{Upsample, UpsampleMode};

@@ -1,0 +1,280 @@
+//! `TransformerEncoderLayer` (self-attention and a position-wise feed-forward network, each
+//! with a residual connection and layer norm) and `TransformerEncoder`, a stack of them.
+
+use crate::attention::{AttentionMasks, MultiHeadAttention, NeedWeights};
+use crate::dense::Dense;
+use crate::dropout::Dropout;
+use crate::layer_norm::LayerNorm;
+use crate::module::Module;
+use crate::Params;
+use strata_autograd::Var;
+use strata_tensor::{expect_ok, Result, Rng};
+
+/// The activation between a transformer layer's two feed-forward projections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedForwardActivation {
+    /// `max(x, 0)` (PyTorch's default).
+    Relu,
+    /// Exact GELU.
+    Gelu,
+}
+
+/// The options of a transformer layer, with PyTorch's defaults: feed-forward width 2048,
+/// dropout 0.1, ReLU, layer-norm ε 1e-5, normalisation after each residual sum (post-norm).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TransformerConfig {
+    /// Width of the token vectors (`d_model`).
+    pub d_model: usize,
+    /// Attention heads (must divide `d_model`).
+    pub num_heads: usize,
+    /// Width of the feed-forward hidden layer.
+    pub dim_feedforward: usize,
+    /// Dropout after attention, inside and after the feed-forward network.
+    pub dropout: f32,
+    /// The feed-forward activation.
+    pub activation: FeedForwardActivation,
+    /// The layer norms' ε.
+    pub layer_norm_eps: f32,
+    /// Normalise before each block (pre-norm, PyTorch's `norm_first=True`) instead of after
+    /// each residual sum.
+    pub norm_first: bool,
+}
+
+impl TransformerConfig {
+    /// Width `d_model` in `num_heads` heads, PyTorch's defaults otherwise.
+    pub fn new(d_model: usize, num_heads: usize) -> Self {
+        Self {
+            d_model,
+            num_heads,
+            dim_feedforward: 2048,
+            dropout: 0.1,
+            activation: FeedForwardActivation::Relu,
+            layer_norm_eps: 1e-5,
+            norm_first: false,
+        }
+    }
+
+    /// With this feed-forward width.
+    pub fn dim_feedforward(self, dim_feedforward: usize) -> Self {
+        Self {
+            dim_feedforward,
+            ..self
+        }
+    }
+
+    /// With this dropout probability.
+    pub fn dropout(self, dropout: f32) -> Self {
+        Self { dropout, ..self }
+    }
+
+    /// With this feed-forward activation.
+    pub fn activation(self, activation: FeedForwardActivation) -> Self {
+        Self { activation, ..self }
+    }
+
+    /// Pre-norm (`true`) or post-norm (`false`).
+    pub fn norm_first(self, norm_first: bool) -> Self {
+        Self { norm_first, ..self }
+    }
+}
+
+/// One encoder layer, as PyTorch's `nn.TransformerEncoderLayer(batch_first=True)`: on
+/// `[N, T, d_model]`, post-norm `x ← norm1(x + attention(x))`, `x ← norm2(x + ff(x))`, or
+/// pre-norm `x ← x + attention(norm1(x))`, `x ← x + ff(norm2(x))`, with
+/// `ff(x) = linear2(dropout(activation(linear1(x))))`. Parameters carry PyTorch's names
+/// (`self_attn.in_proj_weight`, `linear1.weight`, `norm2.bias`, …), so its state dicts load.
+///
+/// Unlike PyTorch, dropout is not applied to the attention weights themselves (only to the
+/// attention output); in evaluation mode the two agree exactly.
+///
+/// ```
+/// use strata_modules::{AttentionMasks, Module, TransformerConfig, TransformerEncoderLayer, Var};
+/// use strata_tensor::{Rng, Tensor};
+/// let mut rng = Rng::new(0);
+/// let config = TransformerConfig::new(16, 4).dim_feedforward(32);
+/// let layer = TransformerEncoderLayer::new(config, &mut rng);
+/// let x = Var::constant(Tensor::rand_normal(&[2, 5, 16], 0.0, 1.0, &mut rng));
+/// assert_eq!(layer.forward(&x).shape(), &[2, 5, 16]);
+/// let causal = layer.forward_masked(&x, &AttentionMasks::causal());
+/// assert_eq!(causal.shape(), &[2, 5, 16]);
+/// ```
+#[derive(Params)]
+pub struct TransformerEncoderLayer {
+    /// Self-attention.
+    pub self_attn: MultiHeadAttention,
+    /// `d_model → dim_feedforward`.
+    pub linear1: Dense,
+    dropout: Dropout,
+    /// `dim_feedforward → d_model`.
+    pub linear2: Dense,
+    /// The norm around the attention block.
+    pub norm1: LayerNorm,
+    /// The norm around the feed-forward block.
+    pub norm2: LayerNorm,
+    dropout1: Dropout,
+    dropout2: Dropout,
+    #[module(skip)]
+    activation: FeedForwardActivation,
+    #[module(skip)]
+    norm_first: bool,
+}
+
+impl TransformerEncoderLayer {
+    /// A layer as configured, initialised as PyTorch does; dropout masks are drawn from
+    /// streams seeded from `rng`.
+    ///
+    /// Panics (at the caller's line) if `num_heads` does not divide `d_model` or the dropout
+    /// probability is outside `[0, 1)`.
+    #[track_caller]
+    pub fn new(config: TransformerConfig, rng: &mut Rng) -> Self {
+        let (d, hidden) = (config.d_model, config.dim_feedforward);
+        let self_attn = MultiHeadAttention::new(d, config.num_heads, rng);
+        let linear1 = Dense::new(d, hidden, rng);
+        let linear2 = Dense::new(hidden, d, rng);
+        let norm = || LayerNorm::new(&[d]).with_eps(config.layer_norm_eps);
+        let mut dropout = || Dropout::new(config.dropout, rng.next_u64());
+        Self {
+            dropout: dropout(),
+            dropout1: dropout(),
+            dropout2: dropout(),
+            self_attn,
+            linear1,
+            linear2,
+            norm1: norm(),
+            norm2: norm(),
+            activation: config.activation,
+            norm_first: config.norm_first,
+        }
+    }
+
+    /// The layer on `x` `[N, T, d_model]` with attention restricted by `masks` (causal,
+    /// key padding `[N, T]`, or a mask of the caller's). Panics at the caller's line on a
+    /// shape mismatch.
+    #[track_caller]
+    pub fn forward_masked(&self, x: &Var, masks: &AttentionMasks) -> Var {
+        expect_ok(self.try_forward_masked(x, masks))
+    }
+
+    /// Fallible [`TransformerEncoderLayer::forward_masked`].
+    #[track_caller]
+    pub fn try_forward_masked(&self, x: &Var, masks: &AttentionMasks) -> Result<Var> {
+        if self.norm_first {
+            let x = x.try_add(&self.attention_block(&self.norm1.try_forward(x)?, masks)?)?;
+            x.try_add(&self.feed_forward_block(&self.norm2.try_forward(&x)?)?)
+        } else {
+            let x = self
+                .norm1
+                .try_forward(&x.try_add(&self.attention_block(x, masks)?)?)?;
+            self.norm2
+                .try_forward(&x.try_add(&self.feed_forward_block(&x)?)?)
+        }
+    }
+
+    fn attention_block(&self, x: &Var, masks: &AttentionMasks) -> Result<Var> {
+        let (attended, _) = self
+            .self_attn
+            .try_forward_qkv(x, x, x, masks, NeedWeights::No)?;
+        self.dropout1.try_forward(&attended)
+    }
+
+    fn feed_forward_block(&self, x: &Var) -> Result<Var> {
+        let hidden = self.linear1.try_forward(x)?;
+        let hidden = match self.activation {
+            FeedForwardActivation::Relu => hidden.relu(),
+            FeedForwardActivation::Gelu => hidden.gelu(),
+        };
+        let out = self
+            .linear2
+            .try_forward(&self.dropout.try_forward(&hidden)?)?;
+        self.dropout2.try_forward(&out)
+    }
+}
+
+impl Module for TransformerEncoderLayer {
+    /// The layer on `x` `[N, T, d_model]` with every position attending every other.
+    #[track_caller]
+    fn forward(&self, x: &Var) -> Var {
+        expect_ok(self.try_forward(x))
+    }
+
+    #[track_caller]
+    fn try_forward(&self, x: &Var) -> Result<Var> {
+        self.try_forward_masked(x, &AttentionMasks::default())
+    }
+}
+
+/// A stack of encoder layers with an optional final layer norm, as PyTorch's
+/// `nn.TransformerEncoder` (names `layers.0.…`, `norm.…`). Pre-norm stacks usually end with
+/// the final norm.
+///
+/// ```
+/// use strata_modules::{Module, TransformerConfig, TransformerEncoder, Var};
+/// use strata_tensor::{Rng, Tensor};
+/// let mut rng = Rng::new(0);
+/// let config = TransformerConfig::new(8, 2).dim_feedforward(16).norm_first(true);
+/// let encoder = TransformerEncoder::new(config, 3, &mut rng).with_final_norm();
+/// let x = Var::constant(Tensor::zeros(&[1, 4, 8]));
+/// assert_eq!(encoder.forward(&x).shape(), &[1, 4, 8]);
+/// ```
+#[derive(Params)]
+pub struct TransformerEncoder {
+    /// The layers, applied in order.
+    pub layers: Vec<TransformerEncoderLayer>,
+    /// The norm after the last layer, if any.
+    pub norm: Option<LayerNorm>,
+}
+
+impl TransformerEncoder {
+    /// `num_layers` layers as configured, each initialised on its own; no final norm.
+    #[track_caller]
+    pub fn new(config: TransformerConfig, num_layers: usize, rng: &mut Rng) -> Self {
+        Self {
+            layers: (0..num_layers)
+                .map(|_| TransformerEncoderLayer::new(config, rng))
+                .collect(),
+            norm: None,
+        }
+    }
+
+    /// The same stack ending with a layer norm over `d_model` (PyTorch's `norm=`).
+    pub fn with_final_norm(mut self) -> Self {
+        let d = self
+            .layers
+            .first()
+            .map_or(0, |l| l.norm1.normalized_shape()[0]);
+        let eps = self.layers.first().map_or(1e-5, |l| l.norm1.eps);
+        self.norm = Some(LayerNorm::new(&[d]).with_eps(eps));
+        self
+    }
+
+    /// The stack on `x` `[N, T, d_model]` with every layer's attention under `masks`.
+    #[track_caller]
+    pub fn forward_masked(&self, x: &Var, masks: &AttentionMasks) -> Var {
+        expect_ok(self.try_forward_masked(x, masks))
+    }
+
+    /// Fallible [`TransformerEncoder::forward_masked`].
+    #[track_caller]
+    pub fn try_forward_masked(&self, x: &Var, masks: &AttentionMasks) -> Result<Var> {
+        let mut x = x.clone();
+        for layer in &self.layers {
+            x = layer.try_forward_masked(&x, masks)?;
+        }
+        match &self.norm {
+            Some(norm) => norm.try_forward(&x),
+            None => Ok(x),
+        }
+    }
+}
+
+impl Module for TransformerEncoder {
+    #[track_caller]
+    fn forward(&self, x: &Var) -> Var {
+        expect_ok(self.try_forward(x))
+    }
+
+    #[track_caller]
+    fn try_forward(&self, x: &Var) -> Result<Var> {
+        self.try_forward_masked(x, &AttentionMasks::default())
+    }
+}
