@@ -69,6 +69,12 @@ impl LayerNorm {
     pub fn normalized_shape(&self) -> &[usize] {
         &self.normalized_shape
     }
+
+    /// A new layer norm over the same shape with the same `ε` and affine choice, its weight
+    /// and bias at their initial values.
+    pub(crate) fn fresh(&self) -> Self {
+        Self::build(&self.normalized_shape, self.weight.is_some()).with_eps(self.eps)
+    }
 }
 
 impl Module for LayerNorm {

@@ -105,6 +105,7 @@ pub use train::{
     TrainConfig, TrainError, TrainStep, Trainer, TrainingState,
 };
 pub use transformer::{
-    FeedForwardActivation, TransformerConfig, TransformerEncoder, TransformerEncoderLayer,
+    FeedForwardActivation, TransformerConfig, TransformerDecoder, TransformerDecoderLayer,
+    TransformerEncoder, TransformerEncoderLayer,
 };
 pub use upsample::{Upsample, UpsampleMode};

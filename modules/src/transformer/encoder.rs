@@ -1,6 +1,7 @@
 //! `TransformerEncoderLayer` (self-attention and a position-wise feed-forward network, each
 //! with a residual connection and layer norm) and `TransformerEncoder`, a stack of them.
 
+use super::config::{feed_forward, FeedForwardActivation, TransformerConfig};
 use crate::attention::{AttentionMasks, MultiHeadAttention, NeedWeights};
 use crate::dense::Dense;
 use crate::dropout::Dropout;
@@ -9,74 +10,6 @@ use crate::module::Module;
 use crate::Params;
 use strata_autograd::Var;
 use strata_tensor::{expect_ok, Result, Rng};
-
-/// The activation between a transformer layer's two feed-forward projections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FeedForwardActivation {
-    /// `max(x, 0)` (PyTorch's default).
-    Relu,
-    /// Exact GELU.
-    Gelu,
-}
-
-/// The options of a transformer layer, with PyTorch's defaults: feed-forward width 2048,
-/// dropout 0.1, ReLU, layer-norm ε 1e-5, normalisation after each residual sum (post-norm).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct TransformerConfig {
-    /// Width of the token vectors (`d_model`).
-    pub d_model: usize,
-    /// Attention heads (must divide `d_model`).
-    pub num_heads: usize,
-    /// Width of the feed-forward hidden layer.
-    pub dim_feedforward: usize,
-    /// Dropout after attention, inside and after the feed-forward network.
-    pub dropout: f32,
-    /// The feed-forward activation.
-    pub activation: FeedForwardActivation,
-    /// The layer norms' ε.
-    pub layer_norm_eps: f32,
-    /// Normalise before each block (pre-norm, PyTorch's `norm_first=True`) instead of after
-    /// each residual sum.
-    pub norm_first: bool,
-}
-
-impl TransformerConfig {
-    /// Width `d_model` in `num_heads` heads, PyTorch's defaults otherwise.
-    pub fn new(d_model: usize, num_heads: usize) -> Self {
-        Self {
-            d_model,
-            num_heads,
-            dim_feedforward: 2048,
-            dropout: 0.1,
-            activation: FeedForwardActivation::Relu,
-            layer_norm_eps: 1e-5,
-            norm_first: false,
-        }
-    }
-
-    /// With this feed-forward width.
-    pub fn dim_feedforward(self, dim_feedforward: usize) -> Self {
-        Self {
-            dim_feedforward,
-            ..self
-        }
-    }
-
-    /// With this dropout probability.
-    pub fn dropout(self, dropout: f32) -> Self {
-        Self { dropout, ..self }
-    }
-
-    /// With this feed-forward activation.
-    pub fn activation(self, activation: FeedForwardActivation) -> Self {
-        Self { activation, ..self }
-    }
-
-    /// Pre-norm (`true`) or post-norm (`false`).
-    pub fn norm_first(self, norm_first: bool) -> Self {
-        Self { norm_first, ..self }
-    }
-}
 
 /// One encoder layer, as PyTorch's `nn.TransformerEncoderLayer(batch_first=True)`: on
 /// `[N, T, d_model]`, post-norm `x ← norm1(x + attention(x))`, `x ← norm2(x + ff(x))`, or
@@ -178,14 +111,13 @@ impl TransformerEncoderLayer {
     }
 
     fn feed_forward_block(&self, x: &Var) -> Result<Var> {
-        let hidden = self.linear1.try_forward(x)?;
-        let hidden = match self.activation {
-            FeedForwardActivation::Relu => hidden.relu(),
-            FeedForwardActivation::Gelu => hidden.gelu(),
-        };
-        let out = self
-            .linear2
-            .try_forward(&self.dropout.try_forward(&hidden)?)?;
+        let out = feed_forward(
+            x,
+            &self.linear1,
+            &self.dropout,
+            &self.linear2,
+            self.activation,
+        )?;
         self.dropout2.try_forward(&out)
     }
 }
@@ -236,14 +168,10 @@ impl TransformerEncoder {
         }
     }
 
-    /// The same stack ending with a layer norm over `d_model` (PyTorch's `norm=`).
+    /// The same stack ending with a layer norm over `d_model` (PyTorch's `norm=`; none for
+    /// an empty stack).
     pub fn with_final_norm(mut self) -> Self {
-        let d = self
-            .layers
-            .first()
-            .map_or(0, |l| l.norm1.normalized_shape()[0]);
-        let eps = self.layers.first().map_or(1e-5, |l| l.norm1.eps);
-        self.norm = Some(LayerNorm::new(&[d]).with_eps(eps));
+        self.norm = self.layers.first().map(|l| l.norm1.fresh());
         self
     }
 

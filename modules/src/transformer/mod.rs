@@ -1,8 +1,10 @@
-//! Transformer blocks with PyTorch's parameter names and layouts: the encoder layer and a
-//! stack of them.
+//! Transformer blocks with PyTorch's parameter names and layouts: encoder and decoder layers
+//! and stacks of them.
 
+mod config;
+mod decoder;
 mod encoder;
 
-pub use encoder::{
-    FeedForwardActivation, TransformerConfig, TransformerEncoder, TransformerEncoderLayer,
-};
+pub use config::{FeedForwardActivation, TransformerConfig};
+pub use decoder::{TransformerDecoder, TransformerDecoderLayer};
+pub use encoder::{TransformerEncoder, TransformerEncoderLayer};
