@@ -60,8 +60,8 @@ pub use activation::{
     Tanh,
 };
 pub use attention::{
-    scaled_dot_product_attention, try_scaled_dot_product_attention, AttentionMask, AttentionMasks,
-    MultiHeadAttention, MultiHeadAttentionConfig, NeedWeights,
+    scaled_dot_product_attention, try_scaled_dot_product_attention, AttentionCache, AttentionMask,
+    AttentionMasks, MultiHeadAttention, MultiHeadAttentionConfig, NeedWeights,
 };
 pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d, BATCH_NORM_EPS, BATCH_NORM_MOMENTUM};
 pub use checkpoint::{
@@ -105,7 +105,7 @@ pub use train::{
     TrainConfig, TrainError, TrainStep, Trainer, TrainingState,
 };
 pub use transformer::{
-    FeedForwardActivation, TransformerConfig, TransformerDecoder, TransformerDecoderLayer,
-    TransformerEncoder, TransformerEncoderLayer,
+    FeedForwardActivation, PositionalEmbedding, SinusoidalPositionalEncoding, TransformerConfig,
+    TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer,
 };
 pub use upsample::{Upsample, UpsampleMode};

@@ -1,6 +1,7 @@
 //! Multi-head attention: the queries, keys and values are projected into `heads` subspaces,
 //! each attends on its own, and the heads' outputs are joined and projected back.
 
+use super::cache::AttentionCache;
 use super::mask::{AttentionMask, AttentionMasks};
 use super::scaled_dot_product::try_scaled_dot_product_attention;
 use crate::dense::Dense;
@@ -8,7 +9,7 @@ use crate::init::Init;
 use crate::module::Module;
 use crate::Params;
 use strata_autograd::Var;
-use strata_tensor::{ErrorKind, Result, Rng, TensorError};
+use strata_tensor::{expect_ok, ErrorKind, Result, Rng, Tensor, TensorError};
 
 /// How a [`MultiHeadAttention`] is built (PyTorch's `nn.MultiheadAttention` arguments).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,7 +137,7 @@ impl MultiHeadAttention {
             q_proj_weight,
             k_proj_weight,
             v_proj_weight,
-            in_proj_bias: bias.then(|| Var::leaf(strata_tensor::Tensor::zeros(&[3 * e]))),
+            in_proj_bias: bias.then(|| Var::leaf(Tensor::zeros(&[3 * e]))),
             out_proj,
             num_heads,
         }
@@ -205,32 +206,105 @@ impl MultiHeadAttention {
                 ),
             ));
         }
-        let (n, l, s) = (query.shape()[0], query.shape()[1], key.shape()[1]);
-        let bias = |i: usize| self.in_proj_bias.as_ref().map(|b| b.narrow(0, i * e, e));
-        // [N, len, E] → [N, heads, len, E/heads]
-        let split_heads = |x: &Var, len: usize| {
-            x.reshape(&[
-                n as isize,
-                len as isize,
-                heads as isize,
-                (e / heads) as isize,
-            ])
-            .permute(&[0, 2, 1, 3])
-        };
-        let q = split_heads(&query.linear(&w_q, bias(0).as_ref()), l);
-        let k = split_heads(&key.linear(&w_k, bias(1).as_ref()), s);
-        let v = split_heads(&value.linear(&w_v, bias(2).as_ref()), s);
+        let n = query.shape()[0];
+        let q = self.project_heads(query, &w_q, 0);
+        let k = self.project_heads(key, &w_k, 1);
+        let v = self.project_heads(value, &w_v, 2);
         let masks = per_head_masks(masks, n, heads);
         let (attended, weights) = try_scaled_dot_product_attention(&q, &k, &v, &masks)?;
-        let joined = attended
-            .permute(&[0, 2, 1, 3])
-            .reshape(&[n as isize, l as isize, e as isize]);
         let weights = match need_weights {
             NeedWeights::No => None,
             NeedWeights::Averaged => Some(weights.mean_axes(&[1], false)),
             NeedWeights::PerHead => Some(weights),
         };
-        Ok((self.out_proj.forward(&joined), weights))
+        Ok((self.merge_heads(&attended), weights))
+    }
+
+    /// Causal self-attention of the next tokens `x` `[N, t, E]` of sequences whose earlier
+    /// tokens' keys and values `cache` holds: each new token attends the cached tokens, the
+    /// new tokens before it and itself. The new keys and values are appended to `cache`, so a
+    /// sequence fed in pieces (one token at a time when generating) gives the outputs of one
+    /// causal pass over the whole of it, without recomputing the prefix. The cache keeps
+    /// values only: no gradient flows into earlier steps.
+    ///
+    /// ```
+    /// use strata_modules::{AttentionCache, AttentionMasks, MultiHeadAttention, NeedWeights, Var};
+    /// use strata_tensor::{Rng, Tensor};
+    /// let mut rng = Rng::new(0);
+    /// let attention = MultiHeadAttention::new(8, 2, &mut rng);
+    /// let x = Var::constant(Tensor::rand_normal(&[1, 3, 8], 0.0, 1.0, &mut rng));
+    /// let causal = AttentionMasks::causal();
+    /// let (whole, _) = attention.forward_qkv(&x, &x, &x, &causal, NeedWeights::No);
+    /// let mut cache = AttentionCache::default();
+    /// let first = attention.forward_incremental(&x.narrow(1, 0, 2), &mut cache);
+    /// let last = attention.forward_incremental(&x.narrow(1, 2, 1), &mut cache);
+    /// let pieces = Var::concat(&[&first, &last], 1).value().to_vec();
+    /// let whole = whole.value().to_vec();
+    /// assert!(pieces.iter().zip(&whole).all(|(a, b)| (a - b).abs() < 1e-5));
+    /// assert_eq!(cache.len(), 3);
+    /// ```
+    #[track_caller]
+    pub fn forward_incremental(&self, x: &Var, cache: &mut AttentionCache) -> Var {
+        expect_ok(self.try_forward_incremental(x, cache))
+    }
+
+    /// Fallible [`MultiHeadAttention::forward_incremental`].
+    #[track_caller]
+    pub fn try_forward_incremental(&self, x: &Var, cache: &mut AttentionCache) -> Result<Var> {
+        let e = self.embed_dim();
+        let [w_q, w_k, w_v] = self.projection_weights()?;
+        let fits = x.ndim() == 3
+            && x.shape()[2] == e
+            && w_k.shape()[1] == e
+            && w_v.shape()[1] == e
+            && cache.fits(x.shape()[0], self.num_heads, e / self.num_heads);
+        if !fits {
+            return Err(TensorError::new(
+                "MultiHeadAttention",
+                ErrorKind::ShapeMismatch,
+                format!(
+                    "incremental self-attention takes x [N, t, {e}] with keys and values of \
+                     width {e} and a cache of the same N, found x {:?} and a cache of {:?}",
+                    x.shape(),
+                    cache.shape()
+                ),
+            ));
+        }
+        let (t, before) = (x.shape()[1], cache.len());
+        let q = self.project_heads(x, &w_q, 0);
+        let k = cache.extend_keys(&self.project_heads(x, &w_k, 1));
+        let v = cache.extend_values(&self.project_heads(x, &w_v, 2));
+        // New token i (absolute position before + i) may not attend key j > before + i.
+        let blocked: Vec<f32> = (0..t)
+            .flat_map(|i| (0..before + t).map(move |j| f32::from(u8::from(j > before + i))))
+            .collect();
+        let mask = AttentionMask::Blocked(Tensor::from_vec(blocked, &[t, before + t]));
+        let masks = AttentionMasks::default().with_attn_mask(mask);
+        let (attended, _) = try_scaled_dot_product_attention(&q, &k, &v, &masks)?;
+        Ok(self.merge_heads(&attended))
+    }
+
+    /// `x` `[N, len, ·]` projected by `weight` and the `index`-th bias (0 = q, 1 = k, 2 = v),
+    /// split into heads: `[N, heads, len, E/heads]`.
+    fn project_heads(&self, x: &Var, weight: &Var, index: usize) -> Var {
+        let (e, heads) = (self.embed_dim(), self.num_heads);
+        let bias = self
+            .in_proj_bias
+            .as_ref()
+            .map(|b| b.narrow(0, index * e, e));
+        let [n, len] = [x.shape()[0], x.shape()[1]].map(|d| d as isize);
+        x.linear(weight, bias.as_ref())
+            .reshape(&[n, len, heads as isize, (e / heads) as isize])
+            .permute(&[0, 2, 1, 3])
+    }
+
+    /// The heads' outputs `[N, heads, len, E/heads]` joined and projected: `[N, len, E]`.
+    fn merge_heads(&self, attended: &Var) -> Var {
+        let [n, _, len, _] = [0, 1, 2, 3].map(|i| attended.shape()[i] as isize);
+        let joined = attended
+            .permute(&[0, 2, 1, 3])
+            .reshape(&[n, len, self.embed_dim() as isize]);
+        self.out_proj.forward(&joined)
     }
 
     /// The q, k, v projection weights, sliced from the packed matrix when packed.

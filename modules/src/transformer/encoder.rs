@@ -2,14 +2,14 @@
 //! with a residual connection and layer norm) and `TransformerEncoder`, a stack of them.
 
 use super::config::{feed_forward, FeedForwardActivation, TransformerConfig};
-use crate::attention::{AttentionMasks, MultiHeadAttention, NeedWeights};
+use crate::attention::{AttentionCache, AttentionMasks, MultiHeadAttention, NeedWeights};
 use crate::dense::Dense;
 use crate::dropout::Dropout;
 use crate::layer_norm::LayerNorm;
 use crate::module::Module;
 use crate::Params;
 use strata_autograd::Var;
-use strata_tensor::{expect_ok, Result, Rng};
+use strata_tensor::{expect_ok, ErrorKind, Result, Rng, TensorError};
 
 /// One encoder layer, as PyTorch's `nn.TransformerEncoderLayer(batch_first=True)`: on
 /// `[N, T, d_model]`, post-norm `x ← norm1(x + attention(x))`, `x ← norm2(x + ff(x))`, or
@@ -91,23 +91,41 @@ impl TransformerEncoderLayer {
     /// Fallible [`TransformerEncoderLayer::forward_masked`].
     #[track_caller]
     pub fn try_forward_masked(&self, x: &Var, masks: &AttentionMasks) -> Result<Var> {
+        self.residual_blocks(x, |h| {
+            let (attended, _) = self
+                .self_attn
+                .try_forward_qkv(h, h, h, masks, NeedWeights::No)?;
+            Ok(attended)
+        })
+    }
+
+    /// The layer on the next tokens `x` `[N, t, d_model]` of sequences whose earlier tokens
+    /// `cache` holds, attending causally (see [`MultiHeadAttention::forward_incremental`]):
+    /// feeding a sequence in pieces gives the outputs of
+    /// `forward_masked(…, &AttentionMasks::causal())` on the whole of it.
+    #[track_caller]
+    pub fn forward_incremental(&self, x: &Var, cache: &mut AttentionCache) -> Var {
+        expect_ok(self.try_forward_incremental(x, cache))
+    }
+
+    /// Fallible [`TransformerEncoderLayer::forward_incremental`].
+    #[track_caller]
+    pub fn try_forward_incremental(&self, x: &Var, cache: &mut AttentionCache) -> Result<Var> {
+        self.residual_blocks(x, |h| self.self_attn.try_forward_incremental(h, cache))
+    }
+
+    /// The two residual blocks around `attend` (self-attention, however masked or cached)
+    /// and the feed-forward network, normalised before or after.
+    fn residual_blocks(&self, x: &Var, attend: impl FnOnce(&Var) -> Result<Var>) -> Result<Var> {
+        let attention_block = |h: &Var| self.dropout1.try_forward(&attend(h)?);
         if self.norm_first {
-            let x = x.try_add(&self.attention_block(&self.norm1.try_forward(x)?, masks)?)?;
+            let x = x.try_add(&attention_block(&self.norm1.try_forward(x)?)?)?;
             x.try_add(&self.feed_forward_block(&self.norm2.try_forward(&x)?)?)
         } else {
-            let x = self
-                .norm1
-                .try_forward(&x.try_add(&self.attention_block(x, masks)?)?)?;
+            let x = self.norm1.try_forward(&x.try_add(&attention_block(x)?)?)?;
             self.norm2
                 .try_forward(&x.try_add(&self.feed_forward_block(&x)?)?)
         }
-    }
-
-    fn attention_block(&self, x: &Var, masks: &AttentionMasks) -> Result<Var> {
-        let (attended, _) = self
-            .self_attn
-            .try_forward_qkv(x, x, x, masks, NeedWeights::No)?;
-        self.dropout1.try_forward(&attended)
     }
 
     fn feed_forward_block(&self, x: &Var) -> Result<Var> {
@@ -188,6 +206,62 @@ impl TransformerEncoder {
         for layer in &self.layers {
             x = layer.try_forward_masked(&x, masks)?;
         }
+        self.final_norm(x)
+    }
+
+    /// The stack on the next tokens `x` `[N, t, d_model]` of sequences whose earlier tokens
+    /// `caches` hold (one [`AttentionCache`] per layer, created empty when `caches` is
+    /// empty): a decoder-only model generating token by token. Feeding a sequence in pieces
+    /// gives the outputs of `forward_masked(…, &AttentionMasks::causal())` on the whole.
+    ///
+    /// ```
+    /// use strata_modules::{AttentionMasks, TransformerConfig, TransformerEncoder, Var};
+    /// use strata_tensor::{Rng, Tensor};
+    /// let mut rng = Rng::new(0);
+    /// let config = TransformerConfig::new(8, 2).dim_feedforward(16).dropout(0.0);
+    /// let gpt = TransformerEncoder::new(config, 2, &mut rng);
+    /// let x = Var::constant(Tensor::rand_normal(&[1, 4, 8], 0.0, 1.0, &mut rng));
+    /// let whole = gpt.forward_masked(&x, &AttentionMasks::causal()).value().to_vec();
+    /// let mut caches = Vec::new();
+    /// for t in 0..4 {
+    ///     let step = gpt.forward_incremental(&x.narrow(1, t, 1), &mut caches).value().to_vec();
+    ///     assert!(step.iter().zip(&whole[t * 8..]).all(|(a, b)| (a - b).abs() < 1e-5));
+    /// }
+    /// ```
+    #[track_caller]
+    pub fn forward_incremental(&self, x: &Var, caches: &mut Vec<AttentionCache>) -> Var {
+        expect_ok(self.try_forward_incremental(x, caches))
+    }
+
+    /// Fallible [`TransformerEncoder::forward_incremental`].
+    #[track_caller]
+    pub fn try_forward_incremental(
+        &self,
+        x: &Var,
+        caches: &mut Vec<AttentionCache>,
+    ) -> Result<Var> {
+        if caches.is_empty() {
+            caches.resize_with(self.layers.len(), AttentionCache::default);
+        }
+        if caches.len() != self.layers.len() {
+            return Err(TensorError::new(
+                "TransformerEncoder",
+                ErrorKind::InvalidArgument,
+                format!(
+                    "expected one attention cache per layer ({}), found {}",
+                    self.layers.len(),
+                    caches.len()
+                ),
+            ));
+        }
+        let mut x = x.clone();
+        for (layer, cache) in self.layers.iter().zip(caches.iter_mut()) {
+            x = layer.try_forward_incremental(&x, cache)?;
+        }
+        self.final_norm(x)
+    }
+
+    fn final_norm(&self, x: Var) -> Result<Var> {
         match &self.norm {
             Some(norm) => norm.try_forward(&x),
             None => Ok(x),
