@@ -82,7 +82,7 @@ pub use idx::{
 };
 pub use loader::{DataLoader, Epoch};
 pub use synthetic::{circles, gaussian_blobs, noisy_sine, spirals, two_moons, xor};
-pub use text::{CharDataset, Vocabulary};
+pub use text::{token_tensor, CharDataset, Vocabulary};
 pub use transform::{
     one_hot, Compose, Flatten, Normalize, OneHot, RandomCrop, RandomHorizontalFlip, ScaleToUnit,
     Transform,

@@ -173,3 +173,17 @@ impl Dataset for CharDataset {
         ))
     }
 }
+
+/// Token ids as the whole-number `f32` tensor of `shape` that embeddings and losses read.
+///
+/// Panics (at the caller's line) if `shape` does not hold exactly the ids given.
+///
+/// ```
+/// use strata_datasets::token_tensor;
+/// let t = token_tensor([3, 1, 4, 1, 5, 9], &[2, 3]);
+/// assert_eq!(t.to_vec(), vec![3.0, 1.0, 4.0, 1.0, 5.0, 9.0]);
+/// ```
+#[track_caller]
+pub fn token_tensor(ids: impl IntoIterator<Item = usize>, shape: &[usize]) -> Tensor {
+    Tensor::from_vec(ids.into_iter().map(|id| id as f32).collect(), shape)
+}

@@ -11,7 +11,7 @@ mod support;
 
 use support::Progress;
 
-use strata_datasets::{stack_examples, Batch, Example, Fields};
+use strata_datasets::{stack_examples, token_tensor, Batch, Example, Fields};
 use strata_modules::{mean_absolute_error, Dense, Embedding, Gru, Lstm, Module, Params, TrainStep};
 use strata_patterns::{sample_token, AutoRegressive, Sampling};
 use strata_tensor::{Rng, Tensor};
@@ -124,10 +124,7 @@ fn teacher_forcing_equals_running_the_steps_one_at_a_time() {
 
 /// Ids as a `[1, n]` tensor.
 fn ids(tokens: &[usize]) -> Tensor {
-    Tensor::from_vec(
-        tokens.iter().map(|&t| t as f32).collect(),
-        &[1, tokens.len()],
-    )
+    token_tensor(tokens.iter().copied(), &[1, tokens.len()])
 }
 
 #[test]

@@ -4,12 +4,11 @@
 //! the unigram and the bigram model of the training text.
 
 use super::{epochs, fit, Progress};
-use strata_autograd::no_grad;
 use strata_datasets::{
     moby_dick, CharDataset, DataLoader, Dataset, Example, Result as DataResult, Subset, Vocabulary,
 };
-use strata_modules::{cross_entropy, Adam, Dense, Embedding, Lstm, Reduction};
-use strata_patterns::{AutoRegressive, Sampling};
+use strata_modules::{Adam, Dense, Embedding, Lstm};
+use strata_patterns::{AutoRegressive, CountBaselines, Sampling};
 use strata_tensor::{Rng, Tensor};
 
 /// Seed of initialisation, of the training windows and of their order.
@@ -125,11 +124,6 @@ pub fn train(corpus: &Corpus, seed: u64, progress: Progress) -> CharModel {
     model
 }
 
-/// Ids as a tensor of whole-number `f32`s with `shape`.
-fn id_tensor(ids: impl Iterator<Item = usize>, shape: &[usize]) -> Tensor {
-    Tensor::from_vec(ids.map(|id| id as f32).collect(), shape)
-}
-
 /// Held-out bits per character of the model and of the two count baselines.
 #[derive(Debug, Clone, Copy)]
 pub struct BitsPerChar {
@@ -144,64 +138,13 @@ pub struct BitsPerChar {
 /// Bits per character of the held-out text: the model reads it as parallel streams, carrying
 /// its state from chunk to chunk; the baselines count the training text.
 pub fn evaluate(model: &CharModel, corpus: &Corpus) -> BitsPerChar {
-    let test = corpus.ids(&corpus.test);
-    let per_stream = (test.len() - 1) / EVAL_STREAMS;
-    let mut nats = 0.0f64;
-    let mut state = None;
-    let mut start = 0;
-    while start < per_stream {
-        let len = EVAL_CHUNK.min(per_stream - start);
-        let chunk = |shift: usize| {
-            let ids = (0..EVAL_STREAMS).flat_map(|s| {
-                let from = s * per_stream + start + shift;
-                test[from..from + len].iter().copied()
-            });
-            id_tensor(ids, &[EVAL_STREAMS, len])
-        };
-        let (inputs, targets) = (chunk(0), chunk(1));
-        no_grad(|| {
-            let (logits, next) = model.run(&inputs, state.as_ref());
-            state = Some(next);
-            let vocabulary = logits.shape()[2] as isize;
-            let loss = cross_entropy(
-                &logits.reshape(&[-1, vocabulary]),
-                &targets.reshape(&[-1]),
-                0.0,
-                Reduction::Sum,
-            );
-            nats += f64::from(loss.item());
-        });
-        start += len;
-    }
-    let model_bits = nats / (EVAL_STREAMS * per_stream) as f64 / std::f64::consts::LN_2;
-    let (unigram, bigram) = count_baselines(corpus);
-    BitsPerChar {
-        model: model_bits,
-        unigram,
-        bigram,
-    }
-}
-
-/// Held-out bits per character of the add-one-smoothed unigram and bigram models.
-fn count_baselines(corpus: &Corpus) -> (f64, f64) {
     let (train, test) = (corpus.ids(&corpus.train), corpus.ids(&corpus.test));
-    let v = corpus.vocabulary.len();
-    let mut unigram = vec![1.0f64; v];
-    let mut bigram = vec![1.0f64; v * v];
-    for pair in train.windows(2) {
-        unigram[pair[1]] += 1.0;
-        bigram[pair[0] * v + pair[1]] += 1.0;
+    let baselines = CountBaselines::measure(&train, &test, corpus.vocabulary.len());
+    BitsPerChar {
+        model: model.bits_per_token(&test, EVAL_STREAMS, EVAL_CHUNK),
+        unigram: baselines.unigram,
+        bigram: baselines.bigram,
     }
-    let unigram_total: f64 = unigram.iter().sum();
-    let mut bits = (0.0f64, 0.0f64);
-    for pair in test.windows(2) {
-        let (previous, next) = (pair[0], pair[1]);
-        bits.0 -= (unigram[next] / unigram_total).log2();
-        let row = &bigram[previous * v..(previous + 1) * v];
-        bits.1 -= (row[next] / row.iter().sum::<f64>()).log2();
-    }
-    let count = (test.len() - 1) as f64;
-    (bits.0 / count, bits.1 / count)
 }
 
 /// The prompt of the printed sample.
