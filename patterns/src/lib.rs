@@ -49,6 +49,7 @@ mod residual;
 mod seq2seq;
 mod siamese;
 mod teacher_student;
+mod transformer_lm;
 
 pub use attention_pool::AttentionPool;
 pub use autoregressive::{sample_token, AutoRegressive, Sampling};
@@ -65,6 +66,7 @@ pub use residual::Residual;
 pub use seq2seq::{Recurrent, Seq2Seq};
 pub use siamese::{nearest_neighbour_accuracy, MetricLoss, Siamese};
 pub use teacher_student::{distillation_loss, TeacherStudent};
+pub use transformer_lm::TransformerLm;
 
 /// Unwraps the result of a `try_` method, panicking at the caller's line with its message.
 #[track_caller]

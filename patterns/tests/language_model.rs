@@ -1,10 +1,12 @@
-//! The language-model judges: held-out bits per token carried across chunks equal one pass
-//! over each stream, and the count baselines equal hand-computed values.
+//! The language-model judges and the transformer LM: held-out bits per token carried across
+//! chunks equal one pass over each stream, the count baselines equal hand-computed values, a
+//! transformer judged in one window gives its cross-entropy, and cached sampling draws what
+//! recomputing every prefix draws.
 
 use strata_autograd::no_grad;
 use strata_datasets::token_tensor;
-use strata_modules::{cross_entropy, Dense, Embedding, Lstm, Reduction};
-use strata_patterns::{AutoRegressive, CountBaselines};
+use strata_modules::{cross_entropy, Dense, Embedding, Lstm, Reduction, TransformerConfig};
+use strata_patterns::{sample_token, AutoRegressive, CountBaselines, Sampling, TransformerLm};
 use strata_tensor::Rng;
 
 fn model(rng: &mut Rng) -> AutoRegressive<Lstm> {
@@ -72,4 +74,55 @@ fn count_baselines_match_hand_computed_bits() {
 #[should_panic(expected = "ids must be below the vocabulary of 3")]
 fn count_baselines_refuse_ids_outside_the_vocabulary() {
     let _ = CountBaselines::measure(&[0, 1, 3], &[0, 1], 3);
+}
+
+fn transformer(rng: &mut Rng, context: usize) -> TransformerLm {
+    let config = TransformerConfig::new(8, 2)
+        .dim_feedforward(16)
+        .dropout(0.0);
+    TransformerLm::new(7, context, config, 2, rng)
+}
+
+#[test]
+fn a_transformer_judged_in_one_window_gives_its_mean_cross_entropy() {
+    let model = transformer(&mut Rng::new(5), 32);
+    let text: Vec<usize> = (0..20).map(|i| (3 * i + 1) % 7).collect();
+    let inputs = token_tensor(text[..19].iter().copied(), &[1, 19]);
+    let targets = token_tensor(text[1..].iter().copied(), &[19]);
+    let logits = model.logits(&inputs).reshape(&[-1, 7]);
+    let nats = cross_entropy(&logits, &targets, 0.0, Reduction::Mean).item();
+    let bits = f64::from(nats) / std::f64::consts::LN_2;
+    for batch in [1, 4] {
+        let judged = model.bits_per_token(&text, batch);
+        assert!(
+            (judged - bits).abs() < 1e-5,
+            "batch {batch}: {judged} vs {bits}"
+        );
+    }
+    // Overlapping windows of a shorter context: the batch size does not change the figure.
+    let short = transformer(&mut Rng::new(5), 6);
+    let (one, many) = (
+        short.bits_per_token(&text, 1),
+        short.bits_per_token(&text, 5),
+    );
+    assert!((one - many).abs() < 1e-6, "{one} vs {many}");
+}
+
+#[test]
+fn cached_sampling_draws_what_recomputing_every_prefix_draws() {
+    let model = transformer(&mut Rng::new(6), 16);
+    let greedy = Sampling {
+        temperature: 1.0,
+        top_k: Some(1),
+    };
+    let prompt = [1, 4, 2];
+    let cached = model.sample(&prompt, 10, greedy, &mut Rng::new(0));
+    let mut text = prompt.to_vec();
+    for _ in 0..10 {
+        let ids = token_tensor(text.iter().copied(), &[1, text.len()]);
+        let logits = model.logits(&ids).value().to_vec();
+        let last = &logits[(text.len() - 1) * 7..];
+        text.push(sample_token(last, greedy, &mut Rng::new(0)));
+    }
+    assert_eq!(cached, text[prompt.len()..]);
 }

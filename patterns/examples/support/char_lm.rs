@@ -19,8 +19,9 @@ const HELD_OUT: f64 = 0.1;
 const EMBEDDING: usize = 32;
 /// Hidden size of the LSTM.
 const HIDDEN: usize = 128;
-/// Characters per training window (truncated back-propagation through time).
-const WINDOW: usize = 64;
+/// Characters per training window (truncated back-propagation through time; the
+/// transformer's context).
+pub const WINDOW: usize = 64;
 /// The training text is cut into blocks of this many characters, and every epoch reads one
 /// window from each block at a random offset (drawn anew each epoch): an epoch covers half
 /// of the text.
@@ -54,7 +55,7 @@ pub struct Corpus {
 
 impl Corpus {
     /// The ids of `text`'s characters.
-    fn ids(&self, text: &str) -> Vec<usize> {
+    pub fn ids(&self, text: &str) -> Vec<usize> {
         self.vocabulary
             .encode(text)
             .expect("every character of the book is in its own vocabulary")
@@ -62,7 +63,7 @@ impl Corpus {
 
     /// The training text cut into consecutive blocks of [`BLOCK`] characters (inputs and
     /// next-character targets, `[BLOCK]` ids each), which training windows are cut from.
-    fn training_blocks(&self) -> Subset {
+    pub fn training_blocks(&self) -> Subset {
         let windows = CharDataset::with_vocabulary(&self.train, BLOCK, self.vocabulary.clone())
             .expect("the training text is longer than a block");
         let starts = (0..windows.len()).step_by(BLOCK).collect();
@@ -89,7 +90,7 @@ pub fn corpus() -> Corpus {
 }
 
 /// A random window of [`WINDOW`] steps of a block example (input and target `[BLOCK]`).
-fn random_window(block: Example, rng: &mut Rng) -> DataResult<Example> {
+pub fn random_window(block: Example, rng: &mut Rng) -> DataResult<Example> {
     let start = rng.below(BLOCK - WINDOW + 1);
     let window = |steps: &Tensor| steps.narrow(0, start, WINDOW).contiguous();
     Ok(Example::from_fields(

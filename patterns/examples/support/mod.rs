@@ -6,6 +6,7 @@
 pub mod autoencoder;
 pub mod bottom_up;
 pub mod char_lm;
+pub mod char_transformer;
 pub mod data;
 pub mod deep_spirals;
 pub mod distillation;
