@@ -1,10 +1,10 @@
 //! Activation modules: the non-linearities between dense layers (without them a stack of
-//! linear maps collapses into one), plus `Identity` and `Flatten`.
+//! linear maps collapses into one), plus `Identity`, `Flatten` and `Unflatten`.
 
 use crate::module::Module;
 use crate::Params;
 use strata_autograd::Var;
-use strata_tensor::{expect_ok, Result};
+use strata_tensor::{expect_ok, ErrorKind, Result, TensorError};
 
 /// Declares a parameterless activation module whose forward is one `Var` method.
 macro_rules! activation {
@@ -139,6 +139,60 @@ impl Module for Flatten {
             x.clone()
         } else {
             x.flatten(1, -1)
+        }
+    }
+}
+
+/// Splits the dimension after the batch axis into `shape`: `[N, Π shape] → [N, shape…]`
+/// (PyTorch's `nn.Unflatten(1, shape)`), e.g. flat pixels back into `[C, H, W]` images.
+///
+/// ```
+/// use strata_modules::{Module, Unflatten, Var};
+/// use strata_tensor::Tensor;
+/// let y = Unflatten::new(&[2, 3]).forward(&Var::constant(Tensor::zeros(&[4, 6])));
+/// assert_eq!(y.shape(), &[4, 2, 3]);
+/// ```
+#[derive(Debug, Clone, Params)]
+pub struct Unflatten {
+    /// The shape each example's values take.
+    #[module(skip)]
+    shape: Vec<usize>,
+}
+
+impl Unflatten {
+    /// Examples shaped `shape`.
+    pub fn new(shape: &[usize]) -> Self {
+        Self {
+            shape: shape.to_vec(),
+        }
+    }
+}
+
+impl Module for Unflatten {
+    #[track_caller]
+    fn forward(&self, x: &Var) -> Var {
+        expect_ok(self.try_forward(x))
+    }
+
+    #[track_caller]
+    fn try_forward(&self, x: &Var) -> Result<Var> {
+        let per_example: usize = self.shape.iter().product();
+        match x.shape() {
+            &[n, width] if width == per_example => {
+                let shape: Vec<isize> = std::iter::once(n)
+                    .chain(self.shape.iter().copied())
+                    .map(|d| d as isize)
+                    .collect();
+                x.try_reshape(&shape)
+            }
+            found => Err(TensorError::new(
+                "Unflatten",
+                ErrorKind::ShapeMismatch,
+                format!(
+                    "expected [N, {per_example}] to split into {:?}, found {found:?}",
+                    self.shape
+                ),
+            )),
         }
     }
 }

@@ -57,7 +57,7 @@ mod upsample;
 
 pub use activation::{
     Flatten, Gelu, GeluTanh, Identity, LeakyRelu, LogSoftmax, Mish, Relu, Sigmoid, Silu, Softmax,
-    Tanh,
+    Tanh, Unflatten,
 };
 pub use attention::{
     scaled_dot_product_attention, try_scaled_dot_product_attention, AttentionCache, AttentionMask,

@@ -66,13 +66,24 @@ fn encoder_decoder_composes_through_its_latent_code() {
 #[test]
 fn autoencoders_reconstruct_and_denoise_held_out_digits() {
     use support::autoencoder::{evaluate, latent_points, train, write_latent_plot};
-    use support::autoencoder::{DENOISING, MAX_MSE_RATIO, PLAIN, PLANE};
+    use support::autoencoder::{CONVOLUTIONAL, DENOISING, MAX_MSE_RATIO, PLAIN, PLANE};
     let (train_set, test_set) = digit_datasets(SPLIT_SEED);
     let trained = |config| train(config, &train_set, Progress::Quiet);
 
     let plain = evaluate(&mut trained(&PLAIN), &PLAIN, &train_set, &test_set);
     println!("plain: {plain:?}, ratio {:.3}", plain.ratio());
     assert!(plain.ratio() <= MAX_MSE_RATIO, "{plain:?}");
+
+    // The same code reached by (transposed) convolutions: measured 11.2% of the mean-image
+    // error, against 13.5% for the dense autoencoder.
+    let conv = evaluate(
+        &mut trained(&CONVOLUTIONAL),
+        &CONVOLUTIONAL,
+        &train_set,
+        &test_set,
+    );
+    println!("convolutional: {conv:?}, ratio {:.3}", conv.ratio());
+    assert!(conv.ratio() <= MAX_MSE_RATIO, "{conv:?}");
 
     // Denoising: the output is much closer to the clean digit than the noisy input was.
     let denoising = evaluate(&mut trained(&DENOISING), &DENOISING, &train_set, &test_set);
