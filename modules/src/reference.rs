@@ -5,7 +5,9 @@
 //! Everything comes from the counter-based SplitMix64 stream ([`splitmix64`]).
 
 use crate::params::Params;
-use crate::{Conv2d, Dense, Flatten, MaxPool2d, Relu, Sequential};
+use crate::{
+    Conv2d, Dense, Flatten, MaxPool2d, Relu, Sequential, TransformerConfig, TransformerEncoderLayer,
+};
 use std::collections::HashMap;
 use strata_autograd::Var;
 use strata_tensor::{splitmix64, Rng, Tensor};
@@ -134,4 +136,17 @@ pub fn lenet5() -> Sequential {
         .push(Dense::new(84, 10, &mut rng));
     initialise(&mut model);
     model
+}
+
+/// The benchmark's transformer encoder layer (`xtask/pytorch/compare.py`): width 128, 4
+/// heads, feed-forward 512, ReLU, post-norm, no dropout — PyTorch's
+/// `nn.TransformerEncoderLayer(128, 4, 512, dropout=0.0, batch_first=True)` — initialised as
+/// the harness does ([`initialise`]).
+pub fn transformer_encoder_layer() -> TransformerEncoderLayer {
+    let config = TransformerConfig::new(128, 4)
+        .dim_feedforward(512)
+        .dropout(0.0);
+    let mut layer = TransformerEncoderLayer::new(config, &mut Rng::new(0));
+    initialise(&mut layer);
+    layer
 }

@@ -13,6 +13,9 @@ on the same problems:
 * lenet_train: training steps of LeNet-5 (conv 1->6 5x5, ReLU, max-pool 2, conv 6->16 5x5,
   ReLU, max-pool 2, dense 256-120-84-10 with ReLU) on the same inputs viewed as 1x28x28, at
   batch 64 with Adam (lr 1e-3), in samples/s;
+* transformer_step: forward + backward of nn.TransformerEncoderLayer(128, 4,
+  dim_feedforward=512, dropout=0.0, batch_first=True) (ReLU, post-norm) on [32, 64, 128]
+  with the mean squared output as loss (no optimizer step), in sequences/s;
 * tiny_mlp_step: one training step of an MLP 2-64-64-2 (ReLU) at batch 32 with Adam, in
   microseconds, at one thread only (the step is per-op overhead);
 
@@ -55,6 +58,7 @@ MLP_ROWS, MLP_BATCHES = 256 * 24, (32, 128, 256)
 TINY_ROWS, TINY_BATCH = 32 * 16, 32
 LENET_ROWS, LENET_BATCH = 64 * 32, 64
 LSTM_BATCH, LSTM_STEPS, LSTM_FEATURES, LSTM_HIDDEN = 32, 50, 128, 128
+TRANSFORMER_BATCH, TRANSFORMER_TOKENS, TRANSFORMER_WIDTH, TRANSFORMER_HEADS, TRANSFORMER_FF = 32, 64, 128, 4, 512
 
 
 def stream(seed, count):
@@ -173,6 +177,30 @@ def lstm_figure(warmup, steps):
     return LSTM_BATCH / statistics.median(times), first_loss
 
 
+def transformer_figure(warmup, steps):
+    """Median sequences/s of transformer encoder layer forward + backward steps, and the first
+    step's loss."""
+    layer = nn.TransformerEncoderLayer(
+        TRANSFORMER_WIDTH, TRANSFORMER_HEADS, dim_feedforward=TRANSFORMER_FF, dropout=0.0, batch_first=True
+    )
+    reference_init(layer)
+    rows = TRANSFORMER_BATCH * TRANSFORMER_TOKENS
+    k = top24(INPUT_STREAM, rows * TRANSFORMER_WIDTH).astype(np.float64) / float(1 << 24)
+    x = torch.from_numpy(k.astype(np.float32).reshape(TRANSFORMER_BATCH, TRANSFORMER_TOKENS, TRANSFORMER_WIDTH))
+    first_loss, times = None, []
+    for step in range(warmup + steps):
+        began = time.perf_counter()
+        layer.zero_grad(set_to_none=True)
+        loss = layer(x).square().mean()
+        loss.backward()
+        elapsed = time.perf_counter() - began
+        if first_loss is None:
+            first_loss = loss.item()
+        if step >= warmup:
+            times.append(elapsed)
+    return TRANSFORMER_BATCH / statistics.median(times), first_loss
+
+
 def matmul_figure(size, repeats):
     """Median GFLOP/s of a size x size by size x size f32 product."""
     generator = torch.Generator().manual_seed(1)
@@ -201,7 +229,7 @@ def main():
     lenet_x = lenet_x.reshape(LENET_ROWS, 1, 28, 28)
 
     mlp_keys = {32: "mlp_train_b32", 128: "mlp_train", 256: "mlp_train_b256"}
-    figures = {key: {} for key in ["matmul_1024", *mlp_keys.values(), "lenet_train", "lstm_step", "tiny_mlp_step"]}
+    figures = {key: {} for key in ["matmul_1024", *mlp_keys.values(), "lenet_train", "lstm_step", "transformer_step", "tiny_mlp_step"]}
     first_loss = {}
     for count in threads:
         torch.set_num_threads(count)
@@ -218,12 +246,16 @@ def main():
         lstm_rate, lstm_loss = lstm_figure(warmup // 3, steps // 3)
         figures["lstm_step"][t] = lstm_rate
         first_loss.setdefault("lstm", lstm_loss)
+        transformer_rate, transformer_loss = transformer_figure(warmup // 3, steps // 3)
+        figures["transformer_step"][t] = transformer_rate
+        first_loss.setdefault("transformer", transformer_loss)
         if count == 1:
             figures["tiny_mlp_step"][t] = tiny_mlp_figure(warmup, 10 * steps)
         print(
             f"[compare.py] {count} thread(s): matmul {figures['matmul_1024'][t]:.1f} GFLOP/s, MLP "
             + ", ".join(f"b{b} {figures[k][t]:.0f}" for b, k in mlp_keys.items())
             + f" samples/s, LeNet-5 {lenet_rate:.0f} samples/s, LSTM {lstm_rate:.0f} sequences/s"
+            + f", transformer layer {transformer_rate:.0f} sequences/s"
             + (f", tiny MLP {figures['tiny_mlp_step'][t]:.0f} µs/step" if count == 1 else ""),
             file=sys.stderr,
         )

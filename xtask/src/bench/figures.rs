@@ -77,7 +77,7 @@ impl Figure {
 }
 
 /// The bench targets to run.
-pub const SUITES: [Suite; 5] = [
+pub const SUITES: [Suite; 6] = [
     Suite {
         package: "strata-tensor",
         bench: "matmul",
@@ -100,6 +100,11 @@ pub const SUITES: [Suite; 5] = [
         filter: "^lstm_b32_t50_i128_h128_fwd_bwd/fused/",
     },
     Suite {
+        package: "strata-modules",
+        bench: "transformer",
+        filter: "^transformer_encoder_d128_h4_ff512_t64_b32_fwd_bwd/",
+    },
+    Suite {
         package: "strata-datasets",
         bench: "loader",
         filter: "^loader_epoch_60000x784_b128_shuffled/",
@@ -107,7 +112,7 @@ pub const SUITES: [Suite; 5] = [
 ];
 
 /// The figures of the report, in order.
-pub const FIGURES: [Figure; 9] = [
+pub const FIGURES: [Figure; 10] = [
     Figure {
         key: "matmul_1024",
         label: "f32 matmul 1024x1024 · 1024x1024",
@@ -149,6 +154,15 @@ pub const FIGURES: [Figure; 9] = [
         metric: Metric::SamplesPerSecond,
         benchmarks: Benchmarks::PerThreadCount("lstm_b32_t50_i128_h128_fwd_bwd/fused/{t}"),
         threads_note: Some("samples are sequences of 50 steps"),
+    },
+    Figure {
+        key: "transformer_step",
+        label: "Transformer encoder layer 128 (4 heads, ff 512), batch 32, 64 tokens, forward + backward",
+        metric: Metric::SamplesPerSecond,
+        benchmarks: Benchmarks::PerThreadCount(
+            "transformer_encoder_d128_h4_ff512_t64_b32_fwd_bwd/{t}",
+        ),
+        threads_note: Some("samples are sequences of 64 tokens"),
     },
     Figure {
         key: "tiny_mlp_step",

@@ -16,6 +16,11 @@ pub const PYTORCH_LENET_FIRST_LOSS: f64 = 2.294001340866089;
 /// reference inputs, `xtask/pytorch/compare.py`).
 pub const PYTORCH_LSTM_FIRST_LOSS: f64 = 0.017980987206101418;
 
+/// PyTorch's first loss of the transformer encoder layer benchmark (`compare.py`,
+/// `nn.TransformerEncoderLayer(128, 4, 512, dropout=0.0, batch_first=True)`, mean squared
+/// output on the portable inputs `[32, 64, 128]`).
+pub const PYTORCH_TRANSFORMER_FIRST_LOSS: f64 = 0.6209107637405396;
+
 /// Batch size of the MLP problem.
 pub const MLP_BATCH: usize = 128;
 const MLP_SIZES: [usize; 4] = [784, 512, 256, 10];
@@ -23,6 +28,8 @@ const MLP_SIZES: [usize; 4] = [784, 512, 256, 10];
 pub const LENET_BATCH: usize = 64;
 /// Batch, sequence length, input features and hidden size of the LSTM problem.
 const LSTM_SIZES: [usize; 4] = [32, 50, 128, 128];
+/// Batch, tokens and width of the transformer benchmark.
+const TRANSFORMER_SIZES: [usize; 3] = [32, 64, 128];
 
 /// One model's first loss, beside PyTorch's published value.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -58,6 +65,12 @@ pub fn first_losses() -> Vec<FirstLoss> {
             strata: lstm_first_loss(),
             published: PYTORCH_LSTM_FIRST_LOSS,
         },
+        FirstLoss {
+            key: "transformer",
+            label: "Transformer encoder layer 128, batch 32, 64 tokens",
+            strata: transformer_first_loss(),
+            published: PYTORCH_TRANSFORMER_FIRST_LOSS,
+        },
     ]
 }
 
@@ -90,6 +103,17 @@ fn lstm_first_loss() -> f64 {
     ]);
     let (outputs, _) = lstm.forward_seq(&Var::constant(inputs), None);
     f64::from(outputs.square().mean().item())
+}
+
+fn transformer_first_loss() -> f64 {
+    let [batch, tokens, width] = TRANSFORMER_SIZES;
+    let layer = reference::transformer_encoder_layer();
+    let inputs = reference::inputs(batch * tokens, width).reshape(&[
+        batch as isize,
+        tokens as isize,
+        width as isize,
+    ]);
+    f64::from(layer.forward(&Var::constant(inputs)).square().mean().item())
 }
 
 fn mlp_first_loss() -> f64 {
