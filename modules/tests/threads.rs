@@ -217,3 +217,22 @@ fn an_mlp_training_step_is_the_same_on_any_number_of_threads() {
         (losses, params)
     });
 }
+
+#[test]
+fn a_transformer_layer_step_is_the_same_on_any_number_of_threads() {
+    // 32 sequences × 4 heads of 64 × 32 products: the batched products are split by batch.
+    let x = reference::inputs(32 * 64, 128).reshape(&[32, 64, 128]);
+    same_at_every_thread_count("transformer step", || {
+        let layer = reference::transformer_encoder_layer();
+        let out = layer.forward(&Var::constant(x.clone()));
+        let grads = out.square().mean().backward().expect("gradients");
+        let mut results = vec![out.value().clone()];
+        results.extend(
+            layer
+                .parameters()
+                .iter()
+                .map(|p| grads.get(p).unwrap().clone()),
+        );
+        results
+    });
+}

@@ -121,6 +121,10 @@ pub(crate) fn gemm(
 /// copy pays from `n` ≈ 0.6 / (0.15 · 0.033) ≈ 120 columns.
 const ROW_MAJOR_COPY_MIN_N: usize = 128;
 
+/// Multiply-adds of a batched product (all batches together) from which its batches are
+/// spread over the threads.
+const PARALLEL_BATCH_WORK: usize = 1 << 18;
+
 /// `dst ← a·b` (or `+=`) for a column-major `a`, computed as `(bᵀ·aᵀ)ᵀ`: `aᵀ` is row-major
 /// as it is, `bᵀ` is copied row-major if it is not, and the `n × m` result is transposed into
 /// `dst`. Copies `k·n + m·n` elements instead of the `m·k` of copying `a` (the LSTM's weight
@@ -356,23 +360,40 @@ impl Tensor {
                 gemm(&mut out, n, lhs, rhs, false);
             }
             _ => {
+                // The offsets of every batch's operands, in the output's order.
                 let plan = Plan::new(&batch, [&sa, &sb], [a.offset(), b.offset()]);
-                let mut index = 0;
+                let mut offsets = Vec::with_capacity(numel(&batch));
                 plan.for_rows(0, plan.rows(), |_, [oa, ob]| {
                     for i in 0..plan.inner_len {
                         let step = |base: usize, stride: isize| {
                             (base as isize + i as isize * stride) as usize
                         };
-                        let lhs = mat_ref(&a, step(oa, plan.inner_strides[0]), m, k, ars, acs);
-                        let rhs = mat_ref(&b, step(ob, plan.inner_strides[1]), k, n, brs, bcs);
+                        offsets.push((
+                            step(oa, plan.inner_strides[0]),
+                            step(ob, plan.inner_strides[1]),
+                        ));
+                    }
+                });
+                // Many small products (attention heads): whole products per thread. Each
+                // product is computed alone either way, so the result does not depend on the
+                // thread count.
+                let products = offsets.len();
+                let block = if products * m * n * k >= PARALLEL_BATCH_WORK {
+                    products.div_ceil(crate::num_threads().max(1))
+                } else {
+                    products
+                };
+                for_each_block(products, block.max(1), [&mut out], |range, [out]| {
+                    for (local, &(oa, ob)) in offsets[range].iter().enumerate() {
+                        let lhs = mat_ref(&a, oa, m, k, ars, acs);
+                        let rhs = mat_ref(&b, ob, k, n, brs, bcs);
                         gemm(
-                            &mut out[index * m * n..(index + 1) * m * n],
+                            &mut out[local * m * n..(local + 1) * m * n],
                             n,
                             lhs,
                             rhs,
                             false,
                         );
-                        index += 1;
                     }
                 });
             }
