@@ -141,21 +141,17 @@ impl Conv2d {
         bias_init: Init,
         rng: &mut Rng,
     ) -> Self {
-        let groups = config.groups;
-        assert!(
-            groups > 0 && in_channels % groups == 0 && out_channels % groups == 0,
-            "Conv2d: {groups} groups must divide in_channels {in_channels} and out_channels {out_channels}"
+        let (weight, bias) = kernel_parameters(
+            "Conv2d",
+            [in_channels, out_channels],
+            &config,
+            false,
+            [weight_init, bias_init],
+            rng,
         );
-        let [kh, kw] = config.kernel;
-        let shape = [out_channels, in_channels / groups, kh, kw];
-        let weight = weight_init.tensor(&shape, rng);
-        let fan_in = shape[1..].iter().product();
-        let bias = config
-            .bias
-            .then(|| bias_init.tensor_with_fan_in(&[out_channels], fan_in, rng));
         Self {
-            weight: Var::leaf(weight),
-            bias: bias.map(Var::leaf),
+            weight,
+            bias,
             spec: config.spec(),
         }
     }
@@ -183,4 +179,36 @@ impl Module for Conv2d {
     fn try_forward(&self, x: &Var) -> Result<Var> {
         x.try_conv2d(&self.weight, self.bias.as_ref(), self.spec)
     }
+}
+
+/// The weight and optional bias `[out]` of a convolution (`[out, in/groups, kH, kW]`) or,
+/// `transposed`, of a transposed convolution (`[in, out/groups, kH, kW]`), drawn by the two
+/// initialisers; the bias uses the weight's fan-in (its dimensions after the first, as in
+/// PyTorch). Panics at the caller's line when the groups do not divide both channel counts.
+#[track_caller]
+pub(crate) fn kernel_parameters(
+    layer: &str,
+    [in_channels, out_channels]: [usize; 2],
+    config: &Conv2dConfig,
+    transposed: bool,
+    [weight_init, bias_init]: [Init; 2],
+    rng: &mut Rng,
+) -> (Var, Option<Var>) {
+    let groups = config.groups;
+    assert!(
+        groups > 0 && in_channels % groups == 0 && out_channels % groups == 0,
+        "{layer}: {groups} groups must divide in_channels {in_channels} and out_channels {out_channels}"
+    );
+    let [kh, kw] = config.kernel;
+    let shape = if transposed {
+        [in_channels, out_channels / groups, kh, kw]
+    } else {
+        [out_channels, in_channels / groups, kh, kw]
+    };
+    let weight = weight_init.tensor(&shape, rng);
+    let fan_in = shape[1..].iter().product();
+    let bias = config
+        .bias
+        .then(|| bias_init.tensor_with_fan_in(&[out_channels], fan_in, rng));
+    (Var::leaf(weight), bias.map(Var::leaf))
 }

@@ -1,7 +1,7 @@
 //! `ConvTranspose2d`: the learned upsampling of decoders and GAN generators — each input
 //! pixel stamps a weighted copy of the kernel into a larger output.
 
-use crate::conv::Conv2dConfig;
+use crate::conv::{kernel_parameters, Conv2dConfig};
 use crate::init::Init;
 use crate::module::Module;
 use crate::Params;
@@ -73,21 +73,17 @@ impl ConvTranspose2d {
         bias_init: Init,
         rng: &mut Rng,
     ) -> Self {
-        let groups = config.groups;
-        assert!(
-            groups > 0 && in_channels % groups == 0 && out_channels % groups == 0,
-            "ConvTranspose2d: {groups} groups must divide in_channels {in_channels} and out_channels {out_channels}"
+        let (weight, bias) = kernel_parameters(
+            "ConvTranspose2d",
+            [in_channels, out_channels],
+            &config,
+            true,
+            [weight_init, bias_init],
+            rng,
         );
-        let [kh, kw] = config.kernel;
-        let shape = [in_channels, out_channels / groups, kh, kw];
-        let weight = weight_init.tensor(&shape, rng);
-        let fan_in = shape[1..].iter().product();
-        let bias = config
-            .bias
-            .then(|| bias_init.tensor_with_fan_in(&[out_channels], fan_in, rng));
         Self {
-            weight: Var::leaf(weight),
-            bias: bias.map(Var::leaf),
+            weight,
+            bias,
             spec: config.spec(),
             output_padding: [0, 0],
         }

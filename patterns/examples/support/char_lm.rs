@@ -61,9 +61,17 @@ impl Corpus {
             .expect("every character of the book is in its own vocabulary")
     }
 
+    /// Shuffled batches of `batch` training windows: one random window of [`WINDOW`]
+    /// characters from each block per epoch (windows and order drawn from `seed`).
+    pub fn training_windows(&self, batch: usize, seed: u64) -> DataLoader {
+        DataLoader::new(self.training_blocks(), batch)
+            .shuffle(seed)
+            .transform(random_window, seed)
+    }
+
     /// The training text cut into consecutive blocks of [`BLOCK`] characters (inputs and
     /// next-character targets, `[BLOCK]` ids each), which training windows are cut from.
-    pub fn training_blocks(&self) -> Subset {
+    fn training_blocks(&self) -> Subset {
         let windows = CharDataset::with_vocabulary(&self.train, BLOCK, self.vocabulary.clone())
             .expect("the training text is longer than a block");
         let starts = (0..windows.len()).step_by(BLOCK).collect();
@@ -90,7 +98,7 @@ pub fn corpus() -> Corpus {
 }
 
 /// A random window of [`WINDOW`] steps of a block example (input and target `[BLOCK]`).
-pub fn random_window(block: Example, rng: &mut Rng) -> DataResult<Example> {
+fn random_window(block: Example, rng: &mut Rng) -> DataResult<Example> {
     let start = rng.below(BLOCK - WINDOW + 1);
     let window = |steps: &Tensor| steps.narrow(0, start, WINDOW).contiguous();
     Ok(Example::from_fields(
@@ -111,9 +119,7 @@ pub fn train(corpus: &Corpus, seed: u64, progress: Progress) -> CharModel {
         Lstm::new(EMBEDDING, HIDDEN, &mut rng),
         Dense::new(HIDDEN, vocabulary, &mut rng),
     );
-    let train = DataLoader::new(corpus.training_blocks(), BATCH)
-        .shuffle(seed)
-        .transform(random_window, seed);
+    let train = corpus.training_windows(BATCH, seed);
     fit(
         &mut model,
         &mut Adam::new(LEARNING_RATE),

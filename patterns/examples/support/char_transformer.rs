@@ -3,9 +3,8 @@
 //! small causal transformer (GPT) in place of the LSTM; generation reuses cached keys and
 //! values.
 
-use super::char_lm::{random_window, Corpus, WINDOW};
+use super::char_lm::{Corpus, WINDOW};
 use super::{epochs, fit, Progress};
-use strata_datasets::DataLoader;
 use strata_modules::{Adam, TransformerConfig};
 use strata_patterns::{CountBaselines, Sampling, TransformerLm};
 use strata_tensor::Rng;
@@ -35,9 +34,7 @@ pub fn train(corpus: &Corpus, seed: u64, progress: Progress) -> TransformerLm {
         .dim_feedforward(4 * WIDTH)
         .dropout(0.0);
     let mut model = TransformerLm::new(corpus.vocabulary.len(), WINDOW, config, LAYERS, &mut rng);
-    let train = DataLoader::new(corpus.training_blocks(), BATCH)
-        .shuffle(seed)
-        .transform(random_window, seed);
+    let train = corpus.training_windows(BATCH, seed);
     fit(
         &mut model,
         &mut Adam::new(LEARNING_RATE),
