@@ -20,6 +20,7 @@ struct AdamCore {
     betas: (f32, f32),
     eps: f32,
     weight_decay: f32,
+    amsgrad: bool,
     steps: u64,
     slots: Slots,
 }
@@ -31,6 +32,7 @@ impl AdamCore {
             betas: (0.9, 0.999),
             eps: 1e-8,
             weight_decay: 0.0,
+            amsgrad: false,
             steps: 0,
             slots: Slots::default(),
         }
@@ -54,15 +56,37 @@ impl AdamCore {
             eps: self.eps,
         };
         let name = if decoupled { "AdamW" } else { "Adam" };
-        apply_updates(name, model, grads, &mut self.slots, 2, |p, g, slots| {
-            let [m, v] = slots else {
-                unreachable!("two slots were requested")
-            };
-            for_each_block(p.len(), UPDATE_BLOCK, [p, m, v], |range, [p, m, v]| {
-                update.apply(p, &g[range], m, v)
-            });
-        });
+        let slot_count = self.slot_count();
+        apply_updates(
+            name,
+            model,
+            grads,
+            &mut self.slots,
+            slot_count,
+            |p, g, slots, _| match slots {
+                [m, v] => for_each_block(p.len(), UPDATE_BLOCK, [p, m, v], |range, [p, m, v]| {
+                    update.apply(p, &g[range], m, v, None)
+                }),
+                [m, v, v_max] => for_each_block(
+                    p.len(),
+                    UPDATE_BLOCK,
+                    [p, m, v, v_max],
+                    |range, [p, m, v, v_max]| update.apply(p, &g[range], m, v, Some(v_max)),
+                ),
+                _ => unreachable!("two or three slots were requested"),
+            },
+        );
         self.steps = steps;
+    }
+
+    /// The state vectors per parameter: the two moments, and with AMSGrad the running
+    /// maximum of the second moment.
+    fn slot_count(&self) -> usize {
+        if self.amsgrad {
+            3
+        } else {
+            2
+        }
     }
 
     fn state(&self, kind: &str) -> OptimizerState {
@@ -74,7 +98,7 @@ impl AdamCore {
         state: &OptimizerState,
         kind: &str,
     ) -> Result<(), OptimizerStateError> {
-        self.slots = Slots::load(state, kind, 2)?;
+        self.slots = Slots::load(state, kind, self.slot_count())?;
         self.steps = state.steps;
         self.lr = state.learning_rate;
         Ok(())
@@ -94,31 +118,56 @@ struct AdamUpdate {
 }
 
 impl AdamUpdate {
-    /// Updates parameters `p` and moments `m`, `v` from gradients `g`, with AVX2 when the
-    /// CPU has it (the update is a large share of a training step's non-GEMM time) and
-    /// subnormals flushed (tiny gradients' squares and decaying moments would otherwise
-    /// cost a microcode assist each).
-    fn apply(&self, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
+    /// Updates parameters `p` and moments `m`, `v` (and with AMSGrad the maximum second
+    /// moment `v_max`) from gradients `g`, with AVX2 when the CPU has it (the update is a
+    /// large share of a training step's non-GEMM time) and subnormals flushed (tiny
+    /// gradients' squares and decaying moments would otherwise cost a microcode assist each).
+    fn apply(
+        &self,
+        p: &mut [f32],
+        g: &[f32],
+        m: &mut [f32],
+        v: &mut [f32],
+        v_max: Option<&mut [f32]>,
+    ) {
         with_flushed_subnormals(|| {
             with_avx2(
                 #[inline(always)]
-                || self.apply_loop(p, g, m, v),
+                || match v_max {
+                    None => self.apply_loop::<false>(p, g, m, v, &mut []),
+                    Some(v_max) => self.apply_loop::<true>(p, g, m, v, v_max),
+                },
             )
         });
     }
 
-    /// Branch-free, so the loop vectorises; moments that decay below the normal range are
-    /// flushed to zero (subnormal arithmetic is ~100x slower).
+    /// Branch-free for each `AMSGRAD`, so the loop vectorises; moments that decay below the
+    /// normal range are flushed to zero (subnormal arithmetic is ~100x slower). With AMSGrad
+    /// the denominator uses the largest second moment so far, as PyTorch's `amsgrad=True`.
     #[inline(always)]
-    fn apply_loop(&self, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
+    fn apply_loop<const AMSGRAD: bool>(
+        &self,
+        p: &mut [f32],
+        g: &[f32],
+        m: &mut [f32],
+        v: &mut [f32],
+        v_max: &mut [f32],
+    ) {
         let n = p.len();
         let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
+        let v_max = if AMSGRAD { &mut v_max[..n] } else { v_max };
         for i in 0..n {
             let gi = g[i] + self.l2 * p[i];
             m[i] = flush_subnormal(self.b1 * m[i] + (1.0 - self.b1) * gi);
             v[i] = flush_subnormal(self.b2 * v[i] + (1.0 - self.b2) * gi * gi);
+            let second = if AMSGRAD {
+                v_max[i] = v_max[i].max(v[i]);
+                v_max[i]
+            } else {
+                v[i]
+            };
             p[i] = self.decay * p[i]
-                - self.step_size * m[i] / (v[i].sqrt() * self.inv_sqrt_c2 + self.eps);
+                - self.step_size * m[i] / (second.sqrt() * self.inv_sqrt_c2 + self.eps);
         }
     }
 }
@@ -157,6 +206,13 @@ macro_rules! adam_builders {
             /// With weight decay `λ`.
             pub fn weight_decay(mut self, weight_decay: f32) -> Self {
                 self.0.weight_decay = weight_decay;
+                self
+            }
+
+            /// With AMSGrad (Reddi, Kale & Kumar 2018): the denominator uses the largest
+            /// second moment seen so far, a third state vector per parameter.
+            pub fn amsgrad(mut self, amsgrad: bool) -> Self {
+                self.0.amsgrad = amsgrad;
                 self
             }
         }

@@ -70,8 +70,10 @@ pub(crate) fn flush_subnormal(x: f32) -> f32 {
     }
 }
 
-/// Applies `update(parameter values, gradient values, state vectors)` once per parameter of
-/// `model` that has a gradient, with `slot_count` state vectors each from `slots`.
+/// Applies `update(parameter values, gradient values, state vectors, first)` once per
+/// parameter of `model` that has a gradient, with `slot_count` state vectors each from
+/// `slots`; `first` is true on the first update of a parameter's state vectors (PyTorch
+/// creates some states, such as SGD's momentum buffer, from that first gradient).
 ///
 /// The slots are bound and checked first ([`Slots::bind`]); when they do not fit (a name
 /// bound to another parameter, a loaded state of the wrong length) this panics, before any
@@ -83,7 +85,7 @@ pub(crate) fn apply_updates(
     grads: &Gradients,
     slots: &mut Slots,
     slot_count: usize,
-    mut update: impl FnMut(&mut [f32], &[f32], &mut [Vec<f32>]),
+    mut update: impl FnMut(&mut [f32], &[f32], &mut [Vec<f32>], bool),
 ) {
     if let Err(problem) = slots.bind(model, grads, slot_count) {
         panic!("{optimizer}::step: {problem}");
@@ -97,11 +99,11 @@ pub(crate) fn apply_updates(
             return;
         }
         let grad = grad.values();
-        let vectors = if slot_count == 0 {
-            &mut []
+        let (vectors, first) = if slot_count == 0 {
+            (&mut [][..], false)
         } else {
             slots.vectors(name)
         };
-        param.update(|value| update(value.data_mut(), &grad, vectors));
+        param.update(|value| update(value.data_mut(), &grad, vectors, first));
     });
 }

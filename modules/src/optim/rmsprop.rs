@@ -70,7 +70,7 @@ impl Optimizer for RmsProp {
             grads,
             &mut self.slots,
             2,
-            |p, g, slots| {
+            |p, g, slots, _first| {
                 let [v, b] = slots else {
                     unreachable!("two slots were requested")
                 };

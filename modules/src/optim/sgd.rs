@@ -1,4 +1,4 @@
-//! Stochastic gradient descent with momentum, Nesterov momentum and weight decay.
+//! Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay.
 
 use super::adam::UPDATE_BLOCK;
 use super::{
@@ -9,8 +9,8 @@ use strata_autograd::Gradients;
 use strata_tensor::{for_each_block, with_flushed_subnormals};
 
 /// SGD, with PyTorch's update rule:
-/// `g ← ∇ + λ·p`; with momentum μ, `b ← μ·b + g` (`b = g` on the first step) and
-/// `g ← g + μ·b` (Nesterov) or `g ← b`; then `p ← p − lr·g`.
+/// `g ← ∇ + λ·p`; with momentum μ and dampening τ, `b ← μ·b + (1 − τ)·g` (`b = g` on a
+/// parameter's first step) and `g ← g + μ·b` (Nesterov) or `g ← b`; then `p ← p − lr·g`.
 ///
 /// ```
 /// use strata_modules::{Optimizer, Params, Sgd, Var};
@@ -24,6 +24,7 @@ use strata_tensor::{for_each_block, with_flushed_subnormals};
 pub struct Sgd {
     lr: f32,
     momentum: f32,
+    dampening: f32,
     nesterov: bool,
     weight_decay: f32,
     steps: u64,
@@ -36,6 +37,7 @@ impl Sgd {
         Self {
             lr,
             momentum: 0.0,
+            dampening: 0.0,
             nesterov: false,
             weight_decay: 0.0,
             steps: 0,
@@ -49,7 +51,14 @@ impl Sgd {
         self
     }
 
-    /// With Nesterov momentum (needs a non-zero momentum).
+    /// With dampening `τ` of the gradient added to the momentum buffer (default 0; PyTorch
+    /// rejects it with Nesterov momentum, and so does [`Optimizer::step`] here).
+    pub fn dampening(mut self, dampening: f32) -> Self {
+        self.dampening = dampening;
+        self
+    }
+
+    /// With Nesterov momentum (needs a non-zero momentum and no dampening).
     pub fn nesterov(mut self, nesterov: bool) -> Self {
         self.nesterov = nesterov;
         self
@@ -66,6 +75,13 @@ impl Optimizer for Sgd {
     #[track_caller]
     fn step(&mut self, model: &mut dyn Params, grads: &Gradients) {
         let (lr, mu, wd, nesterov) = (self.lr, self.momentum, self.weight_decay, self.nesterov);
+        assert!(
+            !nesterov || (mu > 0.0 && self.dampening == 0.0),
+            "Sgd::step: Nesterov momentum needs a positive momentum and zero dampening, found \
+             momentum {mu} and dampening {}",
+            self.dampening
+        );
+        let kept = 1.0 - self.dampening;
         let slot_count = usize::from(mu != 0.0);
         apply_updates(
             "Sgd",
@@ -73,7 +89,7 @@ impl Optimizer for Sgd {
             grads,
             &mut self.slots,
             slot_count,
-            |p, g, slots| {
+            |p, g, slots, first| {
                 let [buf] = slots else {
                     for_each_block(p.len(), UPDATE_BLOCK, [p], |range, [p]| {
                         with_flushed_subnormals(|| {
@@ -88,9 +104,9 @@ impl Optimizer for Sgd {
                     with_flushed_subnormals(|| {
                         for ((p, &g), b) in p.iter_mut().zip(&g[range]).zip(buf.iter_mut()) {
                             let g = g + wd * *p;
-                            // The buffer starts at zero, so the first step gives b = g, as
-                            // in PyTorch.
-                            *b = flush_subnormal(mu * *b + g);
+                            // As in PyTorch, a parameter's first step starts the buffer at
+                            // the undampened gradient.
+                            *b = flush_subnormal(if first { g } else { mu * *b + kept * g });
                             *p -= lr * if nesterov { g + mu * *b } else { *b };
                         }
                     })

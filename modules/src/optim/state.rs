@@ -134,6 +134,8 @@ impl std::error::Error for OptimizerStateError {}
 struct Slot {
     owner: Option<VarId>,
     vectors: Vec<Vec<f32>>,
+    /// Created by the current step, not yet updated (a saved or loaded slot never is).
+    fresh: bool,
 }
 
 /// Per-parameter state vectors, kept by parameter name so states survive a save and load,
@@ -196,6 +198,7 @@ impl Slots {
             None => self.per_param.entry(name.to_string()).or_insert(Slot {
                 owner: None,
                 vectors: vec![vec![0.0; len]; count],
+                fresh: true,
             }),
         };
         if slot.owner.is_some_and(|owner| owner != param.id()) {
@@ -219,13 +222,14 @@ impl Slots {
         Ok(())
     }
 
-    /// The state vectors of a parameter prepared by [`Slots::bind`].
-    pub(crate) fn vectors(&mut self, name: &str) -> &mut [Vec<f32>] {
-        &mut self
+    /// The state vectors of a parameter prepared by [`Slots::bind`], and whether this is
+    /// their first update (they were created by this step).
+    pub(crate) fn vectors(&mut self, name: &str) -> (&mut [Vec<f32>], bool) {
+        let slot = self
             .per_param
             .get_mut(name)
-            .expect("Slots::bind prepares every parameter before the update")
-            .vectors
+            .expect("Slots::bind prepares every parameter before the update");
+        (&mut slot.vectors, std::mem::take(&mut slot.fresh))
     }
 
     pub(crate) fn to_state(&self, kind: &str, steps: u64, learning_rate: f32) -> OptimizerState {
@@ -282,6 +286,7 @@ impl Slots {
                 Slot {
                     owner: None,
                     vectors,
+                    fresh: false,
                 },
             );
         }
