@@ -1,7 +1,8 @@
 //! Adversarial: the GAN's two losses against hand computations, the detach of generated
 //! samples in the discriminator step, the alternating updates inside `Trainer::fit` (each
-//! optimizer moves only its network; an interrupted run resumes bit-exactly), and the 2-D
-//! mixture recipe's moments and mode coverage.
+//! optimizer moves only its network; an interrupted run resumes bit-exactly), the 2-D
+//! mixture recipe's moments and mode coverage, and the DCGAN's digits as a classifier
+//! sees them.
 
 #![allow(clippy::print_stdout)]
 
@@ -259,4 +260,45 @@ fn gan_matches_the_mixtures_moments_and_covers_every_mode() {
         shares.iter().all(|&s| s >= MIN_MODE_SHARE),
         "mode shares {shares:?}"
     );
+}
+
+/// The DCGAN example's recipe: after training, a digits classifier trained on real digits
+/// recognises many of its samples, of every digit, where it recognises few of an untrained
+/// generator's, of few digits; the trainer's snapshots are drawn as PNG grids.
+#[test]
+fn dcgan_draws_digits_a_classifier_recognises() {
+    use support::gan_digits::{judge, train, train_judge, Architecture, SEED, SNAPSHOT_EVERY};
+    let architecture = Architecture::Convolutional;
+    let folder = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("dcgan");
+    std::fs::create_dir_all(&folder).unwrap();
+    let classifier = train_judge(SEED, Progress::Quiet);
+    let untrained = judge(&architecture.build(&mut Rng::new(SEED)), &classifier, SEED);
+    let gan = train(architecture, SEED, &folder, Progress::Quiet).unwrap();
+    let trained = judge(&gan, &classifier, SEED);
+    println!("untrained {untrained:?}, trained {trained:?}");
+    // Measured: untrained 9.9% of the samples recognised with probability ≥ 0.9 (3 digits
+    // among them), trained 59.6% (all ten digits).
+    assert!(
+        untrained.confident < 0.2 && untrained.classes <= 5,
+        "{untrained:?}"
+    );
+    assert!(trained.confident >= 0.45, "{trained:?}");
+    assert!(trained.classes >= 9, "{trained:?}");
+
+    for epoch in (SNAPSHOT_EVERY..=architecture.epochs()).step_by(SNAPSHOT_EVERY) {
+        let path = folder.join(format!("dcgan_epoch_{epoch:03}.png"));
+        let decoder =
+            png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
+        let mut reader = decoder.read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut pixels).unwrap();
+        // 10 × 10 digits of 8 × 8 pixels drawn 4 × 4 each, 2 pixels apart.
+        assert_eq!((info.width, info.height), (342, 342), "{}", path.display());
+        let lit = pixels.iter().filter(|&&p| p > 127).count();
+        assert!(
+            lit > pixels.len() / 20,
+            "{}: only {lit} bright pixels",
+            path.display()
+        );
+    }
 }

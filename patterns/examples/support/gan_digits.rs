@@ -1,6 +1,7 @@
 //! A GAN on the embedded 8×8 digits: a generator from 16 noise numbers to 64 pixels against a
-//! discriminator, trained inside `Trainer::fit` (one Adam per network) and validated on the
-//! held-out digits. The trainer saves a checkpoint every few epochs, and a callback draws a
+//! discriminator, dense or convolutional (a DCGAN: transposed convolutions up, strided
+//! convolutions down), trained inside `Trainer::fit` (one Adam per network) and validated on
+//! the held-out digits. The trainer saves a checkpoint every few epochs, and a callback draws a
 //! grid of generated digits from each one (a PNG). The samples are judged by a digits
 //! classifier trained on real digits: how many it recognises confidently, and how many
 //! different digits among them.
@@ -13,8 +14,9 @@ use std::path::{Path, PathBuf};
 use strata_autograd::{no_grad, Var};
 use strata_datasets::DataLoader;
 use strata_modules::{
-    Adam, Callback, Checkpoint, Classification, Dense, Event, LeakyRelu, Module, OptimizerGroups,
-    Relu, Sequential, Sigmoid, TrainConfig, TrainError,
+    Adam, BatchNorm2d, Callback, Checkpoint, Classification, Conv2d, Conv2dConfig, ConvTranspose2d,
+    Dense, Event, Flatten, LeakyRelu, Module, OptimizerGroups, Relu, Sequential, Sigmoid,
+    TrainConfig, TrainError, Unflatten,
 };
 use strata_patterns::Gan;
 use strata_tensor::Rng;
@@ -23,10 +25,11 @@ use strata_tensor::Rng;
 pub const SEED: u64 = 41;
 /// Width of the generator's noise.
 const NOISE: usize = 16;
-/// Width of the hidden layers.
+/// Width of the dense networks' hidden layers.
 const HIDDEN: usize = 128;
-/// Passes over the training digits.
-pub const EPOCHS: usize = 300;
+/// Channels of the convolutional networks' first and second feature maps (4×4, then 2×2 in
+/// the discriminator; the other way round in the generator).
+const CHANNELS: [usize; 2] = [16, 32];
 /// A checkpoint, and a grid of samples drawn from it, every this many epochs.
 pub const SNAPSHOT_EVERY: usize = 50;
 /// Real digits per step.
@@ -44,55 +47,121 @@ const CLASSIFIER_EPOCHS: usize = 20;
 const CLASSIFIER_BATCH: usize = 32;
 /// Adam's learning rate for the judging classifier.
 const CLASSIFIER_LEARNING_RATE: f32 = 3e-3;
-/// Name of the checkpoint file in the output folder.
-pub const CHECKPOINT: &str = "gan.ckpt";
-
 /// The model of this recipe.
 pub type DigitsGan = Gan<Sequential, Sequential>;
 
-/// The untrained GAN, `16 → 128 → 64` (sigmoid pixels) against `64 → 128 → 1`, its weights
-/// and the seed of its noise drawn from `rng`.
-pub fn build(rng: &mut Rng) -> DigitsGan {
-    let generator = Sequential::new()
-        .push(Dense::new(NOISE, HIDDEN, rng))
-        .push(Relu)
-        .push(Dense::new(HIDDEN, PIXELS, rng))
-        .push(Sigmoid);
-    let discriminator = Sequential::new()
-        .push(Dense::new(PIXELS, HIDDEN, rng))
-        .push(LeakyRelu { slope: 0.2 })
-        .push(Dense::new(HIDDEN, 1, rng));
-    Gan::new(generator, discriminator, NOISE, rng.next_u64())
+/// The networks of the two GANs of this recipe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Architecture {
+    /// `16 → 128 → 64` (sigmoid pixels) against `64 → 128 → 1`.
+    Dense,
+    /// A DCGAN (Radford, Metz & Chintala 2016): the noise becomes `32 × 2 × 2` features,
+    /// doubled twice in size by 4×4 transposed convolutions of stride 2 (batch-normalised,
+    /// ReLU) to `1 × 8 × 8`; the discriminator halves twice with 4×4 convolutions of
+    /// stride 2 (leaky ReLU) to `32 × 2 × 2`, then one dense logit.
+    Convolutional,
 }
 
-/// Trains the GAN on the training digits, validating on the held-out ones after every epoch
-/// and saving a checkpoint to `folder`/[`CHECKPOINT`] every [`SNAPSHOT_EVERY`] epochs, from
-/// which a grid of samples is drawn ([`Snapshots`]). An error if a checkpoint cannot be
+impl Architecture {
+    /// The name of the example, and the prefix of its files (`gan.ckpt`, `dcgan_epoch_050.png`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Dense => "gan",
+            Self::Convolutional => "dcgan",
+        }
+    }
+
+    /// Passes over the training digits.
+    pub fn epochs(self) -> usize {
+        match self {
+            Self::Dense => 300,
+            Self::Convolutional => 100,
+        }
+    }
+
+    /// The checkpoint file of a run writing to `folder`.
+    pub fn checkpoint(self, folder: &Path) -> PathBuf {
+        folder.join(format!("{}.ckpt", self.name()))
+    }
+
+    /// The untrained GAN: its weights and the seed of its noise drawn from `rng`.
+    pub fn build(self, rng: &mut Rng) -> DigitsGan {
+        let (generator, discriminator) = match self {
+            Self::Dense => (
+                Sequential::new()
+                    .push(Dense::new(NOISE, HIDDEN, rng))
+                    .push(Relu)
+                    .push(Dense::new(HIDDEN, PIXELS, rng))
+                    .push(Sigmoid),
+                Sequential::new()
+                    .push(Dense::new(PIXELS, HIDDEN, rng))
+                    .push(LeakyRelu { slope: 0.2 })
+                    .push(Dense::new(HIDDEN, 1, rng)),
+            ),
+            Self::Convolutional => {
+                let [narrow, wide] = CHANNELS;
+                let halving = Conv2dConfig::new(4).stride(2).padding(1);
+                let quarter = SIDE / 4;
+                (
+                    Sequential::new()
+                        .push(Dense::new(NOISE, wide * quarter * quarter, rng))
+                        .push(Relu)
+                        .push(Unflatten::new(&[wide, quarter, quarter]))
+                        .push(ConvTranspose2d::with_config(wide, narrow, halving, rng))
+                        .push(BatchNorm2d::new(narrow))
+                        .push(Relu)
+                        .push(ConvTranspose2d::with_config(narrow, 1, halving, rng))
+                        .push(Sigmoid)
+                        .push(Flatten),
+                    Sequential::new()
+                        .push(Unflatten::new(&[1, SIDE, SIDE]))
+                        .push(Conv2d::with_config(1, narrow, halving, rng))
+                        .push(LeakyRelu { slope: 0.2 })
+                        .push(Conv2d::with_config(narrow, wide, halving, rng))
+                        .push(LeakyRelu { slope: 0.2 })
+                        .push(Flatten)
+                        .push(Dense::new(wide * quarter * quarter, 1, rng)),
+                )
+            }
+        };
+        Gan::new(generator, discriminator, NOISE, rng.next_u64())
+    }
+}
+
+/// Trains the GAN of `architecture` on the training digits, validating on the held-out ones
+/// after every epoch and saving a checkpoint to `folder` every [`SNAPSHOT_EVERY`] epochs,
+/// from which a grid of samples is drawn ([`Snapshots`]). An error if a checkpoint cannot be
 /// written.
-pub fn train(seed: u64, folder: &Path, progress: Progress) -> Result<DigitsGan, TrainError> {
+pub fn train(
+    architecture: Architecture,
+    seed: u64,
+    folder: &Path,
+    progress: Progress,
+) -> Result<DigitsGan, TrainError> {
     let (train, test) = digit_datasets(SPLIT_SEED);
     let (train, test) = (
         DataLoader::new(train, BATCH).shuffle(seed),
         evaluation_loader(test),
     );
     let mut rng = Rng::new(seed);
-    let mut gan = build(&mut rng);
+    let mut gan = architecture.build(&mut rng);
     let adam = || Adam::new(LEARNING_RATE).betas(0.5, 0.999);
     let mut optimizers = OptimizerGroups::new()
         .group("generator", adam())
         .group("discriminator", adam());
     let snapshots = Snapshots {
         // Any weights: each checkpoint replaces them.
-        gan: build(&mut Rng::new(seed)),
+        gan: architecture.build(&mut Rng::new(seed)),
+        architecture,
         folder: folder.to_path_buf(),
         epochs_done: 0,
         seed,
     };
     let mut trainer = progress
         .trainer(TrainConfig {
-            epochs: EPOCHS,
+            epochs: architecture.epochs(),
             checkpoint_every: Some(SNAPSHOT_EVERY),
-            checkpoint_path: Some(folder.join(CHECKPOINT)),
+            checkpoint_path: Some(architecture.checkpoint(folder)),
             ..Default::default()
         })
         .with_callback(snapshots);
@@ -101,11 +170,13 @@ pub fn train(seed: u64, folder: &Path, progress: Progress) -> Result<DigitsGan, 
 }
 
 /// A callback that, after each checkpoint the trainer saves, loads it into a GAN of the
-/// recipe's shape and writes a grid of its samples next to it (`gan_epoch_050.png`, …),
-/// printing where (or why not).
+/// recipe's shape and writes a grid of its samples next to it (`gan_epoch_050.png`,
+/// `dcgan_epoch_050.png`, …), printing where (or why not).
 pub struct Snapshots {
     /// Where the checkpoints are loaded into.
     gan: DigitsGan,
+    /// Its networks, which name the files.
+    architecture: Architecture,
     /// Where the grids go.
     folder: PathBuf,
     /// Epochs finished so far.
@@ -119,9 +190,11 @@ impl Snapshots {
     fn draw(&mut self, checkpoint: &Path) -> Result<PathBuf, String> {
         let loaded = Checkpoint::load(checkpoint).and_then(|c| c.apply_to(&mut self.gan));
         loaded.map_err(|err| format!("{}: {err}", checkpoint.display()))?;
-        let path = self
-            .folder
-            .join(format!("gan_epoch_{:03}.png", self.epochs_done));
+        let path = self.folder.join(format!(
+            "{}_epoch_{:03}.png",
+            self.architecture.name(),
+            self.epochs_done
+        ));
         write_grid(&self.gan, &path, self.seed)?;
         Ok(path)
     }
@@ -142,6 +215,27 @@ impl Callback for Snapshots {
             _ => {}
         }
     }
+}
+
+/// What the `gan` and `dcgan` examples do: trains the GAN of `architecture`, writing its
+/// checkpoints and sample grids to the folder given as the first argument (by default the
+/// example binary's), and prints how the judge sees its final samples.
+pub fn run_example(architecture: Architecture) -> Result<(), String> {
+    let folder = match std::env::args().nth(1) {
+        Some(folder) => PathBuf::from(folder),
+        None => std::env::current_exe()
+            .map_err(|err| err.to_string())?
+            .with_file_name(""),
+    };
+    let gan = train(architecture, SEED, &folder, Progress::Bar).map_err(|err| err.to_string())?;
+    let judgement = judge(&gan, &train_judge(SEED, Progress::Bar), SEED);
+    println!(
+        "generated digits: {:.1}% recognised by a digits classifier with probability ≥ \
+         {CONFIDENT}, {} of 10 digits among them",
+        100.0 * judgement.confident,
+        judgement.classes
+    );
+    Ok(())
 }
 
 /// A `64 → 64 → 10` classifier of real digits, the judge of generated ones (validated on the
