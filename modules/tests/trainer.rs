@@ -246,3 +246,56 @@ fn a_diverging_loss_on_finite_data_stops_the_run_with_an_error() {
     );
     assert!(err.to_string().contains("lower the learning rate"), "{err}");
 }
+
+#[test]
+fn a_time_limit_ends_training_after_the_batch_running_when_the_time_is_up() {
+    // Every batch takes at least 30 ms (the callback sleeps), so 100 ms allow at most four
+    // of the epoch's ten batches; that shortened epoch is still validated and recorded.
+    let batches_run = Arc::new(Mutex::new(0));
+    let counter = Arc::clone(&batches_run);
+    let mut trainer = Trainer::new(TrainConfig {
+        epochs: 5,
+        time_limit: Some(std::time::Duration::from_millis(100)),
+        ..Default::default()
+    })
+    .with_callback(move |event: &Event<'_>| {
+        if let Event::Batch { .. } = event {
+            std::thread::sleep(std::time::Duration::from_millis(30));
+            *counter.lock().unwrap() += 1;
+        }
+    });
+    let ((tx, ty), (vx, vy)) = data();
+    let mut model = mlp(4, 2, &mut Rng::new(5));
+    let history = trainer
+        .fit(
+            &mut model.with_objective(Classification::default()),
+            &mut Adam::new(0.01),
+            |epoch| batches(&tx, &ty, 15, 2, epoch),
+            |_| [(vx.clone(), vy.clone())],
+        )
+        .unwrap();
+    let run = *batches_run.lock().unwrap();
+    assert!((1..=4).contains(&run), "{run} batches ran");
+    assert_eq!(history.len(), 1);
+    assert!(history[0].val_accuracy().is_some());
+    assert_eq!(trainer.state().next_epoch, 1);
+
+    // Ranks of a data-parallel run would stop at different batches: refused up front.
+    struct Ranks;
+    impl strata_modules::StepHook for Ranks {}
+    let mut trainer = Trainer::new(TrainConfig {
+        epochs: 1,
+        time_limit: Some(std::time::Duration::from_secs(1)),
+        ..Default::default()
+    })
+    .with_hook(Ranks);
+    let err = trainer
+        .fit(
+            &mut model.with_objective(Classification::default()),
+            &mut Adam::new(0.01),
+            |epoch| batches(&tx, &ty, 15, 2, epoch),
+            (),
+        )
+        .unwrap_err();
+    assert!(matches!(err, TrainError::Config(_)), "{err}");
+}

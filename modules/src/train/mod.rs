@@ -34,7 +34,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use strata_autograd::{no_grad, AutogradError};
 use strata_datasets::DataError;
 
@@ -55,6 +55,11 @@ pub struct TrainConfig {
     pub checkpoint_metadata: BTreeMap<String, String>,
     /// Learning rate per epoch, from the optimizer's initial rate.
     pub schedule: Option<Arc<dyn LrSchedule>>,
+    /// Stop once a `fit` call has trained this long (Lightning's `max_time`): the batch
+    /// running when the time is up is the epoch's last, and that shortened epoch is validated,
+    /// recorded and checkpointed as any other. For comparisons at equal training time; not
+    /// with a [`StepHook`], whose ranks would stop at different batches.
+    pub time_limit: Option<Duration>,
 }
 
 /// Why training stopped with an error.
@@ -83,6 +88,8 @@ pub enum TrainError {
     Autograd(AutogradError),
     /// Saving or loading a checkpoint failed.
     Checkpoint(CheckpointError),
+    /// The settings cannot work together (named in the message).
+    Config(String),
 }
 
 impl fmt::Display for TrainError {
@@ -105,6 +112,7 @@ impl fmt::Display for TrainError {
             Self::Data(err) => write!(f, "training: loading a batch failed: {err}"),
             Self::Autograd(err) => write!(f, "training: {err}"),
             Self::Checkpoint(err) => write!(f, "training: {err}"),
+            Self::Config(problem) => write!(f, "training settings: {problem}"),
         }
     }
 }
@@ -115,7 +123,7 @@ impl std::error::Error for TrainError {
             Self::Data(err) => Some(err),
             Self::Autograd(err) => Some(err),
             Self::Checkpoint(err) => Some(err),
-            Self::Diverged { .. } | Self::NonFiniteBatch { .. } => None,
+            Self::Diverged { .. } | Self::NonFiniteBatch { .. } | Self::Config(_) => None,
         }
     }
 }
@@ -225,7 +233,8 @@ impl Trainer {
     /// Each epoch takes `train`'s batches for that epoch number (a [`DataLoader`] reshuffles
     /// by it, so a resumed run sees the same order) through [`TrainStep::optimize`], then
     /// `validation`'s through [`TrainStep::validation_step`] in evaluation mode (`()` for
-    /// none). A batch that fails to load ends training with [`TrainError::Data`].
+    /// none). A batch that fails to load ends training with [`TrainError::Data`]. With a
+    /// [`TrainConfig::time_limit`], training also ends when the time is up.
     ///
     /// [`DataLoader`]: strata_datasets::DataLoader
     pub fn fit<M: TrainStep>(
@@ -235,6 +244,15 @@ impl Trainer {
         mut train: impl BatchSource,
         mut validation: impl BatchSource,
     ) -> Result<&[EpochMetrics], TrainError> {
+        if self.config.time_limit.is_some() && self.hook.is_some() {
+            return Err(TrainError::Config(
+                "a time limit with a step hook: data-parallel ranks would stop at different \
+                 batches; limit the epochs instead"
+                    .into(),
+            ));
+        }
+        let deadline = self.config.time_limit.map(|limit| Instant::now() + limit);
+        let out_of_time = || deadline.is_some_and(|deadline| Instant::now() >= deadline);
         let base_lr = *self
             .state
             .base_learning_rate
@@ -242,7 +260,10 @@ impl Trainer {
         if let Some(hook) = self.hook.as_mut() {
             hook.on_start(model);
         }
-        while self.state.next_epoch < self.config.epochs && !self.state.stopped_early {
+        while self.state.next_epoch < self.config.epochs
+            && !self.state.stopped_early
+            && !out_of_time()
+        {
             let epoch = self.state.next_epoch;
             let started = Instant::now();
             let learning_rate = match &self.config.schedule {
@@ -280,6 +301,10 @@ impl Trainer {
                     metrics: &metrics,
                     epoch_so_far: &train_sums,
                 });
+                if out_of_time() {
+                    tracing::info!(epoch, batches = index + 1, "time limit reached");
+                    break;
+                }
             }
             let mut val_sums = validate(model, &mut validation, epoch)?;
             model.train();

@@ -3,11 +3,12 @@
 //! `DataLoader`, teacher forcing) and judged in bits per character on the last 10%, against
 //! the unigram and the bigram model of the training text.
 
-use super::{epochs, fit, Progress};
+use super::{epochs, fit, for_time, Progress};
+use std::time::Duration;
 use strata_datasets::{
     moby_dick, CharDataset, DataLoader, Dataset, Example, Result as DataResult, Subset, Vocabulary,
 };
-use strata_modules::{Adam, Dense, Embedding, Lstm};
+use strata_modules::{Adam, Dense, Embedding, Lstm, TrainConfig};
 use strata_patterns::{AutoRegressive, CountBaselines, Sampling};
 use strata_tensor::{Rng, Tensor};
 
@@ -112,6 +113,15 @@ fn random_window(block: Example, rng: &mut Rng) -> DataResult<Example> {
 /// held-out text is judged once, after training, by [`evaluate`] (which carries the state
 /// across the whole text rather than starting every window afresh).
 pub fn train(corpus: &Corpus, seed: u64, progress: Progress) -> CharModel {
+    train_with(corpus, seed, progress, epochs(EPOCHS))
+}
+
+/// [`train`] for as many epochs as fit in `time` (the last one cut short).
+pub fn train_for(corpus: &Corpus, seed: u64, progress: Progress, time: Duration) -> CharModel {
+    train_with(corpus, seed, progress, for_time(time))
+}
+
+fn train_with(corpus: &Corpus, seed: u64, progress: Progress, config: TrainConfig) -> CharModel {
     let vocabulary = corpus.vocabulary.len();
     let mut rng = Rng::new(seed);
     let mut model = AutoRegressive::tokens(
@@ -123,7 +133,7 @@ pub fn train(corpus: &Corpus, seed: u64, progress: Progress) -> CharModel {
     fit(
         &mut model,
         &mut Adam::new(LEARNING_RATE),
-        epochs(EPOCHS),
+        config,
         &train,
         (),
         progress,

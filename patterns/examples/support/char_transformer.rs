@@ -4,8 +4,9 @@
 //! values.
 
 use super::char_lm::{Corpus, WINDOW};
-use super::{epochs, fit, Progress};
-use strata_modules::{Adam, TransformerConfig};
+use super::{epochs, fit, for_time, Progress};
+use std::time::Duration;
+use strata_modules::{Adam, TrainConfig, TransformerConfig};
 use strata_patterns::{CountBaselines, Sampling, TransformerLm};
 use strata_tensor::Rng;
 
@@ -29,16 +30,30 @@ const EVAL_BATCH: usize = 64;
 /// Trains the transformer on random windows of the training text (initialisation, windows
 /// and their order from `seed`).
 pub fn train(corpus: &Corpus, seed: u64, progress: Progress) -> TransformerLm {
+    train_with(corpus, seed, progress, epochs(EPOCHS))
+}
+
+/// [`train`] for as many epochs as fit in `time` (the last one cut short).
+pub fn train_for(corpus: &Corpus, seed: u64, progress: Progress, time: Duration) -> TransformerLm {
+    train_with(corpus, seed, progress, for_time(time))
+}
+
+fn train_with(
+    corpus: &Corpus,
+    seed: u64,
+    progress: Progress,
+    config: TrainConfig,
+) -> TransformerLm {
     let mut rng = Rng::new(seed);
-    let config = TransformerConfig::new(WIDTH, HEADS)
+    let layer = TransformerConfig::new(WIDTH, HEADS)
         .dim_feedforward(4 * WIDTH)
         .dropout(0.0);
-    let mut model = TransformerLm::new(corpus.vocabulary.len(), WINDOW, config, LAYERS, &mut rng);
+    let mut model = TransformerLm::new(corpus.vocabulary.len(), WINDOW, layer, LAYERS, &mut rng);
     let train = corpus.training_windows(BATCH, seed);
     fit(
         &mut model,
         &mut Adam::new(LEARNING_RATE),
-        epochs(EPOCHS),
+        config,
         &train,
         (),
         progress,

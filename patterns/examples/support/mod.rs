@@ -25,6 +25,7 @@ pub mod sine;
 pub mod svg;
 
 use std::sync::Arc;
+use std::time::Duration;
 use strata_datasets::DataLoader;
 use strata_modules::{
     BatchSource, CosineAnnealingLr, EpochMetrics, Optimizer, ProgressBar, TrainConfig, TrainStep,
@@ -60,6 +61,16 @@ impl Progress {
 pub fn epochs(epochs: usize) -> TrainConfig {
     TrainConfig {
         epochs,
+        ..Default::default()
+    }
+}
+
+/// Training settings for as many epochs as fit in `time` (the last one cut short), at the
+/// optimizer's own learning rate.
+pub fn for_time(time: Duration) -> TrainConfig {
+    TrainConfig {
+        epochs: usize::MAX,
+        time_limit: Some(time),
         ..Default::default()
     }
 }
