@@ -1,0 +1,57 @@
+//! Loss functions. Class-index targets are `&Tensor`s of whole numbers; value targets are
+//! `&Var`s, so they can come from another model (a teacher) or be constants.
+//!
+//! One kind of loss per file: class-index targets (`class.rs`: cross-entropy, NLL), binary
+//! targets (`binary.rs`: BCE), `regression.rs`, `divergence.rs` (KL) and `distance.rs`
+//! (losses over embeddings).
+
+mod binary;
+mod class;
+mod distance;
+mod divergence;
+mod regression;
+
+pub use binary::{bce_loss, bce_with_logits, try_bce_loss, try_bce_with_logits};
+pub use class::{cross_entropy, nll_loss, try_cross_entropy, try_nll_loss};
+pub use distance::{
+    contrastive_loss, cosine_embedding_loss, triplet_margin_loss, try_contrastive_loss,
+    try_cosine_embedding_loss, try_triplet_margin_loss,
+};
+pub use divergence::{kl_div, try_kl_div};
+pub use regression::{l1_loss, mse_loss, try_l1_loss, try_mse_loss};
+
+use strata_autograd::Var;
+use strata_tensor::{ErrorKind, Result, TensorError};
+
+/// How per-element losses are combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reduction {
+    /// The average (the default).
+    #[default]
+    Mean,
+    /// The sum.
+    Sum,
+    /// No reduction: one loss per element (or per example).
+    None,
+}
+
+#[track_caller]
+fn reduce(loss: Var, reduction: Reduction) -> Var {
+    match reduction {
+        Reduction::Mean => loss.mean(),
+        Reduction::Sum => loss.sum(),
+        Reduction::None => loss,
+    }
+}
+
+fn same_shape(op: &'static str, a: &Var, b: &Var) -> Result<()> {
+    if a.shape() == b.shape() {
+        Ok(())
+    } else {
+        Err(TensorError::new(
+            op,
+            ErrorKind::ShapeMismatch,
+            format!("input {:?} and target {:?} differ", a.shape(), b.shape()),
+        ))
+    }
+}
