@@ -3,7 +3,7 @@
 use strata_autograd::{gradcheck, Var};
 use strata_modules::{
     bce_loss, bce_with_logits, contrastive_loss, cosine_embedding_loss, cross_entropy, kl_div,
-    l1_loss, mse_loss, nll_loss, triplet_margin_loss, Reduction,
+    l1_loss, mse_loss, nll_loss, triplet_margin_loss, CrossEntropyLoss, NllLoss, Reduction,
 };
 use strata_tensor::{Rng, Tensor};
 
@@ -173,6 +173,157 @@ fn class_targets_are_checked() {
     assert_eq!(
         err.to_string(),
         "mse_loss: input [2, 3] and target [1] differ"
+    );
+}
+
+#[test]
+fn class_weights_and_ignored_targets_by_hand() {
+    // Rows [0, ln 3] and [ln 3, 0] (p = [¼, ¾] and [¾, ¼]) with target 1, weight 3; a third
+    // row ignored. Mean divides by the weights of the targets counted: (3·a + 3·b) / 6.
+    let logits = c(&[0.0, 3f32.ln(), 3f32.ln(), 0.0, 5.0, 5.0], &[3, 2]);
+    let targets = t(&[1.0, 1.0, -100.0], &[3]);
+    let loss = CrossEntropyLoss::new()
+        .weight(t(&[1.0, 3.0], &[2]))
+        .ignore_index(-100);
+    let mean = loss.forward(&logits, &targets).item();
+    assert!(close(mean, -(0.75f32.ln() + 0.25f32.ln()) / 2.0));
+    let each = loss
+        .clone()
+        .reduction(Reduction::None)
+        .forward(&logits, &targets);
+    let want = [-3.0 * 0.75f32.ln(), -3.0 * 0.25f32.ln(), 0.0];
+    for (got, want) in each.value().to_vec().into_iter().zip(want) {
+        assert!(close(got, want), "{got} {want}");
+    }
+    // The ignored index may be a class; every target ignored gives NaN under Mean, as in
+    // PyTorch (0/0), and no gradient.
+    let class_zero_ignored = CrossEntropyLoss::new()
+        .ignore_index(0)
+        .forward(&logits, &t(&[1.0, 0.0, 0.0], &[3]));
+    assert!(close(class_zero_ignored.item(), -(0.75f32.ln())));
+    let x = Var::leaf(t(&[1.0, 2.0], &[1, 2]));
+    let nothing = CrossEntropyLoss::new()
+        .ignore_index(-100)
+        .forward(&x, &t(&[-100.0], &[1]));
+    assert!(nothing.item().is_nan());
+    let grads = nothing.backward().unwrap();
+    assert_eq!(grads.get(&x).unwrap().to_vec(), vec![0.0, 0.0]);
+    // NLL: −w_t·x_t over Σ w_t.
+    let log_probs = c(&[-1.0, -2.0, -3.0, -4.0, -5.0, -6.0], &[3, 2]);
+    let nll = NllLoss::new()
+        .weight(t(&[3.0, 1.0], &[2]))
+        .ignore_index(-100)
+        .forward(&log_probs, &t(&[1.0, 0.0, -100.0], &[3]));
+    assert_eq!(nll.item(), (2.0 + 3.0 * 3.0) / 4.0);
+}
+
+#[test]
+fn classes_on_axis_one_equal_classes_last_after_a_permutation() {
+    // [N, C, L] logits with PyTorch's layout against the same logits moved to [N, L, C].
+    let x = Tensor::rand_normal(&[2, 3, 4], 0.0, 1.5, &mut Rng::new(12));
+    let targets = t(&[2.0, 0.0, 1.0, 1.0, 0.0, 2.0, 2.0, 1.0], &[2, 4]);
+    let weight = t(&[0.5, 2.0, 1.0], &[3]);
+    let axis_one = CrossEntropyLoss::new()
+        .weight(weight.clone())
+        .label_smoothing(0.2)
+        .reduction(Reduction::None);
+    let got = axis_one
+        .clone()
+        .class_axis(1)
+        .forward(&c(&x.to_vec(), &[2, 3, 4]), &targets);
+    let last = axis_one.forward(&Var::constant(x.permute(&[0, 2, 1])), &targets);
+    assert_eq!(got.shape(), &[2, 4]);
+    for (a, b) in got.value().to_vec().iter().zip(last.value().to_vec()) {
+        assert!(close(*a, b), "{a} {b}");
+    }
+}
+
+#[test]
+fn class_options_gradcheck() {
+    // PyTorch's layout [N, C, L] with class weights, an ignored target and smoothing.
+    let x = Tensor::rand_normal(&[2, 3, 2], 0.0, 1.5, &mut Rng::new(11));
+    let targets = t(&[2.0, -100.0, 0.0, 1.0], &[2, 2]);
+    let weight = t(&[0.5, 2.0, 1.0], &[3]);
+    let cases = [
+        (0.0, Reduction::Mean),
+        (0.2, Reduction::Mean),
+        (0.2, Reduction::None),
+        (0.1, Reduction::Sum),
+    ];
+    for (eps, reduction) in cases {
+        let loss = CrossEntropyLoss::new()
+            .weight(weight.clone())
+            .ignore_index(-100)
+            .class_axis(1)
+            .label_smoothing(eps)
+            .reduction(reduction);
+        gradcheck(|v| loss.forward(&v[0], &targets), std::slice::from_ref(&x))
+            .unwrap()
+            .assert_within(TOL);
+    }
+    for reduction in [Reduction::Mean, Reduction::None] {
+        let loss = NllLoss::new()
+            .weight(weight.clone())
+            .ignore_index(-100)
+            .class_axis(1)
+            .reduction(reduction);
+        gradcheck(
+            |v| loss.forward(&v[0].log_softmax(1), &targets),
+            std::slice::from_ref(&x),
+        )
+        .unwrap()
+        .assert_within(TOL);
+    }
+}
+
+#[test]
+fn class_options_are_checked() {
+    let logits = c(&[0.0; 6], &[2, 3]);
+    let targets = t(&[0.0, 2.0], &[2]);
+    let message = |loss: CrossEntropyLoss, logits: &Var, targets: &Tensor| {
+        loss.try_forward(logits, targets).unwrap_err().to_string()
+    };
+    assert_eq!(
+        message(
+            CrossEntropyLoss::new().weight(t(&[1.0, 1.0], &[2])),
+            &logits,
+            &targets
+        ),
+        "cross_entropy: weight [2] needs one value per class, [3] for logits [2, 3]"
+    );
+    assert_eq!(
+        message(CrossEntropyLoss::new().class_axis(2), &logits, &targets),
+        "cross_entropy: axis 2 is out of range for a tensor with 2 dimensions"
+    );
+    assert_eq!(
+        message(
+            CrossEntropyLoss::new().class_axis(1),
+            &c(&[0.0; 24], &[2, 3, 4]),
+            &t(&[0.0; 6], &[2, 3])
+        ),
+        "cross_entropy: logits [2, 3, 4] need classes on axis 1 and targets shaped like the \
+         rest, found targets [2, 3]"
+    );
+    assert_eq!(
+        message(
+            CrossEntropyLoss::new().label_smoothing(1.5),
+            &logits,
+            &targets
+        ),
+        "cross_entropy: label smoothing must be in [0, 1], found 1.5"
+    );
+    // −100 is a target like any other unless it is the ignored index.
+    assert_eq!(
+        message(CrossEntropyLoss::new(), &logits, &t(&[0.0, -100.0], &[2])),
+        "cross_entropy: target -100 is not a class index in 0..3"
+    );
+    let err = NllLoss::new()
+        .ignore_index(-1)
+        .try_forward(&logits, &t(&[-1.0, 3.0], &[2]))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "nll_loss: target 3 is not a class index in 0..3"
     );
 }
 

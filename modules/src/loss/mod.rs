@@ -12,7 +12,9 @@ mod divergence;
 mod regression;
 
 pub use binary::{bce_loss, bce_with_logits, try_bce_loss, try_bce_with_logits};
-pub use class::{cross_entropy, nll_loss, try_cross_entropy, try_nll_loss};
+pub use class::{
+    cross_entropy, nll_loss, try_cross_entropy, try_nll_loss, CrossEntropyLoss, NllLoss,
+};
 pub use distance::{
     contrastive_loss, cosine_embedding_loss, triplet_margin_loss, try_contrastive_loss,
     try_cosine_embedding_loss, try_triplet_margin_loss,
@@ -53,5 +55,33 @@ fn same_shape(op: &'static str, a: &Var, b: &Var) -> Result<()> {
             ErrorKind::ShapeMismatch,
             format!("input {:?} and target {:?} differ", a.shape(), b.shape()),
         ))
+    }
+}
+
+/// The lanes of a tensor along one axis: lane `r`, the `r`-th position (row-major) of the
+/// shape without that axis, holds `len` elements `stride` apart.
+#[derive(Debug, Clone, Copy)]
+struct Lanes {
+    len: usize,
+    stride: usize,
+}
+
+impl Lanes {
+    fn along(shape: &[usize], axis: usize) -> Self {
+        Self {
+            len: shape[axis],
+            stride: shape[axis + 1..].iter().product(),
+        }
+    }
+
+    /// The flat index of the first element of lane `r`.
+    fn start(self, r: usize) -> usize {
+        (r / self.stride) * self.len * self.stride + r % self.stride
+    }
+
+    /// The flat indices of the elements of lane `r`.
+    fn indices(self, r: usize) -> impl Iterator<Item = usize> {
+        let start = self.start(r);
+        (0..self.len).map(move |k| start + k * self.stride)
     }
 }

@@ -1,0 +1,79 @@
+//! Losses with PyTorch's options against PyTorch: float64 losses and input gradients computed
+//! by PyTorch from the same float32 inputs, for every reduction
+//! (`fixtures/make_loss_fixture.py` writes `fixtures/losses_io.safetensors`).
+
+#[path = "common/pytorch_fixture.rs"]
+mod pytorch_fixture;
+
+use pytorch_fixture::{assert_matches_pytorch as assert_matches, Fixture};
+use strata_modules::{CrossEntropyLoss, NllLoss, Reduction, Var};
+
+const REDUCTIONS: [(&str, Reduction); 3] = [
+    ("mean", Reduction::Mean),
+    ("sum", Reduction::Sum),
+    ("none", Reduction::None),
+];
+
+/// Checks case `case` of the fixture for each reduction: the loss of the tensors `inputs`
+/// (`<case>.<input>`, tracked) and their gradients, of the loss itself or, unreduced, of
+/// `Σ loss·<case>.upstream`.
+#[track_caller]
+fn check_case(
+    fixture: &Fixture,
+    case: &str,
+    inputs: &[&str],
+    loss: impl Fn(Reduction, &[Var]) -> Var,
+) {
+    for (name, reduction) in REDUCTIONS {
+        let vars: Vec<Var> = inputs
+            .iter()
+            .map(|input| Var::leaf(fixture.get(&format!("{case}.{input}"))))
+            .collect();
+        let out = loss(reduction, &vars);
+        let key = format!("{case}.{name}");
+        assert_matches(&key, out.value(), &fixture.get(&key));
+        let scalar = match reduction {
+            Reduction::None => {
+                let upstream = fixture.get(&format!("{case}.upstream"));
+                out.mul(&Var::constant(upstream)).sum()
+            }
+            _ => out,
+        };
+        let grads = scalar.backward().unwrap();
+        for (input, var) in inputs.iter().zip(&vars) {
+            let grad = format!("{key}.grad_{input}");
+            assert_matches(&grad, grads.get(var).unwrap(), &fixture.get(&grad));
+        }
+    }
+}
+
+#[test]
+fn cross_entropy_with_class_weights_ignore_index_and_smoothing_matches_pytorch() {
+    let fixture = Fixture::read("losses_io.safetensors");
+    for (case, axis) in [("ce", -1), ("ce_axis1", 1)] {
+        let targets = fixture.get(&format!("{case}.targets"));
+        let loss = CrossEntropyLoss::new()
+            .weight(fixture.get(&format!("{case}.weight")))
+            .ignore_index(-100)
+            .label_smoothing(0.1)
+            .class_axis(axis);
+        check_case(&fixture, case, &["x"], |reduction, v| {
+            loss.clone().reduction(reduction).forward(&v[0], &targets)
+        });
+    }
+}
+
+#[test]
+fn nll_loss_with_class_weights_and_ignore_index_matches_pytorch() {
+    let fixture = Fixture::read("losses_io.safetensors");
+    for (case, axis) in [("nll", -1), ("nll_axis1", 1)] {
+        let targets = fixture.get(&format!("{case}.targets"));
+        let loss = NllLoss::new()
+            .weight(fixture.get(&format!("{case}.weight")))
+            .ignore_index(-100)
+            .class_axis(axis);
+        check_case(&fixture, case, &["x"], |reduction, v| {
+            loss.clone().reduction(reduction).forward(&v[0], &targets)
+        });
+    }
+}
