@@ -3,7 +3,8 @@
 use strata_autograd::{gradcheck, Var};
 use strata_modules::{
     bce_loss, bce_with_logits, contrastive_loss, cosine_embedding_loss, cross_entropy, kl_div,
-    l1_loss, mse_loss, nll_loss, triplet_margin_loss, CrossEntropyLoss, NllLoss, Reduction,
+    l1_loss, mse_loss, nll_loss, triplet_margin_loss, BceLoss, BceWithLogitsLoss, CrossEntropyLoss,
+    NllLoss, Reduction,
 };
 use strata_tensor::{Rng, Tensor};
 
@@ -95,6 +96,70 @@ fn binary_cross_entropy_by_hand_and_stable() {
     )
     .unwrap()
     .assert_within(TOL);
+}
+
+#[test]
+fn binary_cross_entropy_weights_by_hand_and_gradcheck() {
+    // pos_weight [C] along the last axis, weight [N, 1] across it: logit 0 costs ln 2 per
+    // count, a positive label counting pos_weight times.
+    let x = c(&[0.0; 4], &[2, 2]);
+    let y = c(&[1.0, 1.0, 0.0, 1.0], &[2, 2]);
+    let loss = BceWithLogitsLoss::new()
+        .pos_weight(t(&[2.0, 3.0], &[2]))
+        .weight(t(&[1.0, 0.5], &[2, 1]))
+        .reduction(Reduction::None)
+        .forward(&x, &y);
+    let ln2 = 2f32.ln();
+    let want = [2.0 * ln2, 3.0 * ln2, 0.5 * ln2, 1.5 * ln2];
+    for (got, want) in loss.value().to_vec().into_iter().zip(want) {
+        assert!(close(got, want), "{got} {want}");
+    }
+    // Stable at any finite logit: a positive with logit −100 costs pos_weight·100.
+    let far = BceWithLogitsLoss::new()
+        .pos_weight(t(&[4.0], &[1]))
+        .reduction(Reduction::Sum)
+        .forward(&c(&[-100.0], &[1]), &c(&[1.0], &[1]));
+    assert_eq!(far.item(), 400.0);
+
+    let logits = Tensor::rand_normal(&[3, 4], 0.0, 2.0, &mut Rng::new(9));
+    let targets = Tensor::rand_uniform(&[3, 4], 0.0, 1.0, &mut Rng::new(10));
+    for reduction in [Reduction::Mean, Reduction::None] {
+        let loss = BceWithLogitsLoss::new()
+            .pos_weight(t(&[0.5, 1.0, 2.0, 3.0], &[4]))
+            .weight(t(&[1.0, 2.0, 0.5], &[3, 1]))
+            .reduction(reduction);
+        gradcheck(
+            |v| loss.forward(&v[0], &v[1]),
+            &[logits.clone(), targets.clone()],
+        )
+        .unwrap()
+        .assert_within(TOL);
+    }
+    let probabilities = Tensor::rand_uniform(&[3, 4], 0.1, 0.9, &mut Rng::new(11));
+    let loss = BceLoss::new().weight(t(&[0.5, 1.0, 2.0, 3.0], &[4]));
+    gradcheck(
+        |v| loss.forward(&v[0], &v[1]),
+        &[probabilities, targets.clone()],
+    )
+    .unwrap()
+    .assert_within(TOL);
+
+    let err = BceWithLogitsLoss::new()
+        .pos_weight(t(&[1.0; 3], &[3]))
+        .try_forward(&c(&[0.0; 4], &[2, 2]), &c(&[0.0; 4], &[2, 2]))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bce_with_logits: pos_weight [3] does not broadcast to the input [2, 2]"
+    );
+    let err = BceLoss::new()
+        .weight(t(&[1.0; 4], &[4, 1]))
+        .try_forward(&c(&[0.5; 4], &[2, 2]), &c(&[0.0; 4], &[2, 2]))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bce_loss: weight [4, 1] does not broadcast to the input [2, 2]"
+    );
 }
 
 #[test]

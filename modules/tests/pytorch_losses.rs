@@ -6,7 +6,7 @@
 mod pytorch_fixture;
 
 use pytorch_fixture::{assert_matches_pytorch as assert_matches, Fixture};
-use strata_modules::{CrossEntropyLoss, NllLoss, Reduction, Var};
+use strata_modules::{BceLoss, BceWithLogitsLoss, CrossEntropyLoss, NllLoss, Reduction, Var};
 
 const REDUCTIONS: [(&str, Reduction); 3] = [
     ("mean", Reduction::Mean),
@@ -76,4 +76,24 @@ fn nll_loss_with_class_weights_and_ignore_index_matches_pytorch() {
             loss.clone().reduction(reduction).forward(&v[0], &targets)
         });
     }
+}
+
+#[test]
+fn bce_with_logits_pos_weight_and_weight_match_pytorch_for_logits_and_targets() {
+    let fixture = Fixture::read("losses_io.safetensors");
+    let loss = BceWithLogitsLoss::new()
+        .pos_weight(fixture.get("bce_logits.pos_weight"))
+        .weight(fixture.get("bce_logits.weight"));
+    check_case(&fixture, "bce_logits", &["x", "y"], |reduction, v| {
+        loss.clone().reduction(reduction).forward(&v[0], &v[1])
+    });
+}
+
+#[test]
+fn bce_with_weight_matches_pytorch() {
+    let fixture = Fixture::read("losses_io.safetensors");
+    let loss = BceLoss::new().weight(fixture.get("bce.weight"));
+    check_case(&fixture, "bce", &["p", "y"], |reduction, v| {
+        loss.clone().reduction(reduction).forward(&v[0], &v[1])
+    });
 }

@@ -11,7 +11,9 @@ mod distance;
 mod divergence;
 mod regression;
 
-pub use binary::{bce_loss, bce_with_logits, try_bce_loss, try_bce_with_logits};
+pub use binary::{
+    bce_loss, bce_with_logits, try_bce_loss, try_bce_with_logits, BceLoss, BceWithLogitsLoss,
+};
 pub use class::{
     cross_entropy, nll_loss, try_cross_entropy, try_nll_loss, CrossEntropyLoss, NllLoss,
 };
