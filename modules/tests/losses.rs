@@ -2,11 +2,11 @@
 
 use strata_autograd::{gradcheck, Var};
 use strata_modules::{
-    bce_loss, bce_with_logits, contrastive_loss, cosine_embedding_loss, cross_entropy, kl_div,
-    l1_loss, mse_loss, nll_loss, triplet_margin_loss, BceLoss, BceWithLogitsLoss, CrossEntropyLoss,
-    NllLoss, Reduction,
+    bce_loss, bce_with_logits, contrastive_loss, cosine_embedding_loss, cosine_similarity,
+    cross_entropy, kl_div, l1_loss, mse_loss, nll_loss, triplet_margin_loss, BceLoss,
+    BceWithLogitsLoss, CrossEntropyLoss, NllLoss, Reduction, TripletMarginLoss,
 };
-use strata_tensor::{Rng, Tensor};
+use strata_tensor::{ErrorKind, Rng, Tensor};
 
 const TOL: f64 = 1e-2;
 
@@ -468,4 +468,106 @@ fn metric_learning_losses_by_hand() {
     )
     .unwrap()
     .assert_within(TOL);
+}
+
+#[test]
+fn triplet_options_by_hand_and_gradcheck() {
+    let row = |v: &[f32]| c(v, &[1, 2]);
+    let (anchor, positive, negative) = (row(&[0.0, 0.0]), row(&[1.0, 0.0]), row(&[0.0, 3.0]));
+    // eps is added to the difference (PyTorch's pairwise_distance): ‖a − p + ε‖₂ with ε = ½
+    // is ‖(−½, ½)‖ = √½, and ‖a − n + ε‖₂ = ‖(½, −2½)‖ = √6.5.
+    let loss = TripletMarginLoss::new()
+        .eps(0.5)
+        .margin(3.0)
+        .forward(&anchor, &positive, &negative);
+    assert!(close(loss.item(), 0.5f32.sqrt() - 6.5f32.sqrt() + 3.0));
+    // p = 3: ‖(−1, 0)‖₃ = 1 and ‖(0, −3)‖₃ = 3; swapped, the negative is ‖(1, −3)‖₃ = 28^⅓ away
+    // from the positive, farther than 3, so the swap changes nothing here.
+    let cubic = TripletMarginLoss::new()
+        .norm_degree(3.0)
+        .eps(0.0)
+        .margin(3.0);
+    let plain = cubic.forward(&anchor, &positive, &negative).item();
+    assert!(close(plain, 1.0));
+    assert_eq!(
+        cubic
+            .swap(true)
+            .forward(&anchor, &positive, &negative)
+            .item(),
+        plain
+    );
+    // An anchor equal to its positive (distance 0 with eps 0) gets a finite gradient.
+    let a = Var::leaf(t(&[1.0, 2.0], &[1, 2]));
+    let grads = TripletMarginLoss::new()
+        .eps(0.0)
+        .forward(&a, &c(&[1.0, 2.0], &[1, 2]), &c(&[1.5, 2.0], &[1, 2]))
+        .backward()
+        .unwrap();
+    assert_eq!(grads.get(&a).unwrap().to_vec(), vec![1.0, 0.0]);
+
+    let mut rng = Rng::new(13);
+    let mut r = || Tensor::rand_normal(&[4, 3], 0.0, 1.0, &mut rng);
+    let (x, y) = (r(), r());
+    // Negatives near the positives, so that the swap picks d(p, n) on some rows.
+    let z = y.add(&r().mul_scalar(0.3));
+    for (p, swap) in [(1.0, true), (3.0, true), (2.0, false)] {
+        let loss = TripletMarginLoss::new()
+            .norm_degree(p)
+            .swap(swap)
+            .margin(2.0)
+            .reduction(Reduction::None);
+        gradcheck(
+            |v| loss.forward(&v[0], &v[1], &v[2]),
+            &[x.clone(), y.clone(), z.clone()],
+        )
+        .unwrap()
+        .assert_within(TOL);
+    }
+    let err = TripletMarginLoss::new()
+        .norm_degree(0.0)
+        .try_forward(&anchor, &positive, &negative)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "triplet_margin_loss: the norm degree p must be positive and finite, found 0"
+    );
+}
+
+#[test]
+fn cosine_similarity_by_hand_and_gradcheck() {
+    // Each norm is clamped at eps separately: a zero vector has similarity 0 and a finite
+    // gradient b/(eps·‖b‖).
+    let a = Var::leaf(t(&[0.0, 0.0, 3.0, 4.0], &[2, 2]));
+    let b = Var::leaf(t(&[0.0, 2.0, 4.0, -3.0], &[2, 2]));
+    let cos = cosine_similarity(&a, &b, -1, 0.5);
+    assert_eq!(cos.value().to_vec(), vec![0.0, 0.0]);
+    let grads = cos.sum().backward().unwrap();
+    assert_eq!(grads.get(&a).unwrap().to_vec()[..2], [0.0, 2.0]);
+    // Along axis 0 of [3, 2, 2], b broadcast from [3, 1, 2].
+    let x = Tensor::rand_normal(&[3, 2, 2], 0.0, 1.0, &mut Rng::new(14));
+    let y = Tensor::rand_normal(&[3, 1, 2], 0.0, 1.0, &mut Rng::new(15));
+    gradcheck(|v| cosine_similarity(&v[0], &v[1], 0, 1e-8), &[x, y])
+        .unwrap()
+        .assert_within(TOL);
+    let err = strata_modules::loss::try_cosine_similarity(
+        &c(&[0.0; 6], &[2, 3]),
+        &c(&[0.0; 4], &[2, 2]),
+        1,
+        1e-8,
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ShapeMismatch);
+    // The cosine-embedding loss takes labels 1 and −1 only (PyTorch silently scores others 0).
+    let err = strata_modules::loss::try_cosine_embedding_loss(
+        &c(&[1.0, 0.0], &[1, 2]),
+        &c(&[0.0, 1.0], &[1, 2]),
+        &t(&[0.0], &[1]),
+        0.0,
+        Reduction::Mean,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cosine_embedding_loss: labels must be 1 or -1, found 0"
+    );
 }

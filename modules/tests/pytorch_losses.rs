@@ -6,7 +6,10 @@
 mod pytorch_fixture;
 
 use pytorch_fixture::{assert_matches_pytorch as assert_matches, Fixture};
-use strata_modules::{BceLoss, BceWithLogitsLoss, CrossEntropyLoss, NllLoss, Reduction, Var};
+use strata_modules::{
+    cosine_embedding_loss, cosine_similarity, BceLoss, BceWithLogitsLoss, CrossEntropyLoss,
+    NllLoss, Reduction, TripletMarginLoss, Var,
+};
 
 const REDUCTIONS: [(&str, Reduction); 3] = [
     ("mean", Reduction::Mean),
@@ -95,5 +98,50 @@ fn bce_with_weight_matches_pytorch() {
     let loss = BceLoss::new().weight(fixture.get("bce.weight"));
     check_case(&fixture, "bce", &["p", "y"], |reduction, v| {
         loss.clone().reduction(reduction).forward(&v[0], &v[1])
+    });
+}
+
+#[test]
+fn triplet_margin_loss_with_norm_degree_and_swap_matches_pytorch() {
+    let fixture = Fixture::read("losses_io.safetensors");
+    for (case, p, eps, swap) in [
+        ("triplet_p1", 1.0, 1e-6, true),
+        ("triplet_p3", 3.0, 0.1, true),
+        ("triplet_p2", 2.0, 1e-6, false),
+    ] {
+        let loss = TripletMarginLoss::new().norm_degree(p).eps(eps).swap(swap);
+        check_case(&fixture, case, &["a", "pos", "neg"], |reduction, v| {
+            loss.reduction(reduction).forward(&v[0], &v[1], &v[2])
+        });
+    }
+}
+
+#[test]
+fn cosine_similarity_matches_pytorch_with_zero_and_tiny_vectors_and_broadcasting() {
+    let fixture = Fixture::read("losses_io.safetensors");
+    // `cosine`: a zero row and a row of norm below eps in `a`; `cosine3d`: b broadcast.
+    for case in ["cosine", "cosine3d"] {
+        let get = |name: &str| fixture.get(&format!("{case}.{name}"));
+        let (a, b) = (Var::leaf(get("a")), Var::leaf(get("b")));
+        let out = cosine_similarity(&a, &b, 1, 1e-8);
+        assert_matches(&format!("{case}.out"), out.value(), &get("out"));
+        let grads = out
+            .mul(&Var::constant(get("upstream")))
+            .sum()
+            .backward()
+            .unwrap();
+        for (name, var) in [("grad_a", &a), ("grad_b", &b)] {
+            let what = format!("{case}.{name}");
+            assert_matches(&what, grads.get(var).unwrap(), &get(name));
+        }
+    }
+}
+
+#[test]
+fn cosine_embedding_loss_matches_pytorch() {
+    let fixture = Fixture::read("losses_io.safetensors");
+    let labels = fixture.get("cosine_embedding.y");
+    check_case(&fixture, "cosine_embedding", &["a", "b"], |reduction, v| {
+        cosine_embedding_loss(&v[0], &v[1], &labels, 0.2, reduction)
     });
 }

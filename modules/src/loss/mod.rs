@@ -18,8 +18,9 @@ pub use class::{
     cross_entropy, nll_loss, try_cross_entropy, try_nll_loss, CrossEntropyLoss, NllLoss,
 };
 pub use distance::{
-    contrastive_loss, cosine_embedding_loss, triplet_margin_loss, try_contrastive_loss,
-    try_cosine_embedding_loss, try_triplet_margin_loss,
+    contrastive_loss, cosine_embedding_loss, cosine_similarity, triplet_margin_loss,
+    try_contrastive_loss, try_cosine_embedding_loss, try_cosine_similarity,
+    try_triplet_margin_loss, TripletMarginLoss,
 };
 pub use divergence::{kl_div, try_kl_div};
 pub use regression::{l1_loss, mse_loss, try_l1_loss, try_mse_loss};
