@@ -79,8 +79,9 @@ pub use heads::{BinaryHead, MultiClassHead, MultiLabelHead};
 pub use init::Init;
 pub use layer_norm::{LayerNorm, LAYER_NORM_EPS};
 pub use loss::{
-    bce_loss, bce_with_logits, contrastive_loss, cosine_embedding_loss, cross_entropy, kl_div,
-    l1_loss, mse_loss, nll_loss, triplet_margin_loss, Reduction,
+    bce_loss, bce_with_logits, contrastive_loss, cosine_embedding_loss, cosine_similarity,
+    cross_entropy, kl_div, l1_loss, mse_loss, nll_loss, triplet_margin_loss, BceLoss,
+    BceWithLogitsLoss, CrossEntropyLoss, NllLoss, Reduction, TripletMarginLoss,
 };
 pub use module::Module;
 pub use optim::{

@@ -7,8 +7,8 @@ mod common;
 use common::panic_site;
 use strata_autograd::set_anomaly_detection;
 use strata_modules::{
-    cross_entropy, mse_loss, BatchNorm1d, Conv2d, Dense, LayerNorm, Module, Reduction, Relu,
-    Sequential, Var,
+    cross_entropy, mse_loss, BatchNorm1d, BceWithLogitsLoss, Conv2d, CrossEntropyLoss, Dense,
+    LayerNorm, Module, Reduction, Relu, Sequential, Var,
 };
 use strata_tensor::{ErrorKind, Rng, Tensor};
 
@@ -39,6 +39,29 @@ fn losses_panic_at_the_call() {
     assert_eq!(
         site.message,
         "cross_entropy: target 7 is not a class index in 0..3"
+    );
+    assert_eq!(site.file, file!());
+
+    // The option types' forms too.
+    let site = panic_site(|| {
+        CrossEntropyLoss::new()
+            .class_axis(1)
+            .forward(&input(&[2, 3, 4]), &Tensor::zeros(&[2, 3]));
+    });
+    assert_eq!(
+        site.message,
+        "cross_entropy: logits [2, 3, 4] need classes on axis 1 and targets shaped like the \
+         rest, found targets [2, 3]"
+    );
+    assert_eq!(site.file, file!());
+    let site = panic_site(|| {
+        BceWithLogitsLoss::new()
+            .pos_weight(Tensor::ones(&[3]))
+            .forward(&input(&[2, 4]), &input(&[2, 4]));
+    });
+    assert_eq!(
+        site.message,
+        "bce_with_logits: pos_weight [3] does not broadcast to the input [2, 4]"
     );
     assert_eq!(site.file, file!());
 }

@@ -48,7 +48,7 @@ mod workers;
 pub use buffer::{cached_buffer_bytes, release_cached_buffers, POOL_MAX_BYTES, POOL_MIN_LEN};
 pub use conv::Conv2dSpec;
 pub use error::{expect_ok, ErrorKind, Result, TensorError};
-pub use ops::elementwise::sigmoid;
+pub use ops::elementwise::{sigmoid, softplus};
 pub use parallel::{
     bench_thread_counts, for_each_block, num_threads, set_num_threads, time_in_parallel_regions,
     BENCH_THREADS_ENV, MATMUL_PAR_MIN_FLOPS, PAR_MIN_ELEMENTS, THREADS_ENV,

@@ -3,7 +3,7 @@
 
 use crate::var::Var;
 use smallvec::smallvec;
-use strata_tensor::{sigmoid, Tensor};
+use strata_tensor::{sigmoid, softplus, Tensor};
 
 /// √(2/π)·… constants of the exact GELU: 1/√2 and 1/√(2π).
 const FRAC_1_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
@@ -16,11 +16,6 @@ const GELU_CUBIC: f32 = 0.044_715;
 /// Standard normal cumulative distribution Φ(x).
 fn normal_cdf(x: f32) -> f32 {
     0.5 * (1.0 + libm::erff(x * FRAC_1_SQRT_2))
-}
-
-/// `ln(1 + eˣ)` without overflow for large `x` or loss of precision for very negative `x`.
-fn softplus(x: f32) -> f32 {
-    x.max(0.0) + (-x.abs()).exp().ln_1p()
 }
 
 impl Var {

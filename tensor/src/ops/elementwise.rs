@@ -330,3 +330,9 @@ pub fn sigmoid(x: f32) -> f32 {
         e / (1.0 + e)
     }
 }
+
+/// Softplus `ln(1 + eˣ)`, without overflow for large `x` or loss of precision for very
+/// negative `x`.
+pub fn softplus(x: f32) -> f32 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
