@@ -4,7 +4,8 @@
 
 use strata_autograd::gradcheck;
 use strata_modules::{
-    AvgPool2d, Conv2d, Conv2dConfig, GlobalAvgPool2d, MaxPool2d, Module, Params, Var,
+    AvgPool2d, Conv1d, Conv1dConfig, Conv2d, Conv2dConfig, ConvTranspose2d, GlobalAvgPool2d,
+    MaxPool2d, Module, Params, Var,
 };
 use strata_tensor::{set_num_threads, Conv2dSpec, Pool2dSpec, Rng, Tensor};
 
@@ -149,6 +150,47 @@ fn conv2d_gradients_match_finite_differences() {
         assert_eq!(report.max_relative_error.len(), inputs.len());
         report.assert_within(TOL);
     }
+}
+
+#[test]
+fn invalid_dilation_and_pooling_options_are_errors_that_name_them() {
+    let rng = &mut Rng::new(0);
+    let x = Var::constant(Tensor::zeros(&[1, 2, 8, 8]));
+    let error = |layer: &dyn Module, x: &Var| layer.try_forward(x).unwrap_err().to_string();
+    let no_dilation = Conv2dConfig::new(3).dilation(0);
+    assert_eq!(
+        error(&Conv2d::with_config(2, 2, no_dilation, rng), &x),
+        "conv2d: dilation should be at least 1, found [0, 0]"
+    );
+    assert_eq!(
+        error(&ConvTranspose2d::with_config(2, 2, no_dilation, rng), &x),
+        "conv_transpose2d: dilation should be at least 1, found [0, 0]"
+    );
+    // Conv1d runs as a 2-D convolution over rows of height 1.
+    let signal = Var::constant(Tensor::zeros(&[1, 2, 8]));
+    let conv1d = Conv1d::with_config(2, 2, Conv1dConfig::new(3).dilation(0), rng);
+    assert_eq!(
+        error(&conv1d, &signal),
+        "conv2d: dilation should be at least 1, found [1, 0]"
+    );
+    // Dilation 4 spreads a 3×3 kernel over 9×9, more than the 8×8 input.
+    let too_wide = Conv2d::with_config(2, 2, Conv2dConfig::new(3).dilation(4), rng);
+    assert_eq!(
+        error(&too_wide, &x),
+        "conv2d: kernel 3x3 with stride [1, 1], padding [0, 0] and dilation [4, 4] does not fit input [1, 2, 8, 8]"
+    );
+    let over_padded = AvgPool2d::with_spec(Pool2dSpec::new(3, 2, 2)).ceil_mode(true);
+    assert_eq!(
+        error(&over_padded, &x),
+        "avg_pool2d: padding should be at most half the window [3, 3], found [2, 2]"
+    );
+}
+
+#[test]
+#[should_panic(expected = "conv2d: dilation should be at least 1, found [0, 0]")]
+fn the_plain_forward_panics_on_dilation_zero() {
+    let conv = Conv2d::with_config(1, 1, Conv2dConfig::new(3).dilation(0), &mut Rng::new(0));
+    conv.forward(&Var::constant(Tensor::zeros(&[1, 1, 5, 5])));
 }
 
 #[test]

@@ -95,7 +95,9 @@ struct Window {
 struct Geometry {
     /// Input `[N, C, H, W]`.
     shape: [usize; 4],
+    /// The windows along the height, one per output row.
     rows: Vec<Window>,
+    /// The windows along the width, one per output column.
     cols: Vec<Window>,
 }
 
@@ -144,13 +146,10 @@ impl Geometry {
         [n * c, h, w, self.rows.len(), self.cols.len()]
     }
 
+    /// Output `[N, C, H', W']`.
     fn out_shape(&self) -> [usize; 4] {
-        [
-            self.shape[0],
-            self.shape[1],
-            self.rows.len(),
-            self.cols.len(),
-        ]
+        let [n, c, _, _] = self.shape;
+        [n, c, self.rows.len(), self.cols.len()]
     }
 }
 
