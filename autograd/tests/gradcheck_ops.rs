@@ -254,6 +254,25 @@ fn conv2d_with_stride_padding_and_bias() {
 }
 
 #[test]
+fn dilated_conv2d_with_stride_padding_groups_and_bias() {
+    let dilated = Conv2dSpec::new(2, 2).with_dilation(2).with_groups(2);
+    let (x, w, b) = (
+        normal(&[2, 4, 7, 6], 160),
+        normal(&[6, 2, 3, 3], 161),
+        normal(&[6], 162),
+    );
+    check(|v| v[0].conv2d(&v[1], Some(&v[2]), dilated), &[x, w, b]);
+    let per_axis = Conv2dSpec {
+        dilation: [3, 1],
+        ..Conv2dSpec::new(1, 1)
+    };
+    check(
+        |v| v[0].conv2d(&v[1], None, per_axis),
+        &[normal(&[1, 2, 8, 5], 163), normal(&[3, 2, 2, 3], 164)],
+    );
+}
+
+#[test]
 fn conv_transpose2d_with_stride_padding_output_padding_groups_and_bias() {
     for (stride, padding, output_padding, seed) in [(1, 0, 0, 140), (2, 1, 1, 141), (3, 1, 2, 142)]
     {
@@ -272,6 +291,15 @@ fn conv_transpose2d_with_stride_padding_output_padding_groups_and_bias() {
         |v| v[0].conv_transpose2d(&v[1], None, grouped, [0, 0]),
         &[normal(&[1, 4, 3, 3], 150), normal(&[4, 1, 2, 2], 151)],
     );
+    let dilated = Conv2dSpec::new(2, 1).with_dilation(2).with_groups(2);
+    check(
+        |v| v[0].conv_transpose2d(&v[1], Some(&v[2]), dilated, [1, 1]),
+        &[
+            normal(&[2, 4, 3, 4], 152),
+            normal(&[4, 3, 3, 3], 153),
+            normal(&[6], 154),
+        ],
+    );
 }
 
 #[test]
@@ -280,7 +308,19 @@ fn pooling() {
     check(|v| v[0].max_pool2d(Pool2dSpec::new(2, 2, 0)), &[x.clone()]);
     check(|v| v[0].max_pool2d(Pool2dSpec::new(3, 2, 1)), &[x.clone()]);
     check(|v| v[0].avg_pool2d(Pool2dSpec::new(2, 2, 0)), &[x.clone()]);
-    check(|v| v[0].avg_pool2d(Pool2dSpec::new(3, 1, 1)), &[x]);
+    check(|v| v[0].avg_pool2d(Pool2dSpec::new(3, 1, 1)), &[x.clone()]);
+    // 7×7 with windows 3, stride 2, padding 1 rounded up, and windows 2 stride 2 rounded
+    // up: windows that hang over the far edge.
+    let odd = distinct(&[1, 2, 7, 7], 141);
+    for spec in [Pool2dSpec::new(3, 2, 1), Pool2dSpec::new(2, 2, 0)] {
+        let ceil = spec.with_ceil_mode(true);
+        check(|v| v[0].max_pool2d(ceil), &[odd.clone()]);
+        check(|v| v[0].avg_pool2d(ceil), &[odd.clone()]);
+        let inside = ceil.with_count_include_pad(false);
+        check(|v| v[0].avg_pool2d(inside), &[odd.clone()]);
+    }
+    let inside = Pool2dSpec::new(3, 1, 1).with_count_include_pad(false);
+    check(|v| v[0].avg_pool2d(inside), &[x]);
 }
 
 #[test]

@@ -7,13 +7,15 @@ use crate::Params;
 use strata_autograd::Var;
 use strata_tensor::{expect_ok, Conv2dSpec, Result, Rng};
 
-/// The shape options of a [`Conv2d`]: kernel, stride, zero-padding, channel groups, bias.
+/// The shape options of a [`Conv2d`]: kernel, stride, zero-padding, dilation, channel
+/// groups, bias.
 ///
 /// ```
 /// use strata_modules::Conv2dConfig;
-/// let config = Conv2dConfig::new(3).stride(2).padding(1).groups(4).bias(false);
+/// let config = Conv2dConfig::new(3).stride(2).padding(1).dilation(2).groups(4).bias(false);
 /// assert_eq!(config.kernel, [3, 3]);
 /// assert_eq!(config.spec().stride, [2, 2]);
+/// assert_eq!(config.spec().dilation, [2, 2]);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Conv2dConfig {
@@ -23,6 +25,8 @@ pub struct Conv2dConfig {
     pub stride: [usize; 2],
     /// Zeros added on each side `[height, width]` (default 0).
     pub padding: [usize; 2],
+    /// Step between the input positions a window reads `[height, width]` (default 1).
+    pub dilation: [usize; 2],
     /// Channel groups: each group of `out/groups` filters sees only `in/groups` input
     /// channels (default 1; `groups = in` is a depthwise convolution).
     pub groups: usize,
@@ -31,12 +35,14 @@ pub struct Conv2dConfig {
 }
 
 impl Conv2dConfig {
-    /// A square `kernel × kernel` window, stride 1, no padding, one group, with bias.
+    /// A square `kernel × kernel` window, stride 1, no padding or dilation, one group, with
+    /// bias.
     pub fn new(kernel: usize) -> Self {
         Self {
             kernel: [kernel, kernel],
             stride: [1, 1],
             padding: [0, 0],
+            dilation: [1, 1],
             groups: 1,
             bias: true,
         }
@@ -58,6 +64,26 @@ impl Conv2dConfig {
         }
     }
 
+    /// The same dilation on both axes: the kernel reads every `dilation`-th position, so a
+    /// `k × k` kernel spans `dilation·(k − 1) + 1` pixels with `k²` weights (PyTorch's
+    /// `dilation`; must be at least 1, checked when the layer runs).
+    ///
+    /// ```
+    /// use strata_modules::{Conv2d, Conv2dConfig, Module, Var};
+    /// use strata_tensor::{Rng, Tensor};
+    /// // A 3×3 kernel with dilation 2 sees 5×5: padding 2 keeps the size.
+    /// let config = Conv2dConfig::new(3).dilation(2).padding(2);
+    /// let conv = Conv2d::with_config(1, 4, config, &mut Rng::new(0));
+    /// let y = conv.forward(&Var::constant(Tensor::zeros(&[1, 1, 9, 9])));
+    /// assert_eq!(y.shape(), &[1, 4, 9, 9]);
+    /// ```
+    pub fn dilation(self, dilation: usize) -> Self {
+        Self {
+            dilation: [dilation, dilation],
+            ..self
+        }
+    }
+
     /// `groups` channel groups.
     pub fn groups(self, groups: usize) -> Self {
         Self { groups, ..self }
@@ -68,19 +94,20 @@ impl Conv2dConfig {
         Self { bias, ..self }
     }
 
-    /// The tensor kernel's stride, padding and groups.
+    /// The tensor kernel's stride, padding, dilation and groups.
     pub fn spec(&self) -> Conv2dSpec {
         Conv2dSpec {
             stride: self.stride,
             padding: self.padding,
+            dilation: self.dilation,
             groups: self.groups,
         }
     }
 }
 
 /// 2-D convolution (cross-correlation, as PyTorch) of `[N, C_in, H, W]` batches into
-/// `[N, C_out, H', W']`, with weight `[C_out, C_in/groups, kH, kW]` and optional bias
-/// `[C_out]`.
+/// `[N, C_out, H', W']`, `H' = (H + 2·padding − dilation·(kH − 1) − 1)/stride + 1` (and
+/// likewise `W'`), with weight `[C_out, C_in/groups, kH, kW]` and optional bias `[C_out]`.
 ///
 /// Default initialisation (PyTorch's): weight and bias `U(−1/√fan_in, 1/√fan_in)` with
 /// `fan_in = C_in/groups · kH · kW`.
@@ -100,7 +127,7 @@ pub struct Conv2d {
     pub weight: Var,
     /// `[C_out]`, if any.
     pub bias: Option<Var>,
-    /// Stride, padding and groups.
+    /// Stride, padding, dilation and groups.
     #[module(skip)]
     pub spec: Conv2dSpec,
 }

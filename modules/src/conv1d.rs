@@ -18,6 +18,8 @@ pub struct Conv1dConfig {
     pub stride: usize,
     /// Zeros added at each end (default 0).
     pub padding: usize,
+    /// Step between the positions a window reads (default 1).
+    pub dilation: usize,
     /// Channel groups (default 1; `groups = in` is a depthwise convolution).
     pub groups: usize,
     /// Whether the layer adds a learned bias per output channel (default true).
@@ -25,12 +27,13 @@ pub struct Conv1dConfig {
 }
 
 impl Conv1dConfig {
-    /// A window of `kernel` steps, stride 1, no padding, one group, with bias.
+    /// A window of `kernel` steps, stride 1, no padding or dilation, one group, with bias.
     pub fn new(kernel: usize) -> Self {
         Self {
             kernel,
             stride: 1,
             padding: 0,
+            dilation: 1,
             groups: 1,
             bias: true,
         }
@@ -44,6 +47,21 @@ impl Conv1dConfig {
     /// With this much zero padding at each end.
     pub fn padding(self, padding: usize) -> Self {
         Self { padding, ..self }
+    }
+
+    /// With this dilation: the window reads every `dilation`-th step, spanning
+    /// `dilation·(kernel − 1) + 1` steps (PyTorch's `dilation`; must be at least 1, checked
+    /// when the layer runs).
+    ///
+    /// ```
+    /// use strata_modules::{Conv1d, Conv1dConfig, Module, Var};
+    /// use strata_tensor::{Rng, Tensor};
+    /// let conv = Conv1d::with_config(2, 2, Conv1dConfig::new(3).dilation(4), &mut Rng::new(0));
+    /// let y = conv.forward(&Var::constant(Tensor::zeros(&[1, 2, 20])));
+    /// assert_eq!(y.shape(), &[1, 2, 20 - 8]);
+    /// ```
+    pub fn dilation(self, dilation: usize) -> Self {
+        Self { dilation, ..self }
     }
 
     /// With this many channel groups.
@@ -62,6 +80,7 @@ impl Conv1dConfig {
             kernel: [1, self.kernel],
             stride: [1, self.stride],
             padding: [0, self.padding],
+            dilation: [1, self.dilation],
             groups: self.groups,
             bias: self.bias,
         }
@@ -69,9 +88,9 @@ impl Conv1dConfig {
 }
 
 /// 1-D convolution (cross-correlation, as PyTorch's `nn.Conv1d`) of `[N, C_in, L]` batches
-/// into `[N, C_out, L']`, `L' = (L + 2·padding − kernel)/stride + 1`, with weight
-/// `[C_out, C_in/groups, kernel]` and optional bias `[C_out]` (PyTorch's names and layouts,
-/// so state dicts load by name).
+/// into `[N, C_out, L']`, `L' = (L + 2·padding − dilation·(kernel − 1) − 1)/stride + 1`,
+/// with weight `[C_out, C_in/groups, kernel]` and optional bias `[C_out]` (PyTorch's names
+/// and layouts, so state dicts load by name).
 ///
 /// Default initialisation (PyTorch's): weight and bias `U(−1/√fan_in, 1/√fan_in)` with
 /// `fan_in = C_in/groups · kernel`.
@@ -90,7 +109,7 @@ pub struct Conv1d {
     pub weight: Var,
     /// `[C_out]`, if any.
     pub bias: Option<Var>,
-    /// Stride, padding and groups, as the 2-D kernel takes them.
+    /// Stride, padding, dilation and groups, as the 2-D kernel takes them.
     #[module(skip)]
     spec: Conv2dSpec,
 }

@@ -9,10 +9,10 @@ use strata_autograd::Var;
 use strata_tensor::{expect_ok, Conv2dSpec, Result, Rng};
 
 /// 2-D transposed convolution of `[N, C_in, H, W]` batches into `[N, C_out, H', W']` with
-/// `H' = (H − 1)·stride − 2·padding + kH + output_padding` (and likewise `W'`), as PyTorch's
-/// `nn.ConvTranspose2d`: weight `[C_in, C_out/groups, kH, kW]` and optional bias `[C_out]`,
-/// PyTorch's names and layouts, so state dicts load by name. The options are a
-/// [`Conv2dConfig`]'s (kernel, stride, padding, groups, bias) plus
+/// `H' = (H − 1)·stride − 2·padding + dilation·(kH − 1) + 1 + output_padding` (and likewise
+/// `W'`), as PyTorch's `nn.ConvTranspose2d`: weight `[C_in, C_out/groups, kH, kW]` and
+/// optional bias `[C_out]`, PyTorch's names and layouts, so state dicts load by name. The
+/// options are a [`Conv2dConfig`]'s (kernel, stride, padding, dilation, groups, bias) plus
 /// [`ConvTranspose2d::output_padding`].
 ///
 /// Default initialisation (PyTorch's): weight and bias `U(−1/√fan_in, 1/√fan_in)` with
@@ -34,7 +34,7 @@ pub struct ConvTranspose2d {
     pub weight: Var,
     /// `[C_out]`, if any.
     pub bias: Option<Var>,
-    /// Stride, padding and groups (of the convolution this one transposes).
+    /// Stride, padding, dilation and groups (of the convolution this one transposes).
     #[module(skip)]
     pub spec: Conv2dSpec,
     /// Rows and columns added at the far edge of the output, below the stride.

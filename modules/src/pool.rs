@@ -17,7 +17,7 @@ use strata_tensor::{expect_ok, ErrorKind, Pool2dSpec, Result, TensorError};
 /// ```
 #[derive(Debug, Clone, Copy, Params)]
 pub struct MaxPool2d {
-    /// Window, stride and padding (padded positions never win).
+    /// Window, stride, padding (padded positions never win) and rounding.
     #[module(skip)]
     pub spec: Pool2dSpec,
 }
@@ -28,9 +28,23 @@ impl MaxPool2d {
         Self::with_spec(Pool2dSpec::new(kernel, kernel, 0))
     }
 
-    /// Any window, stride and padding.
+    /// Any window, stride, padding and rounding.
     pub fn with_spec(spec: Pool2dSpec) -> Self {
         Self { spec }
+    }
+
+    /// The same layer with the output size rounded up (PyTorch's `ceil_mode`): see
+    /// [`Pool2dSpec::with_ceil_mode`].
+    ///
+    /// ```
+    /// use strata_modules::{MaxPool2d, Module, Var};
+    /// use strata_tensor::Tensor;
+    /// let x = Var::constant(Tensor::zeros(&[1, 1, 7, 7]));
+    /// assert_eq!(MaxPool2d::new(2).forward(&x).shape(), &[1, 1, 3, 3]);
+    /// assert_eq!(MaxPool2d::new(2).ceil_mode(true).forward(&x).shape(), &[1, 1, 4, 4]);
+    /// ```
+    pub fn ceil_mode(self, ceil_mode: bool) -> Self {
+        Self::with_spec(self.spec.with_ceil_mode(ceil_mode))
     }
 }
 
@@ -47,7 +61,7 @@ impl Module for MaxPool2d {
 }
 
 /// Average pooling over `[N, C, H, W]`: each output is the mean of its window (padded
-/// positions count as zeros, PyTorch's `count_include_pad = True`).
+/// positions count as zeros unless [`AvgPool2d::count_include_pad`] is false).
 ///
 /// ```
 /// use strata_modules::{AvgPool2d, Module, Var};
@@ -58,7 +72,7 @@ impl Module for MaxPool2d {
 /// ```
 #[derive(Debug, Clone, Copy, Params)]
 pub struct AvgPool2d {
-    /// Window, stride and padding.
+    /// Window, stride, padding, rounding and divisor.
     #[module(skip)]
     pub spec: Pool2dSpec,
 }
@@ -69,9 +83,33 @@ impl AvgPool2d {
         Self::with_spec(Pool2dSpec::new(kernel, kernel, 0))
     }
 
-    /// Any window, stride and padding.
+    /// Any window, stride, padding, rounding and divisor.
     pub fn with_spec(spec: Pool2dSpec) -> Self {
         Self { spec }
+    }
+
+    /// The same layer with the output size rounded up (PyTorch's `ceil_mode`): see
+    /// [`Pool2dSpec::with_ceil_mode`].
+    pub fn ceil_mode(self, ceil_mode: bool) -> Self {
+        Self::with_spec(self.spec.with_ceil_mode(ceil_mode))
+    }
+
+    /// The same layer dividing by the padded positions of each window too (`true`, the
+    /// default) or only by its input positions (`false`): see
+    /// [`Pool2dSpec::with_count_include_pad`].
+    ///
+    /// ```
+    /// use strata_modules::{AvgPool2d, Module, Var};
+    /// use strata_tensor::{Pool2dSpec, Tensor};
+    /// // Each 2×2 window over the padded 2×2 input covers one input and three zeros.
+    /// let x = Var::constant(Tensor::ones(&[1, 1, 2, 2]));
+    /// let pool = AvgPool2d::with_spec(Pool2dSpec::new(2, 2, 1));
+    /// assert_eq!(pool.forward(&x).value().to_vec(), [0.25; 4]);
+    /// let inside_only = pool.count_include_pad(false).forward(&x);
+    /// assert_eq!(inside_only.value().to_vec(), [1.0; 4]);
+    /// ```
+    pub fn count_include_pad(self, count_include_pad: bool) -> Self {
+        Self::with_spec(self.spec.with_count_include_pad(count_include_pad))
     }
 }
 

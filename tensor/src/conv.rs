@@ -5,7 +5,8 @@
 //! columns of one image stay in cache between `im2col` and the GEMM, and images are spread
 //! over threads, each with its own columns buffer. The backward kernels reuse the layout: the
 //! weight gradient sums one GEMM per image against that image's columns, and the input
-//! gradient is one GEMM per image followed by the scatter-add `col2im`.
+//! gradient is one GEMM per image followed by the scatter-add `col2im`. Dilation only moves
+//! where each row of the columns matrix starts reading, so it costs nothing per element.
 
 use crate::buffer;
 use crate::error::{expect_ok, ErrorKind, Result, TensorError};
@@ -19,23 +20,33 @@ use faer::MatRef;
 /// thread several images' worth of work per partial buffer.
 const IMAGES_PER_PARTIAL: usize = 8;
 
-/// Stride, zero-padding and groups of a 2-D convolution (`[height, width]` pairs).
+/// Stride, zero-padding, dilation and groups of a 2-D convolution (`[height, width]` pairs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Conv2dSpec {
     /// Step between windows.
     pub stride: [usize; 2],
     /// Zeros added on each side.
     pub padding: [usize; 2],
+    /// Step between the input positions one window reads (1: adjacent; PyTorch's
+    /// `dilation`). A `k`-wide kernel spans `dilation·(k − 1) + 1` positions.
+    #[serde(default = "unit_dilation")]
+    pub dilation: [usize; 2],
     /// Channel groups: input and output channels are split into `groups` independent sets.
     pub groups: usize,
 }
 
+/// The dilation of specs saved before it existed.
+fn unit_dilation() -> [usize; 2] {
+    [1, 1]
+}
+
 impl Conv2dSpec {
-    /// The same stride and padding on both axes, one group.
+    /// The same stride and padding on both axes, no dilation, one group.
     pub fn new(stride: usize, padding: usize) -> Self {
         Self {
             stride: [stride, stride],
             padding: [padding, padding],
+            dilation: unit_dilation(),
             groups: 1,
         }
     }
@@ -43,6 +54,38 @@ impl Conv2dSpec {
     /// This spec with `groups` channel groups.
     pub fn with_groups(self, groups: usize) -> Self {
         Self { groups, ..self }
+    }
+
+    /// This spec with the same dilation on both axes: a 3×3 kernel with dilation 2 reads
+    /// every other pixel of a 5×5 window, so the output shrinks as with a 5×5 kernel.
+    ///
+    /// ```
+    /// use strata_tensor::{Conv2dSpec, Tensor};
+    /// let image = Tensor::arange(0.0, 25.0, 1.0).reshape(&[1, 1, 5, 5]);
+    /// let corners = Tensor::ones(&[1, 1, 2, 2]);
+    /// let out = image.conv2d(&corners, None, Conv2dSpec::new(1, 0).with_dilation(4));
+    /// assert_eq!(out.to_vec(), vec![0.0 + 4.0 + 20.0 + 24.0]);
+    /// ```
+    pub fn with_dilation(self, dilation: usize) -> Self {
+        Self {
+            dilation: [dilation, dilation],
+            ..self
+        }
+    }
+
+    /// The input rows and columns a `[kH, kW]` kernel spans with this dilation:
+    /// `dilation·(k − 1) + 1` per axis (0 for an empty kernel).
+    ///
+    /// ```
+    /// use strata_tensor::Conv2dSpec;
+    /// assert_eq!(Conv2dSpec::new(1, 0).with_dilation(2).kernel_span([3, 1]), [5, 1]);
+    /// ```
+    pub fn kernel_span(&self, kernel: [usize; 2]) -> [usize; 2] {
+        [0, 1].map(|axis| {
+            kernel[axis]
+                .checked_sub(1)
+                .map_or(0, |k| self.dilation[axis] * k + 1)
+        })
     }
 }
 
@@ -98,12 +141,26 @@ impl Geometry {
                 input[1], weight[1]
             ));
         }
-        let out_h = window_output(input[2], weight[2], spec.stride[0], spec.padding[0]);
-        let out_w = window_output(input[3], weight[3], spec.stride[1], spec.padding[1]);
+        if spec.dilation.contains(&0) {
+            return Err(TensorError::new(
+                op,
+                ErrorKind::InvalidArgument,
+                format!("dilation should be at least 1, found {:?}", spec.dilation),
+            ));
+        }
+        let span = spec.kernel_span([weight[2], weight[3]]);
+        let [out_h, out_w] = [0, 1].map(|axis| {
+            window_output(
+                input[2 + axis],
+                span[axis],
+                spec.stride[axis],
+                spec.padding[axis],
+            )
+        });
         let (Some(out_height), Some(out_width)) = (out_h, out_w) else {
             return err(format!(
-                "kernel {}x{} with stride {:?} and padding {:?} does not fit input {input:?}",
-                weight[2], weight[3], spec.stride, spec.padding
+                "kernel {}x{} with stride {:?}, padding {:?} and dilation {:?} does not fit input {input:?}",
+                weight[2], weight[3], spec.stride, spec.padding, spec.dilation
             ));
         };
         Ok(Self {
@@ -184,44 +241,55 @@ impl Geometry {
         });
     }
 
-    /// Input row read by kernel row `ki` at output row `oh`, or `None` in the padding.
+    /// Row `row` of the columns matrix: its channel within the group and the offsets of its
+    /// kernel position into the padded window, `[ki·dilation[0], kj·dilation[1]]`.
     #[inline]
-    fn input_row(&self, ki: usize, oh: usize) -> Option<usize> {
-        (oh * self.spec.stride[0] + ki)
+    fn patch_row(&self, row: usize) -> (usize, [usize; 2]) {
+        let (kh, kw) = (self.kernel[0], self.kernel[1]);
+        let (ki, kj) = (row / kw % kh, row % kw);
+        let dilation = self.spec.dilation;
+        (row / (kh * kw), [ki * dilation[0], kj * dilation[1]])
+    }
+
+    /// Input row read at row offset `di` of the window of output row `oh`, or `None` in the
+    /// padding.
+    #[inline]
+    fn input_row(&self, di: usize, oh: usize) -> Option<usize> {
+        (oh * self.spec.stride[0] + di)
             .checked_sub(self.spec.padding[0])
             .filter(|&ih| ih < self.height)
     }
 
-    /// For kernel column `kj`: the output columns `lo..hi` that read inside the image (the
-    /// others read padding), and the input column read at `lo` (then every `stride[1]`).
+    /// For column offset `dj` into the window: the output columns `lo..hi` that read inside
+    /// the image (the others read padding), and the input column read at `lo` (then every
+    /// `stride[1]`).
     #[inline]
-    fn valid_columns(&self, kj: usize) -> (usize, usize, usize) {
+    fn valid_columns(&self, dj: usize) -> (usize, usize, usize) {
         let (stride, pad) = (self.spec.stride[1], self.spec.padding[1]);
-        // ow·stride + kj - pad must lie in 0..width.
-        let lo = pad.saturating_sub(kj).div_ceil(stride);
-        let hi = if self.width + pad > kj {
-            ((self.width - 1 + pad - kj) / stride + 1).min(self.out_width)
+        // ow·stride + dj - pad must lie in 0..width.
+        let lo = pad.saturating_sub(dj).div_ceil(stride);
+        let hi = if self.width + pad > dj {
+            ((self.width - 1 + pad - dj) / stride + 1).min(self.out_width)
         } else {
             0
         };
         let lo = lo.min(hi);
-        (lo, hi, (lo * stride + kj).saturating_sub(pad))
+        (lo, hi, (lo * stride + dj).saturating_sub(pad))
     }
 
     /// Fills `cols` (`patch_len × pixels`, row-major) with the patches of channel group
     /// `group` of one image (`[C, H, W]`). Each output row of a column row is a (strided)
     /// slice of one input row, with zeros where the window reads padding.
     fn im2col(&self, image: &[f32], group: usize, cols: &mut [f32]) {
-        let (kh, kw) = (self.kernel[0], self.kernel[1]);
         let plane = self.height * self.width;
         let stride = self.spec.stride[1];
         for (row, out) in cols.chunks_exact_mut(self.pixels()).enumerate() {
-            let (c, ki, kj) = (row / (kh * kw), row / kw % kh, row % kw);
+            let (c, [di, dj]) = self.patch_row(row);
             let channel = group * self.group_in() + c;
             let src = &image[channel * plane..][..plane];
-            let (lo, hi, start) = self.valid_columns(kj);
+            let (lo, hi, start) = self.valid_columns(dj);
             for (oh, dst) in out.chunks_exact_mut(self.out_width).enumerate() {
-                let Some(ih) = self.input_row(ki, oh) else {
+                let Some(ih) = self.input_row(di, oh) else {
                     dst.fill(0.0);
                     continue;
                 };
@@ -242,16 +310,15 @@ impl Geometry {
     /// Adds the columns gradient of channel group `group` back onto one image's input
     /// gradient (`[C, H, W]`): the transpose of `im2col`.
     fn col2im(&self, cols: &[f32], group: usize, image: &mut [f32]) {
-        let (kh, kw) = (self.kernel[0], self.kernel[1]);
         let plane = self.height * self.width;
         let stride = self.spec.stride[1];
         for (row, src) in cols.chunks_exact(self.pixels()).enumerate() {
-            let (c, ki, kj) = (row / (kh * kw), row / kw % kh, row % kw);
+            let (c, [di, dj]) = self.patch_row(row);
             let channel = group * self.group_in() + c;
             let dst = &mut image[channel * plane..][..plane];
-            let (lo, hi, start) = self.valid_columns(kj);
+            let (lo, hi, start) = self.valid_columns(dj);
             for (oh, grad_line) in src.chunks_exact(self.out_width).enumerate() {
-                let Some(ih) = self.input_row(ki, oh) else {
+                let Some(ih) = self.input_row(di, oh) else {
                     continue;
                 };
                 let line = &mut dst[ih * self.width..][..self.width];
@@ -285,7 +352,8 @@ fn check_bias(bias: Option<&Tensor>, channels: usize) -> Result<()> {
 
 impl Tensor {
     /// 2-D convolution (cross-correlation, as in PyTorch) of an `[N, C, H, W]` input with an
-    /// `[O, C/groups, kH, kW]` weight and an optional `[O]` bias; output `[N, O, H', W']`.
+    /// `[O, C/groups, kH, kW]` weight and an optional `[O]` bias; output `[N, O, H', W']` with
+    /// `H' = (H + 2·padding − dilation·(kH − 1) − 1)/stride + 1` (and likewise `W'`).
     ///
     /// ```
     /// use strata_tensor::{Conv2dSpec, Tensor};

@@ -35,6 +35,14 @@ fn conv2d_by_hand() {
         &[1, 2, 2, 2],
         &[6.0, 6.0, 6.0, 6.0, 101.0, 102.0, 104.0, 105.0],
     );
+    // Dilation 2 on a 5×5 image: the ones kernel reads x[i, j] + x[i, j+2] + x[i+2, j] +
+    // x[i+2, j+2] = 20i + 4j + 24.
+    let image5 = Tensor::arange(0.0, 25.0, 1.0).reshape(&[1, 1, 5, 5]);
+    let dilated = image5.conv2d(&ones, None, Conv2dSpec::new(1, 0).with_dilation(2));
+    let expected: Vec<f32> = (0..9)
+        .map(|k| (20 * (k / 3) + 4 * (k % 3) + 24) as f32)
+        .collect();
+    assert_tensor(&dilated, &[1, 1, 3, 3], &expected);
     // Two input channels are summed.
     let two = Tensor::concat(&[&image, &image.mul_scalar(10.0)], 1);
     let sum_channels = two.conv2d(&Tensor::ones(&[1, 2, 1, 1]), None, Conv2dSpec::new(1, 0));
@@ -61,10 +69,29 @@ fn cases() -> Vec<([usize; 4], [usize; 4], Conv2dSpec)> {
     let mixed = Conv2dSpec {
         stride: [2, 1],
         padding: [0, 2],
+        dilation: [1, 1],
         groups: 1,
     };
     cases.push(([1, 3, 6, 5], [2, 3, 3, 2], mixed));
     cases.push(([2, 1, 9, 9], [3, 1, 1, 1], Conv2dSpec::new(3, 0)));
+    // Dilation with stride, padding and groups; per axis; depthwise; and a dilated window
+    // wider than the image, reaching it only through the padding.
+    let dilated = Conv2dSpec::new(2, 2).with_dilation(2).with_groups(2);
+    cases.push(([2, 4, 9, 8], [6, 2, 3, 3], dilated));
+    let per_axis = Conv2dSpec {
+        stride: [1, 2],
+        padding: [1, 0],
+        dilation: [2, 3],
+        groups: 1,
+    };
+    cases.push(([1, 3, 8, 9], [2, 3, 3, 2], per_axis));
+    let depthwise = Conv2dSpec::new(1, 2).with_dilation(2).with_groups(4);
+    cases.push(([2, 4, 7, 6], [4, 1, 3, 3], depthwise));
+    cases.push((
+        [1, 2, 3, 4],
+        [2, 2, 2, 2],
+        Conv2dSpec::new(1, 3).with_dilation(5),
+    ));
     cases
 }
 
@@ -150,31 +177,35 @@ fn conv2d_backward_kernels_are_adjoints() {
 fn conv2d_gradients_match_finite_differences() {
     // L(x, w) = <conv(x, w), g>; central differences on every element of a tiny case.
     let mut rng = Rng::new(74);
-    let spec = Conv2dSpec::new(2, 1).with_groups(2);
-    let x = random(&[1, 2, 4, 3], &mut rng);
-    let w = random(&[2, 1, 2, 2], &mut rng);
-    let g = random(x.conv2d(&w, None, spec).shape(), &mut rng);
-    let loss = |x: &Tensor, w: &Tensor| dot(&x.conv2d(w, None, spec), &g);
-    let h = 1e-2f32;
-    let numeric = |t: &Tensor, f: &dyn Fn(&Tensor) -> f64| -> Vec<f32> {
-        (0..t.numel())
-            .map(|i| {
-                let mut plus = t.to_vec();
-                let mut minus = t.to_vec();
-                plus[i] += h;
-                minus[i] -= h;
-                let (p, m) = (
-                    Tensor::from_vec(plus, t.shape()),
-                    Tensor::from_vec(minus, t.shape()),
-                );
-                ((f(&p) - f(&m)) / (2.0 * h as f64)) as f32
-            })
-            .collect()
-    };
-    let gx = Tensor::conv2d_backward_input(&g, &w, x.shape(), spec);
-    let gw = Tensor::conv2d_backward_weight(&g, &x, w.shape(), spec);
-    assert_close(&gx.to_vec(), &numeric(&x, &|x| loss(x, &w)), 1e-3);
-    assert_close(&gw.to_vec(), &numeric(&w, &|w| loss(&x, w)), 1e-3);
+    for spec in [
+        Conv2dSpec::new(2, 1).with_groups(2),
+        Conv2dSpec::new(2, 2).with_groups(2).with_dilation(2),
+    ] {
+        let x = random(&[1, 2, 4, 3], &mut rng);
+        let w = random(&[2, 1, 2, 2], &mut rng);
+        let g = random(x.conv2d(&w, None, spec).shape(), &mut rng);
+        let loss = |x: &Tensor, w: &Tensor| dot(&x.conv2d(w, None, spec), &g);
+        let h = 1e-2f32;
+        let numeric = |t: &Tensor, f: &dyn Fn(&Tensor) -> f64| -> Vec<f32> {
+            (0..t.numel())
+                .map(|i| {
+                    let mut plus = t.to_vec();
+                    let mut minus = t.to_vec();
+                    plus[i] += h;
+                    minus[i] -= h;
+                    let (p, m) = (
+                        Tensor::from_vec(plus, t.shape()),
+                        Tensor::from_vec(minus, t.shape()),
+                    );
+                    ((f(&p) - f(&m)) / (2.0 * h as f64)) as f32
+                })
+                .collect()
+        };
+        let gx = Tensor::conv2d_backward_input(&g, &w, x.shape(), spec);
+        let gw = Tensor::conv2d_backward_weight(&g, &x, w.shape(), spec);
+        assert_close(&gx.to_vec(), &numeric(&x, &|x| loss(x, &w)), 1e-3);
+        assert_close(&gw.to_vec(), &numeric(&w, &|w| loss(&x, w)), 1e-3);
+    }
 }
 
 #[test]
@@ -242,18 +273,78 @@ fn avg_pool_by_hand() {
     assert_tensor(&gx, &[1, 1, 4, 4], &[0.25; 16]);
 }
 
+/// Pooling shapes, with and without `ceil_mode` and `count_include_pad`. On the 7×6 and 5×5
+/// inputs of the tests, the ceil-mode windows hang over the far edge (past the padding for
+/// some), and `new(2, 2, 1)` drops the window PyTorch's rule drops (it would start in the
+/// right padding).
 fn pool_specs() -> Vec<Pool2dSpec> {
-    vec![
+    let uneven = Pool2dSpec {
+        kernel: [2, 3],
+        stride: [1, 2],
+        padding: [1, 0],
+        ceil_mode: false,
+        count_include_pad: true,
+    };
+    let mut specs = vec![
         Pool2dSpec::new(2, 2, 0),
         Pool2dSpec::new(3, 2, 1),
         Pool2dSpec::new(3, 1, 1),
         Pool2dSpec::new(2, 1, 0),
-        Pool2dSpec {
-            kernel: [2, 3],
-            stride: [1, 2],
-            padding: [1, 0],
-        },
-    ]
+        uneven,
+    ];
+    for spec in [
+        Pool2dSpec::new(2, 2, 0),
+        Pool2dSpec::new(3, 2, 1),
+        Pool2dSpec::new(2, 2, 1),
+        Pool2dSpec::new(4, 3, 2),
+        uneven.with_ceil_mode(true),
+    ] {
+        specs.push(spec.with_ceil_mode(true));
+        specs.push(spec.with_ceil_mode(true).with_count_include_pad(false));
+    }
+    specs.push(Pool2dSpec::new(3, 2, 1).with_count_include_pad(false));
+    specs
+}
+
+#[test]
+fn ceil_mode_and_count_include_pad_by_hand() {
+    // 5×5 of 0..25, 2×2 windows, stride 2: ceil mode adds a last row and column of windows
+    // that hang over the edge; they average only what they cover (nothing past the edge is
+    // padding to count).
+    let x = Tensor::arange(0.0, 25.0, 1.0).reshape(&[1, 1, 5, 5]);
+    let spec = Pool2dSpec::new(2, 2, 0).with_ceil_mode(true);
+    let expected = [3.0, 5.0, 6.5, 13.0, 15.0, 16.5, 20.5, 22.5, 24.0];
+    assert_tensor(&x.avg_pool2d(spec), &[1, 1, 3, 3], &expected);
+    let (max, _) = x.max_pool2d(spec);
+    assert_tensor(
+        &max,
+        &[1, 1, 3, 3],
+        &[6.0, 8.0, 9.0, 16.0, 18.0, 19.0, 21.0, 23.0, 24.0],
+    );
+    // A window may not start in the right padding: 5 + 2·1 padded, windows 2 stride 2 would
+    // give 4 rounded up, but the 4th would start at padded position 6, past 5 + 1.
+    let spec = Pool2dSpec::new(2, 2, 1).with_ceil_mode(true);
+    assert_eq!(x.max_pool2d(spec).0.shape(), &[1, 1, 3, 3]);
+
+    // 6×6 of 0..36, 3×3 windows, stride 2, padding 1 (PyTorch's values): the corner window
+    // covers 4 inputs of 9 positions; the last one covers 1 input, 1 right padding position
+    // and 1 beyond it, so it divides by 2 per axis with the padding counted.
+    let x = Tensor::arange(0.0, 36.0, 1.0).reshape(&[1, 1, 6, 6]);
+    let spec = Pool2dSpec::new(3, 2, 1).with_ceil_mode(true);
+    let with_pad = x.avg_pool2d(spec);
+    assert_eq!(with_pad.shape(), &[1, 1, 4, 4]);
+    assert_close(&[with_pad.get(&[0, 0, 0, 0])], &[14.0 / 9.0], 1e-6);
+    assert_close(&[with_pad.get(&[0, 0, 3, 3])], &[35.0 / 4.0], 1e-6);
+    assert_close(&[with_pad.get(&[0, 0, 0, 3])], &[(5.0 + 11.0) / 6.0], 1e-6);
+    let without = x.avg_pool2d(spec.with_count_include_pad(false));
+    assert_close(&[without.get(&[0, 0, 0, 0])], &[14.0 / 4.0], 1e-6);
+    assert_close(&[without.get(&[0, 0, 3, 3])], &[35.0], 1e-6);
+    // The backward pass divides each output gradient by the same count: (0, 0) is only in
+    // the corner window (4 inputs); (5, 5) in windows of 3×3, 3×1, 1×3 and 1×1 inputs.
+    let g = Tensor::ones(&[1, 1, 4, 4]);
+    let gx = Tensor::avg_pool2d_backward(&g, x.shape(), spec.with_count_include_pad(false));
+    let corners = [gx.get(&[0, 0, 0, 0]), gx.get(&[0, 0, 5, 5])];
+    assert_close(&corners, &[0.25, 1.0 / 9.0 + 2.0 / 3.0 + 1.0], 1e-6);
 }
 
 #[test]

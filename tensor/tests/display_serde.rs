@@ -118,16 +118,25 @@ fn serde_rejects_inconsistent_records() {
 
 #[test]
 fn specs_and_rng_round_trip() {
-    let conv = Conv2dSpec::new(2, 1).with_groups(3);
+    let conv = Conv2dSpec::new(2, 1).with_groups(3).with_dilation(2);
     let back: Conv2dSpec = serde_json::from_str(&serde_json::to_string(&conv).unwrap()).unwrap();
     assert_eq!(back, conv);
     let pool = Pool2dSpec {
         kernel: [2, 3],
         stride: [1, 2],
         padding: [1, 0],
+        ceil_mode: true,
+        count_include_pad: false,
     };
     let back: Pool2dSpec = serde_json::from_str(&serde_json::to_string(&pool).unwrap()).unwrap();
     assert_eq!(back, pool);
+    // Specs saved before dilation, ceil_mode and count_include_pad read with the defaults.
+    let old: Conv2dSpec =
+        serde_json::from_str(r#"{"stride":[2,2],"padding":[1,1],"groups":3}"#).unwrap();
+    assert_eq!(old, Conv2dSpec::new(2, 1).with_groups(3));
+    let old: Pool2dSpec =
+        serde_json::from_str(r#"{"kernel":[3,3],"stride":[2,2],"padding":[1,1]}"#).unwrap();
+    assert_eq!(old, Pool2dSpec::new(3, 2, 1));
     // A saved generator resumes the same stream.
     let mut rng = Rng::new(9);
     rng.next_u64();

@@ -224,11 +224,19 @@ error_cases! {
     conv2d_kernel_too_large:
         z(&[1, 1, 4, 4]).try_conv2d(&z(&[1, 1, 5, 5]), None, Conv2dSpec::default()),
         z(&[1, 1, 4, 4]).conv2d(&z(&[1, 1, 5, 5]), None, Conv2dSpec::default())
-        => "conv2d: kernel 5x5 with stride [1, 1] and padding [0, 0] does not fit input [1, 1, 4, 4]";
+        => "conv2d: kernel 5x5 with stride [1, 1], padding [0, 0] and dilation [1, 1] does not fit input [1, 1, 4, 4]";
+    conv2d_dilated_kernel_too_large:
+        z(&[1, 1, 6, 6]).try_conv2d(&z(&[1, 1, 3, 3]), None, Conv2dSpec::new(1, 1).with_dilation(4)),
+        z(&[1, 1, 6, 6]).conv2d(&z(&[1, 1, 3, 3]), None, Conv2dSpec::new(1, 1).with_dilation(4))
+        => "conv2d: kernel 3x3 with stride [1, 1], padding [1, 1] and dilation [4, 4] does not fit input [1, 1, 6, 6]";
+    conv2d_zero_dilation:
+        z(&[1, 1, 4, 4]).try_conv2d(&z(&[1, 1, 3, 3]), None, Conv2dSpec::new(1, 0).with_dilation(0)),
+        z(&[1, 1, 4, 4]).conv2d(&z(&[1, 1, 3, 3]), None, Conv2dSpec::new(1, 0).with_dilation(0))
+        => "conv2d: dilation should be at least 1, found [0, 0]";
     conv2d_zero_stride:
         z(&[1, 1, 4, 4]).try_conv2d(&z(&[1, 1, 3, 3]), None, Conv2dSpec::new(0, 0)),
         z(&[1, 1, 4, 4]).conv2d(&z(&[1, 1, 3, 3]), None, Conv2dSpec::new(0, 0))
-        => "conv2d: kernel 3x3 with stride [0, 0] and padding [0, 0] does not fit input [1, 1, 4, 4]";
+        => "conv2d: kernel 3x3 with stride [0, 0], padding [0, 0] and dilation [1, 1] does not fit input [1, 1, 4, 4]";
     conv2d_bias:
         z(&[1, 1, 8, 8]).try_conv2d(&z(&[6, 1, 5, 5]), Some(&z(&[5])), Conv2dSpec::default()),
         z(&[1, 1, 8, 8]).conv2d(&z(&[6, 1, 5, 5]), Some(&z(&[5])), Conv2dSpec::default())
@@ -254,10 +262,18 @@ error_cases! {
         => "max_pool2d: expects an [N, C, H, W] input, found [4, 4]";
     max_pool_window:
         z(&[1, 1, 4, 4]).try_max_pool2d(Pool2dSpec::new(5, 1, 0)), z(&[1, 1, 4, 4]).max_pool2d(Pool2dSpec::new(5, 1, 0))
-        => "max_pool2d: window [5, 5] with stride [1, 1] and padding [0, 0] (at most half the window) does not fit input [1, 1, 4, 4]";
+        => "max_pool2d: window [5, 5] with stride [1, 1] and padding [0, 0] does not fit input [1, 1, 4, 4]";
+    max_pool_window_ceil_mode:
+        z(&[1, 1, 4, 4]).try_max_pool2d(Pool2dSpec::new(6, 1, 0).with_ceil_mode(true)),
+        z(&[1, 1, 4, 4]).max_pool2d(Pool2dSpec::new(6, 1, 0).with_ceil_mode(true))
+        => "max_pool2d: window [6, 6] with stride [1, 1] and padding [0, 0] does not fit input [1, 1, 4, 4]";
     max_pool_padding:
         z(&[1, 1, 4, 4]).try_max_pool2d(Pool2dSpec::new(2, 2, 2)), z(&[1, 1, 4, 4]).max_pool2d(Pool2dSpec::new(2, 2, 2))
-        => "max_pool2d: window [2, 2] with stride [2, 2] and padding [2, 2] (at most half the window) does not fit input [1, 1, 4, 4]";
+        => "max_pool2d: padding should be at most half the window [2, 2], found [2, 2]";
+    avg_pool_padding_ceil_mode:
+        z(&[1, 1, 5, 5]).try_avg_pool2d(Pool2dSpec::new(3, 2, 2).with_ceil_mode(true)),
+        z(&[1, 1, 5, 5]).avg_pool2d(Pool2dSpec::new(3, 2, 2).with_ceil_mode(true))
+        => "avg_pool2d: padding should be at most half the window [3, 3], found [2, 2]";
     max_pool_backward_shapes:
         Tensor::try_max_pool2d_backward(&z(&[1, 1, 2, 2]), &z(&[1, 1, 2, 1]), &[1, 1, 4, 4]),
         Tensor::max_pool2d_backward(&z(&[1, 1, 2, 2]), &z(&[1, 1, 2, 1]), &[1, 1, 4, 4])
@@ -270,7 +286,11 @@ error_cases! {
         => "avg_pool2d: expects an [N, C, H, W] input, found [1, 4, 4]";
     avg_pool_stride:
         z(&[1, 1, 4, 4]).try_avg_pool2d(Pool2dSpec::new(2, 0, 0)), z(&[1, 1, 4, 4]).avg_pool2d(Pool2dSpec::new(2, 0, 0))
-        => "avg_pool2d: window [2, 2] with stride [0, 0] and padding [0, 0] (at most half the window) does not fit input [1, 1, 4, 4]";
+        => "avg_pool2d: window [2, 2] and stride [0, 0] should be positive";
+    avg_pool_zero_window:
+        z(&[1, 1, 4, 4]).try_avg_pool2d(Pool2dSpec::new(0, 1, 0).with_ceil_mode(true)),
+        z(&[1, 1, 4, 4]).avg_pool2d(Pool2dSpec::new(0, 1, 0).with_ceil_mode(true))
+        => "avg_pool2d: window [0, 0] and stride [1, 1] should be positive";
     avg_pool_backward_grad:
         Tensor::try_avg_pool2d_backward(&z(&[1, 1, 3, 3]), &[1, 1, 4, 4], Pool2dSpec::new(2, 2, 0)),
         Tensor::avg_pool2d_backward(&z(&[1, 1, 3, 3]), &[1, 1, 4, 4], Pool2dSpec::new(2, 2, 0))
@@ -298,6 +318,21 @@ fn errors_carry_their_op_and_kind() {
     // Usable as a boxed standard error.
     let boxed: Box<dyn std::error::Error> = Box::new(err);
     assert_eq!(boxed.to_string(), "arange: cannot step from 0 to 1 by 0");
+    let dilation_zero = Conv2dSpec::new(1, 0).with_dilation(0);
+    let err = z(&[1, 1, 4, 4])
+        .try_conv2d(&z(&[1, 1, 3, 3]), None, dilation_zero)
+        .unwrap_err();
+    assert_eq!(
+        (err.op(), err.kind()),
+        ("conv2d", ErrorKind::InvalidArgument)
+    );
+    let err = z(&[1, 1, 4, 4])
+        .try_max_pool2d(Pool2dSpec::new(2, 2, 2))
+        .unwrap_err();
+    assert_eq!(
+        (err.op(), err.kind()),
+        ("max_pool2d", ErrorKind::InvalidArgument)
+    );
 }
 
 #[test]

@@ -8,7 +8,7 @@ use strata_tensor::{Conv2dSpec, ErrorKind, Pool2dSpec, Result, Tensor, TensorErr
 
 impl Var {
     /// 2-D convolution of an `[N, C, H, W]` input with an `[O, C/groups, kH, kW]` weight and
-    /// an optional `[O]` bias.
+    /// an optional `[O]` bias, with the stride, padding, dilation and groups of `spec`.
     #[track_caller]
     pub fn conv2d(&self, weight: &Var, bias: Option<&Var>, spec: Conv2dSpec) -> Var {
         expect_ok(self.try_conv2d(weight, bias, spec))
@@ -42,9 +42,10 @@ impl Var {
     /// 2-D transposed convolution (PyTorch's `conv_transpose2d`, the gradient of a
     /// convolution with respect to its input) of an `[N, C_in, H, W]` input with an
     /// `[C_in, C_out/groups, kH, kW]` weight and an optional `[C_out]` bias, into
-    /// `[N, C_out, (H − 1)·stride − 2·padding + kH + output_padding, …]`. `output_padding`
-    /// (below the stride) adds rows and columns at the far edge, choosing among the sizes
-    /// that a strided convolution maps to the same input size.
+    /// `[N, C_out, (H − 1)·stride − 2·padding + dilation·(kH − 1) + 1 + output_padding, …]`.
+    /// `output_padding` (below the stride; PyTorch also allows it below the dilation)
+    /// adds rows and columns at the far edge, choosing among the sizes that a strided
+    /// convolution maps to the same input size.
     #[track_caller]
     pub fn conv_transpose2d(
         &self,
@@ -120,7 +121,7 @@ impl Var {
         }))
     }
 
-    /// 2-D average pooling (padding counts as zeros).
+    /// 2-D average pooling; the spec says whether padding counts in the divisor.
     #[track_caller]
     pub fn avg_pool2d(&self, spec: Pool2dSpec) -> Var {
         expect_ok(self.try_avg_pool2d(spec))
@@ -158,22 +159,29 @@ fn transposed_output_shape(
             "the input has {c} channels but the weight {weight:?} expects {wc}"
         )));
     }
+    if spec.dilation.contains(&0) {
+        return Err(TensorError::new(
+            "conv_transpose2d",
+            ErrorKind::InvalidArgument,
+            format!("dilation should be at least 1, found {:?}", spec.dilation),
+        ));
+    }
+    let span = spec.kernel_span([kh, kw]);
     let mut size = [0; 2];
     for (axis, extent) in [h, w].into_iter().enumerate() {
         let (stride, padding, extra) =
             (spec.stride[axis], spec.padding[axis], output_padding[axis]);
-        let kernel = [kh, kw][axis];
         if extra >= stride.max(1) {
             return Err(err(format!(
                 "output_padding {output_padding:?} must be below the stride {:?}",
                 spec.stride
             )));
         }
-        let full = (extent.max(1) - 1) * stride + kernel + extra;
+        let full = (extent.max(1) - 1) * stride + span[axis] + extra;
         if extent == 0 || full <= 2 * padding {
             return Err(err(format!(
-                "an input {input:?} with kernel {kh}x{kw}, stride {:?} and padding {:?} leaves no output",
-                spec.stride, spec.padding
+                "an input {input:?} with kernel {kh}x{kw}, stride {:?}, padding {:?} and dilation {:?} leaves no output",
+                spec.stride, spec.padding, spec.dilation
             )));
         }
         size[axis] = full - 2 * padding;

@@ -124,8 +124,10 @@ struct ConvDims {
 }
 
 fn conv_dims(input: &[usize], weight: &[usize], spec: Conv2dSpec) -> ConvDims {
-    let out =
-        |size: usize, k: usize, a: usize| (size + 2 * spec.padding[a] - k) / spec.stride[a] + 1;
+    // PyTorch's rule: (size + 2·padding − dilation·(k − 1) − 1)/stride + 1.
+    let out = |size: usize, k: usize, a: usize| {
+        (size + 2 * spec.padding[a] - spec.dilation[a] * (k - 1) - 1) / spec.stride[a] + 1
+    };
     ConvDims {
         n: input[0],
         c: input[1],
@@ -156,10 +158,10 @@ fn for_each_term(
                     for kc in 0..d.cg {
                         for ki in 0..d.kh {
                             for kj in 0..d.kw {
-                                let i =
-                                    (y * spec.stride[0] + ki) as isize - spec.padding[0] as isize;
-                                let j =
-                                    (x * spec.stride[1] + kj) as isize - spec.padding[1] as isize;
+                                let i = (y * spec.stride[0] + ki * spec.dilation[0]) as isize
+                                    - spec.padding[0] as isize;
+                                let j = (x * spec.stride[1] + kj * spec.dilation[1]) as isize
+                                    - spec.padding[1] as isize;
                                 if i < 0 || j < 0 || i >= d.h as isize || j >= d.w as isize {
                                     continue;
                                 }
@@ -182,7 +184,7 @@ fn flat(shape: &[usize], index: [usize; 4]) -> usize {
     ((index[0] * shape[1] + index[1]) * shape[2] + index[2]) * shape[3] + index[3]
 }
 
-/// Direct convolution (cross-correlation) with zero padding and groups, in f64.
+/// Direct convolution (cross-correlation) with zero padding, dilation and groups, in f64.
 pub fn naive_conv2d(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, spec: Conv2dSpec) -> Tensor {
     let d = conv_dims(x.shape(), w.shape(), spec);
     let out_shape = [d.n, d.o, d.oh, d.ow];
@@ -234,23 +236,64 @@ pub fn naive_conv2d_backward_weight(
     Tensor::from_vec(out.iter().map(|&v| v as f32).collect(), weight_shape)
 }
 
-/// The input positions `(i, j)` of pooling window `(y, x)` that lie inside the image.
-fn pool_window(y: usize, x: usize, h: usize, w: usize, spec: Pool2dSpec) -> Vec<(usize, usize)> {
+/// The positions `(i, j)` of pooling window `(y, x)`, in input coordinates (negative or
+/// past the edge in the padding), that lie inside the input or, with `padded`, inside the
+/// padded input.
+fn pool_cells(
+    y: usize,
+    x: usize,
+    shape: &[usize],
+    spec: Pool2dSpec,
+    padded: bool,
+) -> Vec<[isize; 2]> {
+    let inside = |v: isize, a: usize| {
+        let margin = if padded { spec.padding[a] as isize } else { 0 };
+        v >= -margin && v < (shape[2 + a] as isize) + margin
+    };
     let mut cells = Vec::new();
     for ki in 0..spec.kernel[0] {
         for kj in 0..spec.kernel[1] {
             let i = (y * spec.stride[0] + ki) as isize - spec.padding[0] as isize;
             let j = (x * spec.stride[1] + kj) as isize - spec.padding[1] as isize;
-            if i >= 0 && j >= 0 && i < h as isize && j < w as isize {
-                cells.push((i as usize, j as usize));
+            if inside(i, 0) && inside(j, 1) {
+                cells.push([i, j]);
             }
         }
     }
     cells
 }
 
+/// The input positions `(i, j)` of pooling window `(y, x)` that lie inside the image.
+fn pool_window(y: usize, x: usize, shape: &[usize], spec: Pool2dSpec) -> Vec<(usize, usize)> {
+    pool_cells(y, x, shape, spec, false)
+        .into_iter()
+        .map(|[i, j]| (i as usize, j as usize))
+        .collect()
+}
+
+/// Average pooling's divisor for window `(y, x)`, PyTorch's: the positions it covers inside
+/// the padded input with `count_include_pad`, else inside the input.
+fn pool_divisor(y: usize, x: usize, shape: &[usize], spec: Pool2dSpec) -> f64 {
+    pool_cells(y, x, shape, spec, spec.count_include_pad).len() as f64
+}
+
+/// The output shape of a pooling, by PyTorch's formula in signed arithmetic.
 fn pool_out(shape: &[usize], spec: Pool2dSpec) -> [usize; 4] {
-    let out = |a: usize| (shape[2 + a] + 2 * spec.padding[a] - spec.kernel[a]) / spec.stride[a] + 1;
+    let out = |a: usize| {
+        let (size, k, s, p) = (
+            shape[2 + a] as isize,
+            spec.kernel[a] as isize,
+            spec.stride[a] as isize,
+            spec.padding[a] as isize,
+        );
+        let round_up = if spec.ceil_mode { s - 1 } else { 0 };
+        let mut out = (size + 2 * p - k + round_up).div_euclid(s) + 1;
+        if spec.ceil_mode && (out - 1) * s >= size + p {
+            out -= 1;
+        }
+        assert!(out > 0, "no window fits {shape:?} with {spec:?}");
+        out as usize
+    };
     [shape[0], shape[1], out(0), out(1)]
 }
 
@@ -265,7 +308,7 @@ pub fn naive_max_pool2d(x: &Tensor, spec: Pool2dSpec) -> (Vec<f32>, Vec<usize>) 
             for y in 0..out[2] {
                 for xo in 0..out[3] {
                     let mut best: Option<(f32, usize)> = None;
-                    for (i, j) in pool_window(y, xo, s[2], s[3], spec) {
+                    for (i, j) in pool_window(y, xo, s, spec) {
                         let v = x.get(&[n, c, i, j]);
                         if best.is_none_or(|(b, _)| v > b) {
                             best = Some((v, i * s[3] + j));
@@ -281,22 +324,21 @@ pub fn naive_max_pool2d(x: &Tensor, spec: Pool2dSpec) -> (Vec<f32>, Vec<usize>) 
     (values, positions)
 }
 
-/// Average pooling with zero padding counted in the divisor; and its backward pass, which
+/// Average pooling, the window's sum over PyTorch's divisor; and its backward pass, which
 /// spreads each output gradient over the window.
 pub fn naive_avg_pool2d(x: &Tensor, spec: Pool2dSpec) -> Vec<f32> {
     let s = x.shape();
     let out = pool_out(s, spec);
-    let area = (spec.kernel[0] * spec.kernel[1]) as f64;
     let mut values = Vec::new();
     for n in 0..out[0] {
         for c in 0..out[1] {
             for y in 0..out[2] {
                 for xo in 0..out[3] {
-                    let sum: f64 = pool_window(y, xo, s[2], s[3], spec)
+                    let sum: f64 = pool_window(y, xo, s, spec)
                         .into_iter()
                         .map(|(i, j)| x.get(&[n, c, i, j]) as f64)
                         .sum();
-                    values.push((sum / area) as f32);
+                    values.push((sum / pool_divisor(y, xo, s, spec)) as f32);
                 }
             }
         }
@@ -307,14 +349,13 @@ pub fn naive_avg_pool2d(x: &Tensor, spec: Pool2dSpec) -> Vec<f32> {
 /// Backward of average pooling by scattering.
 pub fn naive_avg_pool2d_backward(g: &Tensor, input_shape: &[usize], spec: Pool2dSpec) -> Vec<f32> {
     let out = g.shape();
-    let area = (spec.kernel[0] * spec.kernel[1]) as f64;
     let mut grad = vec![0.0f64; input_shape.iter().product()];
     for n in 0..out[0] {
         for c in 0..out[1] {
             for y in 0..out[2] {
                 for xo in 0..out[3] {
-                    let d = g.get(&[n, c, y, xo]) as f64 / area;
-                    for (i, j) in pool_window(y, xo, input_shape[2], input_shape[3], spec) {
+                    let d = g.get(&[n, c, y, xo]) as f64 / pool_divisor(y, xo, input_shape, spec);
+                    for (i, j) in pool_window(y, xo, input_shape, spec) {
                         grad[flat(input_shape, [n, c, i, j])] += d;
                     }
                 }
