@@ -55,6 +55,14 @@ pub struct Recipe {
     pub adam_lr: f32,
     /// Widths of the hidden layers.
     pub widths: Vec<usize>,
+    /// Batch normalisation in the hidden layers.
+    pub batch_norm: bool,
+    /// Dropout probability after each hidden dense layer (0: none).
+    pub dropout: f32,
+    /// Largest random shift of the training images, in pixels (0: no augmentation).
+    pub shift: usize,
+    /// Epochs of linear warm-up before the cosine decay.
+    pub warmup: usize,
 }
 
 impl Recipe {
@@ -65,6 +73,10 @@ impl Recipe {
             batch_size,
             adam_lr,
             widths: widths.to_vec(),
+            batch_norm: false,
+            dropout: 0.0,
+            shift: 0,
+            warmup: 0,
         };
         match (dataset, model) {
             (DatasetName::Digits, ModelKind::Mlp) => recipe(30, 32, 1e-3, &[512]),
