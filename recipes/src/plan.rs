@@ -64,18 +64,19 @@ pub struct Choices {
     #[cfg_attr(feature = "clap", arg(long, value_delimiter = ',', value_parser = positive_count))]
     pub widths: Option<Vec<usize>>,
     /// Batch normalisation in the hidden layers, true or false [default: per dataset and
-    /// network].
+    /// network, e.g. true for the CNN on MNIST].
     #[cfg_attr(feature = "clap", arg(long, value_name = "BOOL"))]
     pub batch_norm: Option<bool>,
     /// Dropout probability after each hidden dense layer, in [0, 1) [default: per dataset
-    /// and network].
+    /// and network, e.g. 0.25 for the CNN on MNIST].
     #[cfg_attr(feature = "clap", arg(long, value_name = "P", value_parser = dropout_probability))]
     pub dropout: Option<f32>,
     /// Largest random shift of the training images in pixels, 0 for none [default: per
-    /// dataset].
+    /// dataset, e.g. 1 for MNIST].
     #[cfg_attr(feature = "clap", arg(long, value_name = "PIXELS"))]
     pub shift: Option<usize>,
-    /// Epochs of linear warm-up before the cosine decay [default: per dataset].
+    /// Epochs of linear warm-up before the cosine decay [default: per dataset, e.g. 1
+    /// for MNIST].
     #[cfg_attr(feature = "clap", arg(long, value_name = "EPOCHS"))]
     pub warmup: Option<usize>,
     /// Seed of the data split, the initial weights, the shuffling and the augmentation.

@@ -58,6 +58,7 @@ pub fn run(args: TrainDemoArgs) -> Result<(), String> {
     };
     let shift = match plan.shift {
         0 => String::new(),
+        1 => ", training images shifted at random by up to 1 pixel".into(),
         n => format!(", training images shifted at random by up to {n} pixels"),
     };
     println!(
