@@ -56,6 +56,7 @@ mod fields;
 mod idx;
 mod loader;
 mod prefetch;
+mod shift;
 mod synthetic;
 mod text;
 mod transform;
@@ -81,6 +82,7 @@ pub use idx::{
     IdxType,
 };
 pub use loader::{DataLoader, Epoch};
+pub use shift::RandomShift;
 pub use synthetic::{circles, gaussian_blobs, noisy_sine, spirals, two_moons, xor};
 pub use text::{token_tensor, CharDataset, Vocabulary};
 pub use transform::{

@@ -1,5 +1,5 @@
 //! Per-example transforms: normalise, scale to `[0, 1]`, one-hot, flatten, and seeded random
-//! crop and horizontal flip for images.
+//! crop and horizontal flip for images (random shifts are in `shift.rs`).
 //!
 //! A transform receives a generator seeded for the example it transforms; deterministic
 //! transforms ignore it. Images are `[C, H, W]` (or `[H, W]`), row-major.
@@ -260,7 +260,7 @@ impl Transform for Flatten {
 }
 
 /// `(channels, height, width)` of a `[C, H, W]` or `[H, W]` image input.
-fn image_dims(what: &'static str, input: &Tensor) -> Result<(usize, usize, usize)> {
+pub(crate) fn image_dims(what: &'static str, input: &Tensor) -> Result<(usize, usize, usize)> {
     match *input.shape() {
         [h, w] => Ok((1, h, w)),
         [c, h, w] => Ok((c, h, w)),

@@ -144,5 +144,5 @@ fn schedules() {
         },
     };
     let rates: Vec<f32> = (0..6).map(|s| warm.learning_rate(base, s)).collect();
-    close(&rates, &[0.025, 0.05, 0.075, 0.1, 0.1, 0.05]);
+    close(&rates, &[0.02, 0.04, 0.06, 0.08, 0.1, 0.05]);
 }

@@ -5,11 +5,12 @@
 //!
 //! - [`DatasetName`]: the datasets by name (embedded, synthetic, or read from disk), with a
 //!   seeded held-out split and the training split's standardisation ([`data::load`]);
-//! - [`ModelSpec`]: the networks (MLP, CNN) described by a few numbers, built and checked
-//!   against a checkpoint's weights without allocating;
+//! - [`ModelSpec`]: the networks (MLP, CNN, with or without batch normalisation and
+//!   dropout) described by a few numbers, built and checked against a checkpoint's weights
+//!   without allocating;
 //! - [`Recipe`]: the default epochs, batch size, learning rate and widths per dataset and
 //!   network; [`Plan`]: a run planned from a user's [`Choices`] (data loaded, defaults filled
-//!   in, seeds of the initialisation and the shuffling, loaders, schedule);
+//!   in, seeds of the initialisation, the shuffling and the augmentation, loaders, schedule);
 //! - [`RunSpec`]: what a checkpoint records of its run, so `cargo xtask eval` rebuilds the
 //!   network and its test split from the file alone.
 //!
@@ -24,6 +25,10 @@
 //!     batch_size: None,
 //!     learning_rate: None,
 //!     widths: None,
+//!     batch_norm: None,
+//!     dropout: None,
+//!     shift: None,
+//!     warmup: None,
 //!     seed: 0,
 //! })
 //! .unwrap();
@@ -39,7 +44,9 @@ mod run;
 
 pub use data::{DataSpec, DatasetName, Splits};
 pub use model::{ModelKind, ModelSpec};
-pub use plan::{positive_count, positive_learning_rate, Choices, Plan, EVAL_BATCH};
+pub use plan::{
+    dropout_probability, positive_count, positive_learning_rate, Choices, Plan, EVAL_BATCH,
+};
 pub use recipe::{OptimizerKind, Recipe};
 pub use run::RunSpec;
 

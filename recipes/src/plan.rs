@@ -8,8 +8,8 @@ use crate::recipe::{OptimizerKind, Recipe};
 use crate::run::RunSpec;
 use std::path::PathBuf;
 use std::sync::Arc;
-use strata_datasets::DataLoader;
-use strata_modules::{CosineAnnealingLr, LrSchedule, Optimizer, Sequential};
+use strata_datasets::{DataLoader, RandomShift};
+use strata_modules::{CosineAnnealingLr, LinearWarmup, LrSchedule, Optimizer, Sequential};
 use strata_tensor::splitmix64;
 
 /// The learning rate decays along a cosine from its initial value to this fraction of it at
@@ -21,10 +21,11 @@ const PREFETCH_DEPTH: usize = 2;
 /// Test examples per evaluation batch: large enough to keep the matrix products efficient,
 /// small enough to keep the activations of a CNN on 10,000 images within a few hundred MB.
 pub const EVAL_BATCH: usize = 1000;
-/// Stream tags mixed into the run's seed for the initial weights and the shuffling (the data
-/// split and generation use their own, in [`crate::data`]).
+/// Stream tags mixed into the run's seed for the initial weights, the shuffling and the
+/// augmentation (the data split and generation use their own, in [`crate::data`]).
 const INIT_STREAM: u64 = 3;
 const SHUFFLE_STREAM: u64 = 4;
+const AUGMENT_STREAM: u64 = 5;
 
 /// What a user chose; every `None` takes the recipe's default for the dataset and network.
 /// With the `clap` feature it is also the command-line options every recipe runner shares
@@ -62,7 +63,23 @@ pub struct Choices {
     /// width of the dense layer (CNN), comma-separated [default: per dataset and network].
     #[cfg_attr(feature = "clap", arg(long, value_delimiter = ',', value_parser = positive_count))]
     pub widths: Option<Vec<usize>>,
-    /// Seed of the data split, the initial weights and the shuffling.
+    /// Batch normalisation in the hidden layers, true or false [default: per dataset and
+    /// network, e.g. true for the CNN on MNIST].
+    #[cfg_attr(feature = "clap", arg(long, value_name = "BOOL"))]
+    pub batch_norm: Option<bool>,
+    /// Dropout probability after each hidden dense layer, in [0, 1) [default: per dataset
+    /// and network, e.g. 0.25 for the CNN on MNIST].
+    #[cfg_attr(feature = "clap", arg(long, value_name = "P", value_parser = dropout_probability))]
+    pub dropout: Option<f32>,
+    /// Largest random shift of the training images in pixels, 0 for none [default: per
+    /// dataset, e.g. 1 for MNIST].
+    #[cfg_attr(feature = "clap", arg(long, value_name = "PIXELS"))]
+    pub shift: Option<usize>,
+    /// Epochs of linear warm-up before the cosine decay [default: per dataset, e.g. 1
+    /// for MNIST].
+    #[cfg_attr(feature = "clap", arg(long, value_name = "EPOCHS"))]
+    pub warmup: Option<usize>,
+    /// Seed of the data split, the initial weights, the shuffling and the augmentation.
     #[cfg_attr(feature = "clap", arg(long, default_value_t = 0))]
     pub seed: u64,
 }
@@ -81,11 +98,15 @@ pub struct Plan {
     pub batch_size: usize,
     /// Initial learning rate.
     pub learning_rate: f32,
+    /// Largest random shift of the training images, in pixels (0: no augmentation).
+    pub shift: usize,
+    /// Epochs of linear warm-up before the cosine decay.
+    pub warmup: usize,
 }
 
 impl Plan {
     /// Loads the data and fills in the settings left out; an error when the data cannot be
-    /// read.
+    /// read, or when shifts are asked of data that are not images.
     pub fn new(choices: &Choices) -> Result<Self, String> {
         let recipe = Recipe::for_run(choices.dataset, choices.model);
         let data = DataSpec {
@@ -94,6 +115,15 @@ impl Plan {
             seed: choices.seed,
         };
         let splits = data::load(&data, None)?;
+        let shift = choices.shift.unwrap_or(recipe.shift);
+        if shift > 0 && splits.input_shape().len() != 3 {
+            return Err(format!(
+                "random shifts move images [channels, height, width]; {} has inputs of shape \
+                 {:?} (use --shift 0)",
+                choices.dataset.name(),
+                splits.input_shape()
+            ));
+        }
         let (kernel, padding) = match choices.model {
             ModelKind::Mlp => (0, 0),
             ModelKind::Cnn => ModelSpec::conv_geometry(splits.input_shape()),
@@ -105,6 +135,8 @@ impl Plan {
             widths: choices.widths.clone().unwrap_or(recipe.widths.clone()),
             kernel,
             padding,
+            batch_norm: choices.batch_norm.unwrap_or(recipe.batch_norm),
+            dropout: choices.dropout.unwrap_or(recipe.dropout),
         };
         Ok(Self {
             spec: RunSpec {
@@ -119,6 +151,8 @@ impl Plan {
             learning_rate: choices
                 .learning_rate
                 .unwrap_or(recipe.learning_rate(choices.optimizer)),
+            shift,
+            warmup: choices.warmup.unwrap_or(recipe.warmup),
         })
     }
 
@@ -133,21 +167,38 @@ impl Plan {
         self.optimizer.build(self.learning_rate)
     }
 
-    /// The learning rate per epoch: a cosine from the initial rate down to
-    /// [`FINAL_LR_FRACTION`] of it at the last epoch.
+    /// The learning rate per epoch: the warm-up epochs rising linearly below the initial
+    /// rate, then a cosine from the initial rate down to [`FINAL_LR_FRACTION`] of it at the
+    /// last epoch.
     pub fn schedule(&self) -> Arc<dyn LrSchedule> {
-        Arc::new(CosineAnnealingLr {
-            period: self.epochs.saturating_sub(1).max(1),
+        let cosine = CosineAnnealingLr {
+            period: self.epochs.saturating_sub(self.warmup + 1).max(1),
             min_lr: self.learning_rate * FINAL_LR_FRACTION,
+        };
+        Arc::new(LinearWarmup {
+            warmup: self.warmup,
+            after: cosine,
         })
     }
 
     /// The training examples in batches of `batch_size`, shuffled by the run's seed and each
-    /// epoch's number, prepared ahead on a worker thread.
+    /// epoch's number, shifted at random (when the plan has shifts) by a stream of the run's
+    /// seed, each epoch's number and each example's index, and prepared ahead on a worker
+    /// thread. With batch normalisation, the last batch of an epoch is left out when smaller
+    /// than the others (other examples each epoch), as a batch of one has no variance to
+    /// normalise with.
     pub fn train_loader(&self, batch_size: usize) -> DataLoader {
-        DataLoader::new(self.splits.train.clone(), batch_size)
+        let loader = DataLoader::new(self.splits.train.clone(), batch_size)
             .shuffle(self.stream(SHUFFLE_STREAM))
-            .prefetch(PREFETCH_DEPTH)
+            .drop_last(self.spec.model.batch_norm)
+            .prefetch(PREFETCH_DEPTH);
+        if self.shift == 0 {
+            return loader;
+        }
+        let shift = RandomShift {
+            max_shift: self.shift,
+        };
+        loader.transform(shift, self.stream(AUGMENT_STREAM))
     }
 
     /// The test examples in batches of [`EVAL_BATCH`].
@@ -168,6 +219,16 @@ pub fn positive_count(text: &str) -> Result<usize, String> {
         Ok(0) => Err("must be at least 1".into()),
         Ok(count) => Ok(count),
         Err(err) => Err(format!("not a whole number ({err})")),
+    }
+}
+
+/// Parses a dropout probability, which must be in `[0, 1)` (1 would drop everything), for
+/// command-line parsers.
+pub fn dropout_probability(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(p) if (0.0..1.0).contains(&p) => Ok(p),
+        Ok(p) => Err(format!("must be at least 0 and below 1, found {p}")),
+        Err(err) => Err(format!("not a number ({err})")),
     }
 }
 

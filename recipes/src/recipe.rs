@@ -55,6 +55,14 @@ pub struct Recipe {
     pub adam_lr: f32,
     /// Widths of the hidden layers.
     pub widths: Vec<usize>,
+    /// Batch normalisation in the hidden layers.
+    pub batch_norm: bool,
+    /// Dropout probability after each hidden dense layer (0: none).
+    pub dropout: f32,
+    /// Largest random shift of the training images, in pixels (0: no augmentation).
+    pub shift: usize,
+    /// Epochs of linear warm-up before the cosine decay.
+    pub warmup: usize,
 }
 
 impl Recipe {
@@ -65,19 +73,37 @@ impl Recipe {
             batch_size,
             adam_lr,
             widths: widths.to_vec(),
+            batch_norm: false,
+            dropout: 0.0,
+            shift: 0,
+            warmup: 0,
         };
         match (dataset, model) {
             (DatasetName::Digits, ModelKind::Mlp) => recipe(30, 32, 1e-3, &[512]),
             (DatasetName::Iris, ModelKind::Mlp) => recipe(50, 16, 1e-2, &[16, 16]),
             (DatasetName::Moons, ModelKind::Mlp) => recipe(60, 32, 1e-2, &[32, 32]),
             (DatasetName::Spirals, ModelKind::Mlp) => recipe(150, 32, 1e-2, &[64, 64]),
-            (DatasetName::Mnist | DatasetName::FashionMnist, ModelKind::Mlp) => {
-                recipe(15, 128, 1e-3, &[512, 256])
-            }
+            // Dropout and one-pixel shifts take the MLP on MNIST from 98.69% to 98.90-99.06%
+            // over seeds 0-2; two-pixel shifts gave 98.93%, dropout without shifts 98.54%.
+            // Fashion-MNIST shares the recipe, unmeasured.
+            (DatasetName::Mnist | DatasetName::FashionMnist, ModelKind::Mlp) => Self {
+                dropout: 0.2,
+                shift: 1,
+                warmup: 1,
+                ..recipe(15, 128, 1e-3, &[512, 256])
+            },
             (DatasetName::Cifar10, ModelKind::Mlp) => recipe(20, 128, 5e-4, &[512, 256]),
-            (DatasetName::Mnist | DatasetName::FashionMnist, ModelKind::Cnn) => {
-                recipe(10, 64, 1e-3, &[16, 32, 128])
-            }
+            // LeNet's plan with batch norm, dropout and one-pixel shifts: 99.51-99.59% on MNIST
+            // over seeds 0-2 (the plain recipe reached 99.36%). Two-pixel shifts gave 99.47%;
+            // twice the channels (32, 64), padded convolutions or 15 epochs gave no more, at
+            // 1.5-2.3x the time. Fashion-MNIST shares the recipe, unmeasured.
+            (DatasetName::Mnist | DatasetName::FashionMnist, ModelKind::Cnn) => Self {
+                batch_norm: true,
+                dropout: 0.25,
+                shift: 1,
+                warmup: 1,
+                ..recipe(10, 128, 2e-3, &[16, 32, 128])
+            },
             (DatasetName::Cifar10, ModelKind::Cnn) => recipe(20, 64, 1e-3, &[32, 64, 256]),
             // The digits; on vectors (iris, moons, spirals) building the CNN explains why not.
             (_, ModelKind::Cnn) => recipe(30, 32, 1e-3, &[16, 32, 64]),

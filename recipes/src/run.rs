@@ -29,6 +29,10 @@ const CLASSES: &str = "recipe.classes";
 const WIDTHS: &str = "recipe.widths";
 const KERNEL: &str = "recipe.kernel";
 const PADDING: &str = "recipe.padding";
+/// Written since batch normalisation and dropout entered the recipes; a checkpoint without
+/// them holds a network without either, which is how it is rebuilt.
+const BATCH_NORM: &str = "recipe.batch_norm";
+const DROPOUT: &str = "recipe.dropout";
 const NORMALIZE_MEAN: &str = "recipe.normalize_mean";
 const NORMALIZE_STD: &str = "recipe.normalize_std";
 
@@ -48,18 +52,23 @@ impl RunSpec {
         put(WIDTHS, join(&self.model.widths));
         put(KERNEL, self.model.kernel.to_string());
         put(PADDING, self.model.padding.to_string());
+        put(BATCH_NORM, self.model.batch_norm.to_string());
+        put(DROPOUT, self.model.dropout.to_string());
         put(NORMALIZE_MEAN, join(self.normalize.mean()));
         put(NORMALIZE_STD, join(self.normalize.std()));
         meta
     }
 
-    /// Reads a run back from checkpoint metadata.
+    /// Reads a run back from checkpoint metadata (a checkpoint written before batch
+    /// normalisation and dropout were recorded describes a network without them).
     pub fn from_metadata(meta: &BTreeMap<String, String>) -> Result<Self, String> {
         let get = |key: &str| {
             meta.get(key).map(String::as_str).ok_or_else(|| {
                 format!("the checkpoint has no `{key}` entry: it was not written by `cargo xtask train-demo` or `strata-mpi-train`")
             })
         };
+        let optional =
+            |key: &str, absent: &'static str| meta.get(key).map_or(absent, String::as_str);
         let test_fraction: f64 = parse(TEST_FRACTION, get(TEST_FRACTION)?)?;
         if test_fraction != data::TEST_FRACTION {
             return Err(format!(
@@ -85,6 +94,8 @@ impl RunSpec {
                 widths: parse_list(WIDTHS, get(WIDTHS)?)?,
                 kernel: parse(KERNEL, get(KERNEL)?)?,
                 padding: parse(PADDING, get(PADDING)?)?,
+                batch_norm: parse(BATCH_NORM, optional(BATCH_NORM, "false"))?,
+                dropout: parse(DROPOUT, optional(DROPOUT, "0"))?,
             },
             normalize,
         })

@@ -155,29 +155,38 @@ fn default_demo_reaches_the_target_and_writes_every_output() {
     assert!(checkpoint.training.is_some() && checkpoint.optimizer.is_some());
 }
 
-/// Trains briefly with `model` and checks that `eval` of the checkpoint prints the accuracy
-/// the run ended with (what matters is that both agree, not how high they are).
-fn eval_matches_training(model: &str) {
-    let out = TempDir::new(&format!("eval-{model}"));
-    train_demo(
-        &out.0,
-        &[
-            "--model",
-            model,
-            "--epochs",
-            "2",
-            "--seed",
-            "5",
-            "--optimizer",
-            "sgd",
-        ],
-    );
+/// Trains briefly with `model` and the `extra` options and checks that `eval` of the
+/// checkpoint prints the accuracy the run ended with (what matters is that both agree, not
+/// how high they are); returns the output folder.
+fn eval_matches_training(model: &str, extra: &[&str]) -> TempDir {
+    let out = TempDir::new(&format!("eval-{model}-{}", extra.len()));
+    let options = [
+        "--model",
+        model,
+        "--epochs",
+        "2",
+        "--seed",
+        "5",
+        "--optimizer",
+        "sgd",
+    ];
+    train_demo(&out.0, &[&options[..], extra].concat());
     let metrics = read_metrics(&out.0);
     let expected = format!(
         "({}/{})",
         metrics["test"]["correct"], metrics["test"]["total"]
     );
-    let checkpoint = out.0.join("model.ckpt");
+    let reported = eval_report(&out.0.join("model.ckpt"));
+    assert!(
+        reported.contains(&expected),
+        "eval reported {reported:?}, training ended with {expected}"
+    );
+    assert!(reported.contains(&format!("{model} ")) && reported.contains("on digits (seed 5)"));
+    out
+}
+
+/// The line where a successful `eval` of `checkpoint` reports the test accuracy.
+fn eval_report(checkpoint: &Path) -> String {
     let eval = xtask(&[
         "eval",
         "--checkpoint",
@@ -189,25 +198,99 @@ fn eval_matches_training(model: &str) {
         "eval failed: {}",
         String::from_utf8_lossy(&eval.stderr)
     );
-    let reported = stdout
+    stdout
         .lines()
         .find(|line| line.contains("test accuracy"))
-        .expect("eval prints the test accuracy");
-    assert!(
-        reported.contains(&expected),
-        "eval reported {reported:?}, training ended with {expected}"
-    );
-    assert!(reported.contains(&format!("{model} ")) && reported.contains("on digits (seed 5)"));
+        .expect("eval prints the test accuracy")
+        .to_string()
 }
 
 #[test]
 fn eval_of_an_mlp_reports_the_accuracy_measured_after_training() {
-    eval_matches_training("mlp");
+    eval_matches_training("mlp", &[]);
 }
 
 #[test]
 fn eval_of_a_cnn_reports_the_accuracy_measured_after_training() {
-    eval_matches_training("cnn");
+    eval_matches_training("cnn", &[]);
+}
+
+#[test]
+fn eval_rebuilds_batch_norm_and_dropout_and_reads_checkpoints_from_before_them() {
+    let regularised = [
+        "--batch-norm",
+        "true",
+        "--dropout",
+        "0.3",
+        "--shift",
+        "1",
+        "--warmup",
+        "1",
+    ];
+    let out = eval_matches_training("cnn", &regularised);
+    let reported = eval_report(&out.0.join("model.ckpt"));
+    assert!(
+        reported.contains(", batch norm, dropout 0.3 on digits"),
+        "{reported}"
+    );
+    let metrics = read_metrics(&out.0);
+    assert_eq!(
+        (&metrics["warmup_epochs"], &metrics["max_shift_pixels"]),
+        (&Value::from(1), &Value::from(1))
+    );
+    let rates: Vec<f64> = metrics["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|epoch| epoch["learning_rate"].as_f64().expect("a rate"))
+        .collect();
+    assert!(rates[0] < rates[1], "epoch 0 warms up: {rates:?}");
+
+    // Without its two entries, the metadata describes the network without batch norm and
+    // dropout: refused, naming what it expected and what the file holds.
+    let strip = |checkpoint: &mut Checkpoint| {
+        checkpoint.metadata.remove("recipe.batch_norm");
+        checkpoint.metadata.remove("recipe.dropout");
+    };
+    let mut stripped = Checkpoint::load(out.0.join("model.ckpt")).expect("the checkpoint loads");
+    strip(&mut stripped);
+    let err = eval_fails(&out.0, &stripped, "stripped.ckpt");
+    assert!(
+        err.contains("the metadata describes cnn conv3x3(16)-pool-conv3x3(32)-pool-64-10 but the weights disagree: there is no parameter `0.bias` [16] (found 0.weight, 1.weight, 1.bias, 4.weight"),
+        "{err}"
+    );
+
+    // A checkpoint written before the entries existed, of the network without either, is
+    // still evaluated, at the accuracy it was trained to.
+    let plain = eval_matches_training("cnn", &["--batch-norm", "false", "--dropout", "0"]);
+    let path = plain.0.join("model.ckpt");
+    let mut old = Checkpoint::load(&path).expect("the checkpoint loads");
+    strip(&mut old);
+    let before = eval_report(&path);
+    old.save(&path).expect("save the old-style checkpoint");
+    assert_eq!(eval_report(&path), before);
+}
+
+#[test]
+fn shifts_of_data_that_are_not_images_are_refused() {
+    let out = TempDir::new("iris-shift");
+    let folder = out.0.join("never-written");
+    let folder = folder.to_str().expect("UTF-8 path");
+    let run = xtask(&[
+        "train-demo",
+        "--dataset",
+        "iris",
+        "--shift",
+        "2",
+        "--out",
+        folder,
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("random shifts move images [channels, height, width]; iris has inputs of shape [4] (use --shift 0)"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -366,6 +449,14 @@ fn train_demo_refuses_meaningless_settings_with_exit_code_2() {
             "must be a finite number above 0, found inf",
         ),
         (&["--epochs", "two"], "not a whole number"),
+        (
+            &["--dropout", "1"],
+            "invalid value '1' for '--dropout <P>': must be at least 0 and below 1, found 1",
+        ),
+        (
+            &["--batch-norm", "yes"],
+            "invalid value 'yes' for '--batch-norm <BOOL>'",
+        ),
     ] {
         let run = xtask(&[&["train-demo", "--out", folder], args].concat());
         let stderr = String::from_utf8_lossy(&run.stderr);

@@ -68,8 +68,20 @@ impl LrSchedule for CosineAnnealingLr {
     }
 }
 
-/// Linear warm-up from `base/warmup` to `base` over `warmup` steps, then `after` (counted
-/// from the end of the warm-up).
+/// Linear warm-up over `warmup` steps, then `after` (counted from the end of the warm-up):
+/// step `s < warmup` runs at `base·(s + 1)/(warmup + 1)`, so every warm-up step is below
+/// `base` and the ramp ends where `after` starts. With a schedule applied per epoch, one
+/// warm-up epoch runs at half the rate; `warmup: 0` is `after` alone.
+///
+/// ```
+/// use strata_modules::{CosineAnnealingLr, LinearWarmup, LrSchedule};
+/// // One warm-up epoch, then a cosine from 0.1 to 0 over the next 4.
+/// let schedule = LinearWarmup { warmup: 1, after: CosineAnnealingLr { period: 4, min_lr: 0.0 } };
+/// let rates: Vec<f32> = (0..6).map(|epoch| schedule.learning_rate(0.1, epoch)).collect();
+/// assert_eq!(rates[..2], [0.05, 0.1]);
+/// assert!((rates[2] - 0.0853553).abs() < 1e-6 && rates[5].abs() < 1e-6);
+/// ```
+#[derive(Debug, Clone, Copy)]
 pub struct LinearWarmup<S: LrSchedule> {
     /// Warm-up length in steps.
     pub warmup: usize,
@@ -80,9 +92,48 @@ pub struct LinearWarmup<S: LrSchedule> {
 impl<S: LrSchedule> LrSchedule for LinearWarmup<S> {
     fn learning_rate(&self, base: f32, step: usize) -> f32 {
         if step < self.warmup {
-            base * (step + 1) as f32 / self.warmup as f32
+            base * (step + 1) as f32 / (self.warmup + 1) as f32
         } else {
             self.after.learning_rate(base, step - self.warmup)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warmup_rises_below_the_base_then_hands_over_to_the_cosine() {
+        let schedule = LinearWarmup {
+            warmup: 3,
+            after: CosineAnnealingLr {
+                period: 2,
+                min_lr: 0.01,
+            },
+        };
+        let rates: Vec<f32> = (0..7).map(|s| schedule.learning_rate(0.2, s)).collect();
+        let expected = [0.05, 0.1, 0.15, 0.2, 0.105, 0.01, 0.01];
+        for (rate, want) in rates.iter().zip(expected) {
+            assert!((rate - want).abs() < 1e-6, "{rates:?} against {expected:?}");
+        }
+    }
+
+    #[test]
+    fn no_warmup_is_the_following_schedule_alone() {
+        let cosine = CosineAnnealingLr {
+            period: 5,
+            min_lr: 0.0,
+        };
+        let schedule = LinearWarmup {
+            warmup: 0,
+            after: cosine,
+        };
+        for step in 0..8 {
+            assert_eq!(
+                schedule.learning_rate(0.3, step),
+                cosine.learning_rate(0.3, step)
+            );
         }
     }
 }

@@ -51,9 +51,19 @@ pub fn run(args: TrainDemoArgs) -> Result<(), String> {
     let mut optimizer = plan.build_optimizer();
     let (epochs, batch_size, lr) = (plan.epochs, plan.batch_size, plan.learning_rate);
     let threads = num_threads();
+    let warmup = match plan.warmup {
+        0 => String::new(),
+        1 => "1 warm-up epoch and ".into(),
+        n => format!("{n} warm-up epochs and "),
+    };
+    let shift = match plan.shift {
+        0 => String::new(),
+        1 => ", training images shifted at random by up to 1 pixel".into(),
+        n => format!(", training images shifted at random by up to {n} pixels"),
+    };
     println!(
         "train-demo: {} ({} train / {} test examples, {} classes), {} ({} parameters), {} lr {lr} \
-         with cosine decay, {epochs} epochs of batch {batch_size}, {threads} thread{}",
+         with {warmup}cosine decay, {epochs} epochs of batch {batch_size}{shift}, {threads} thread{}",
         plan.spec.data.dataset.name(),
         splits.train.len(),
         splits.test.len(),
@@ -102,6 +112,8 @@ pub fn run(args: TrainDemoArgs) -> Result<(), String> {
             spec,
             optimizer: plan.optimizer.name(),
             learning_rate: lr,
+            warmup: plan.warmup,
+            shift: plan.shift,
             batch_size,
             threads,
             seconds,
