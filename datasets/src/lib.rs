@@ -7,9 +7,9 @@
 //! seeded synthetic generators, and a checksum-verified [`fetch`] for the larger sets.
 //!
 //! ```
-//! use strata_datasets::{digits, Compose, DataLoader, Dataset, Flatten, ScaleToUnit, DIGITS_MAX_VALUE};
+//! use strata_datasets::{digits, Compose, DataLoader, Dataset, FlattenInput, ScaleToUnit, DIGITS_MAX_VALUE};
 //! let (train, test) = digits().split(0.2, 0).unwrap();
-//! let train = train.map(Compose::new().then(ScaleToUnit::new(DIGITS_MAX_VALUE)).then(Flatten));
+//! let train = train.map(Compose::new().then(ScaleToUnit::new(DIGITS_MAX_VALUE)).then(FlattenInput));
 //! let mut loader = DataLoader::new(train, 128).shuffle(1).prefetch(2);
 //! for _epoch in 0..2 {
 //!     for batch in &mut loader {
@@ -86,6 +86,6 @@ pub use shift::RandomShift;
 pub use synthetic::{circles, gaussian_blobs, noisy_sine, spirals, two_moons, xor};
 pub use text::{token_tensor, CharDataset, Vocabulary};
 pub use transform::{
-    one_hot, Compose, Flatten, Normalize, OneHot, RandomCrop, RandomHorizontalFlip, ScaleToUnit,
-    Transform,
+    one_hot, Compose, FlattenInput, Normalize, OneHot, RandomCrop, RandomHorizontalFlip,
+    ScaleToUnit, Transform,
 };

@@ -36,9 +36,9 @@ impl<T: Transform + ?Sized> Transform for std::sync::Arc<T> {
 /// Several transforms applied in order, sharing the example's generator.
 ///
 /// ```
-/// use strata_datasets::{Compose, Example, Flatten, ScaleToUnit, Transform};
+/// use strata_datasets::{Compose, Example, FlattenInput, ScaleToUnit, Transform};
 /// use strata_tensor::{Rng, Tensor};
-/// let t = Compose::new().then(ScaleToUnit::new(16.0)).then(Flatten);
+/// let t = Compose::new().then(ScaleToUnit::new(16.0)).then(FlattenInput);
 /// let example = Example::new(Tensor::full(&[1, 2, 2], 8.0), Tensor::scalar(3.0));
 /// let out = t.apply(example, &mut Rng::new(0)).unwrap();
 /// assert_eq!(out.input().to_vec(), vec![0.5; 4]);
@@ -250,9 +250,9 @@ impl Transform for OneHot {
 
 /// Reshapes the input to one axis, `[C, H, W]` → `[C·H·W]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Flatten;
+pub struct FlattenInput;
 
-impl Transform for Flatten {
+impl Transform for FlattenInput {
     fn apply(&self, example: Example, _rng: &mut Rng) -> Result<Example> {
         let flat = example.input().flatten_all();
         Ok(example.with_input(flat))

@@ -267,7 +267,7 @@ impl<R: Recurrent> TrainStep for AutoRegressive<R> {
             Some(_) => (
                 token_losses(&predicted, targets),
                 "accuracy",
-                predicted.value().argmax(-1, false).eq_mask(targets),
+                predicted.value().argmax(-1, false).eq(targets),
             ),
             None => (
                 value_losses(&predicted, targets),

@@ -344,7 +344,7 @@ impl<R: Recurrent> TrainStep for Seq2Seq<R> {
             let group_loss = per_token.mul(&Var::constant(mask.clone())).sum();
             loss_sum = Some(loss_sum.map_or(group_loss.clone(), |sum| sum.add(&group_loss)));
             let predicted = logits.value().argmax(-1, false);
-            correct += predicted.eq_mask(&group.target).mul(&mask).sum().item();
+            correct += predicted.eq(&group.target).mul(&mask).sum().item();
             tokens += mask.sum().item();
         }
         let loss = loss_sum

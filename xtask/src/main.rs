@@ -10,12 +10,12 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
-mod demo;
 mod eval;
+mod evaluation;
 mod fetch;
-mod patterns;
 mod plot;
 mod train_demo;
+mod weight_pictures;
 mod workspace;
 
 use clap::{Parser, Subcommand};

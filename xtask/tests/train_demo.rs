@@ -127,7 +127,8 @@ fn default_demo_reaches_the_target_and_writes_every_output() {
     }
 
     // The patterns: a valid grayscale PNG large enough for 16x16 tiles of 8x8 digits.
-    let png = std::fs::File::open(out.0.join("patterns.png")).expect("patterns.png exists");
+    let png = std::fs::File::open(out.0.join("first-layer-weights.png"))
+        .expect("first-layer-weights.png exists");
     let mut reader = png::Decoder::new(std::io::BufReader::new(png))
         .read_info()
         .expect("a PNG header");
@@ -333,7 +334,7 @@ fn fetch_lists_the_downloadable_datasets_without_network() {
     let run = xtask(&["fetch", "--list"]);
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success());
-    for name in ["mnist", "fashion-mnist", "cifar-10"] {
+    for name in ["mnist", "fashion-mnist", "cifar10"] {
         assert!(stdout.contains(name), "{name} missing from:\n{stdout}");
     }
 }

@@ -106,7 +106,7 @@ pub fn default_cache_dir() -> Result<PathBuf> {
         })
 }
 
-/// Downloads the dataset `name` (`"mnist"`, `"fashion-mnist"` or `"cifar-10"`) into
+/// Downloads the dataset `name` (`"mnist"`, `"fashion-mnist"` or `"cifar10"`) into
 /// `cache_dir/name/` unless it is already there and valid, and returns the folder to give to
 /// the reader ([`crate::mnist`], [`crate::fashion_mnist`], [`crate::cifar10`]).
 ///

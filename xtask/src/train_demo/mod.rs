@@ -5,8 +5,8 @@
 mod outputs;
 mod progress;
 
-use crate::demo::confusion::ConfusionMatrix;
-use crate::demo::percent;
+use crate::evaluation::confusion::ConfusionMatrix;
+use crate::evaluation::percent;
 use crate::workspace;
 use clap::Args;
 use outputs::Outputs;
