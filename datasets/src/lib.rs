@@ -21,7 +21,7 @@
 //! ```
 //!
 //! ## Errors
-//! Everything that reads the outside world returns [`Result`]; a truncated, mislabelled or
+//! Everything that reads the outside world returns [`DataResult`]; a truncated, mislabelled or
 //! foreign file gives a [`DataError`] naming what was expected and what was found. Nothing
 //! here panics on bad input data.
 //!
@@ -70,7 +70,7 @@ pub use collate::stack_examples;
 pub use csv::{parse_csv, parse_sklearn_csv, read_csv, CsvOptions, CsvTable, LabelColumn};
 pub use dataset::{Batch, Dataset, Example, Split, TensorDataset, INPUT, TARGET};
 pub use embedded::{breast_cancer, digits, iris, moby_dick, wine, DIGITS_MAX_VALUE};
-pub use error::{DataError, Result};
+pub use error::{DataError, DataResult};
 #[cfg(feature = "fetch")]
 pub use fetch::{
     default_cache_dir, fetch, fetch_with, Archive, FetchOptions, Progress, RemoteDataset,

@@ -5,7 +5,7 @@ use crate::cifar::{
     cifar10_file_names, CIFAR10_FOLDER, CIFAR10_RECORDS_PER_FILE, CIFAR10_RECORD_BYTES,
 };
 use crate::dataset::Split;
-use crate::error::{DataError, Result};
+use crate::error::{DataError, DataResult};
 
 /// One file to download: its name under each mirror, size in bytes and SHA-256 (hex).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,7 +154,7 @@ impl RemoteDataset {
     }
 
     /// The dataset called `name`: `"mnist"`, `"fashion-mnist"` or `"cifar10"`.
-    pub fn by_name(name: &str) -> Result<Self> {
+    pub fn by_name(name: &str) -> DataResult<Self> {
         match name {
             "mnist" => Ok(Self::mnist()),
             "fashion-mnist" => Ok(Self::fashion_mnist()),
