@@ -89,7 +89,10 @@ fn no_public_name_is_defined_twice() {
 fn the_scan_sees_file_level_public_items_only() {
     assert_eq!(public_item("pub struct Dense {"), Some("Dense"));
     assert_eq!(public_item("pub fn cross_entropy("), Some("cross_entropy"));
-    assert_eq!(public_item("pub type DataResult<T> = …"), Some("DataResult"));
+    assert_eq!(
+        public_item("pub type DataResult<T> = …"),
+        Some("DataResult")
+    );
     assert_eq!(public_item("pub unsafe fn raw()"), Some("raw"));
     assert_eq!(public_item("    pub fn new() -> Self {"), None);
     assert_eq!(public_item("pub(crate) struct PooledVec {"), None);
