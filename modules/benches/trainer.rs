@@ -6,10 +6,10 @@
 //! Run: `cargo bench -p strata-modules --bench trainer`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use strata_bench_reference as reference;
 use strata_datasets::{DataLoader, TensorDataset};
 use strata_modules::{
-    cross_entropy, reference, Adam, Classification, Module, Optimizer, Reduction, TrainConfig,
-    Trainer, Var,
+    cross_entropy, Adam, Classification, Module, Optimizer, Reduction, TrainConfig, Trainer, Var,
 };
 use strata_tensor::set_num_threads;
 

@@ -5,7 +5,7 @@
 mod lenet5;
 
 use lenet5::{images_and_labels, PYTORCH_FIRST_LOSS};
-use strata_modules::reference::lenet5;
+use strata_bench_reference::lenet5;
 use strata_modules::{cross_entropy, Module, Params, Reduction, Var};
 
 /// PyTorch and Strata sum the convolutions in different orders; f32 rounding over the

@@ -1,9 +1,8 @@
 //! The portable data and initialisation against the check values of the PyTorch harness
-//! (`shared/bench/pytorch/README.md`), which were computed by PyTorch and NumPy.
+//! (`bench-reference/src/lib.rs`, mirrored by `xtask/pytorch/compare.py`), which were computed by PyTorch and NumPy.
 
-use strata_modules::{
-    cross_entropy, reference, Dense, Module, Params, Reduction, Relu, Sequential, Var,
-};
+use strata_bench_reference as reference;
+use strata_modules::{cross_entropy, Dense, Module, Params, Reduction, Relu, Sequential, Var};
 use strata_tensor::Rng;
 
 #[test]

@@ -8,9 +8,9 @@
 
 use std::sync::Mutex;
 use strata_autograd::{gradcheck, Gradients, Var};
+use strata_bench_reference as reference;
 use strata_modules::{
-    cross_entropy, reference, Adam, Gru, Lstm, Module, Optimizer, Params, Reduction, RmsProp, Rnn,
-    Sgd,
+    cross_entropy, Adam, Gru, Lstm, Module, Optimizer, Params, Reduction, RmsProp, Rnn, Sgd,
 };
 use strata_tensor::{set_num_threads, Rng, Tensor};
 

@@ -1,7 +1,7 @@
 //! Kullback–Leibler divergence between distributions.
 
-use super::{reduce, same_shape, Reduction};
-use strata_autograd::{smallvec, Var};
+use super::{reduce, Reduction};
+use strata_autograd::Var;
 use strata_tensor::{expect_ok, Result};
 
 /// Kullback–Leibler divergence `KL(p ‖ q) = Σ p·(ln p − ln q)` from the log-probabilities
@@ -16,23 +16,7 @@ pub fn kl_div(log_q: &Var, p: &Var, reduction: Reduction) -> Var {
 /// Fallible [`kl_div`].
 #[track_caller]
 pub fn try_kl_div(log_q: &Var, p: &Var, reduction: Reduction) -> Result<Var> {
-    same_shape("kl_div", log_q, p)?;
-    let value = p.value().zip_map(
-        log_q.value(),
-        |p, lq| if p > 0.0 { p * (p.ln() - lq) } else { 0.0 },
-    );
-    let terms = Var::from_op("kl_div", value, &[log_q, p], |a| {
-        let (lq, p) = (a.input(0), a.input(1));
-        smallvec![
-            a.needs(0).then(|| a.grad().mul(p).neg()),
-            a.needs(1)
-                .then(|| a.grad().mul(&p.zip_map(lq, |p, lq| if p > 0.0 {
-                    p.ln() + 1.0 - lq
-                } else {
-                    0.0
-                })))
-        ]
-    });
+    let terms = log_q.try_kl_div_terms(p)?;
     let batch = log_q.shape().first().copied().unwrap_or(1).max(1);
     Ok(match reduction {
         Reduction::Mean => terms.sum().mul_scalar(1.0 / batch as f32),

@@ -25,25 +25,19 @@ pub use distance::{
 pub use divergence::{kl_div, try_kl_div};
 pub use regression::{l1_loss, mse_loss, try_l1_loss, try_mse_loss};
 
+pub use strata_autograd::Reduction;
+
 use strata_autograd::Var;
 use strata_tensor::{ErrorKind, Result, TensorError};
-
-/// How per-element losses are combined.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Reduction {
-    /// The average (the default).
-    #[default]
-    Mean,
-    /// The sum.
-    Sum,
-    /// No reduction: one loss per element (or per example).
-    None,
-}
 
 #[track_caller]
 fn reduce(loss: Var, reduction: Reduction) -> Var {
     match reduction {
         Reduction::Mean => loss.mean(),
+        Reduction::BatchMean => {
+            let batch = loss.shape().first().copied().unwrap_or(1).max(1);
+            loss.sum().mul_scalar(1.0 / batch as f32)
+        }
         Reduction::Sum => loss.sum(),
         Reduction::None => loss,
     }
@@ -58,33 +52,5 @@ fn same_shape(op: &'static str, a: &Var, b: &Var) -> Result<()> {
             ErrorKind::ShapeMismatch,
             format!("input {:?} and target {:?} differ", a.shape(), b.shape()),
         ))
-    }
-}
-
-/// The lanes of a tensor along one axis: lane `r`, the `r`-th position (row-major) of the
-/// shape without that axis, holds `len` elements `stride` apart.
-#[derive(Debug, Clone, Copy)]
-struct Lanes {
-    len: usize,
-    stride: usize,
-}
-
-impl Lanes {
-    fn along(shape: &[usize], axis: usize) -> Self {
-        Self {
-            len: shape[axis],
-            stride: shape[axis + 1..].iter().product(),
-        }
-    }
-
-    /// The flat index of the first element of lane `r`.
-    fn start(self, r: usize) -> usize {
-        (r / self.stride) * self.len * self.stride + r % self.stride
-    }
-
-    /// The flat indices of the elements of lane `r`.
-    fn indices(self, r: usize) -> impl Iterator<Item = usize> {
-        let start = self.start(r);
-        (0..self.len).map(move |k| start + k * self.stride)
     }
 }

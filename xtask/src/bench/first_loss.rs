@@ -1,13 +1,14 @@
 //! The first loss of each reference problem, computed by Strata: the loss of the first batch
 //! before any update, on the portable data and initialisation of the PyTorch harness
-//! (`strata_modules::reference`). Bit-identical inputs and weights must give PyTorch's first
+//! (`strata_bench_reference`). Bit-identical inputs and weights must give PyTorch's first
 //! loss to about 1e-6, which checks that both sides train the same problem.
 
-use strata_modules::{cross_entropy, reference, Lstm, Module, Reduction, Sequential, Var};
+use strata_bench_reference as reference;
+use strata_modules::{cross_entropy, Lstm, Module, Reduction, Sequential, Var};
 use strata_tensor::Rng;
 
 /// First-batch losses PyTorch reports on the reference problems (published with the
-/// harness's specification, `shared/bench/pytorch/README.md`).
+/// harness's specification, `bench-reference/src/lib.rs`, mirrored by `xtask/pytorch/compare.py`).
 pub const PYTORCH_MLP_FIRST_LOSS: f64 = 2.2982494831085205;
 /// PyTorch's first-batch loss of LeNet-5 at batch 64 (same source).
 pub const PYTORCH_LENET_FIRST_LOSS: f64 = 2.294001340866089;

@@ -10,9 +10,8 @@
 
 use serde::Serialize;
 use std::time::{Duration, Instant};
-use strata_modules::{
-    cross_entropy, reference, Adam, Lstm, Module, Optimizer, Reduction, Sequential, Var,
-};
+use strata_bench_reference as reference;
+use strata_modules::{cross_entropy, Adam, Lstm, Module, Optimizer, Reduction, Sequential, Var};
 use strata_tensor::{set_num_threads, time_in_parallel_regions, Rng, Tensor};
 
 /// Wall time each workload is run for at each thread count (after its warm-up steps).
