@@ -6,54 +6,86 @@ use crate::Params;
 use strata_autograd::Var;
 use strata_tensor::{expect_ok, ErrorKind, Result, TensorError};
 
-/// Declares a parameterless activation module whose forward is one `Var` method.
-macro_rules! activation {
-    ($(#[$doc:meta])* $name:ident, |$x:ident| $body:expr) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, Default, Params)]
-        pub struct $name;
+/// `1 / (1 + e⁻ˣ)`, into (0, 1).
+#[derive(Debug, Clone, Copy, Default, Params)]
+pub struct Sigmoid;
 
-        impl Module for $name {
-            fn forward(&self, $x: &Var) -> Var {
-                $body
-            }
-        }
-    };
+impl Module for Sigmoid {
+    fn forward(&self, x: &Var) -> Var {
+        x.sigmoid()
+    }
 }
 
-activation!(
-    /// `1 / (1 + e⁻ˣ)`, into (0, 1).
-    Sigmoid, |x| x.sigmoid()
-);
-activation!(
-    /// Hyperbolic tangent, into (−1, 1).
-    Tanh, |x| x.tanh()
-);
-activation!(
-    /// `max(x, 0)`.
-    Relu, |x| x.relu()
-);
-activation!(
-    /// GELU, `x·Φ(x)` (exact form).
-    Gelu, |x| x.gelu()
-);
-activation!(
-    /// GELU, tanh approximation `½x(1 + tanh(√(2/π)(x + 0.044715x³)))` (PyTorch's
-    /// `nn.GELU(approximate="tanh")`).
-    GeluTanh, |x| x.gelu_tanh()
-);
-activation!(
-    /// SiLU (swish), `x·σ(x)`.
-    Silu, |x| x.silu()
-);
-activation!(
-    /// Mish, `x·tanh(ln(1 + eˣ))`.
-    Mish, |x| x.mish()
-);
-activation!(
-    /// Passes its input through unchanged.
-    Identity, |x| x.clone()
-);
+/// Hyperbolic tangent, into (−1, 1).
+#[derive(Debug, Clone, Copy, Default, Params)]
+pub struct Tanh;
+
+impl Module for Tanh {
+    fn forward(&self, x: &Var) -> Var {
+        x.tanh()
+    }
+}
+
+/// `max(x, 0)`.
+#[derive(Debug, Clone, Copy, Default, Params)]
+pub struct Relu;
+
+impl Module for Relu {
+    fn forward(&self, x: &Var) -> Var {
+        x.relu()
+    }
+}
+
+/// GELU, `x·Φ(x)` (exact form).
+#[derive(Debug, Clone, Copy, Default, Params)]
+pub struct Gelu;
+
+impl Module for Gelu {
+    fn forward(&self, x: &Var) -> Var {
+        x.gelu()
+    }
+}
+
+/// GELU, tanh approximation `½x(1 + tanh(√(2/π)(x + 0.044715x³)))` (PyTorch's
+/// `nn.GELU(approximate="tanh")`).
+#[derive(Debug, Clone, Copy, Default, Params)]
+pub struct GeluTanh;
+
+impl Module for GeluTanh {
+    fn forward(&self, x: &Var) -> Var {
+        x.gelu_tanh()
+    }
+}
+
+/// SiLU (swish), `x·σ(x)`.
+#[derive(Debug, Clone, Copy, Default, Params)]
+pub struct Silu;
+
+impl Module for Silu {
+    fn forward(&self, x: &Var) -> Var {
+        x.silu()
+    }
+}
+
+/// Mish, `x·tanh(ln(1 + eˣ))`.
+#[derive(Debug, Clone, Copy, Default, Params)]
+pub struct Mish;
+
+impl Module for Mish {
+    fn forward(&self, x: &Var) -> Var {
+        x.mish()
+    }
+}
+
+/// Passes its input through unchanged.
+#[derive(Debug, Clone, Copy, Default, Params)]
+pub struct Identity;
+
+impl Module for Identity {
+    fn forward(&self, x: &Var) -> Var {
+        x.clone()
+    }
+}
 
 /// `x` for positive inputs, `slope·x` otherwise.
 #[derive(Debug, Clone, Copy, Params)]
