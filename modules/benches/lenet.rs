@@ -14,7 +14,7 @@ mod lenet5;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use lenet5::{images_and_labels, PYTORCH_FIRST_LOSS};
 use strata_bench_reference::lenet5;
-use strata_modules::{cross_entropy, Adam, Module, Optimizer, Reduction, Sequential, Var};
+use strata_modules::{cross_entropy, Adam, Module, Optimizer, Sequential, Var};
 use strata_tensor::{bench_thread_counts, set_num_threads, Tensor};
 
 /// The harness's batch size.
@@ -38,7 +38,7 @@ impl Run {
         self.step += 1;
         let x = Var::constant(self.images.narrow(0, start, BATCH));
         let y = self.labels.narrow(0, start, BATCH);
-        let loss = cross_entropy(&self.model.forward(&x), &y, 0.0, Reduction::Mean);
+        let loss = cross_entropy(&self.model.forward(&x), &y);
         let value = loss.item();
         let grads = loss.backward().expect("the loss depends on the parameters");
         self.adam.step(&mut self.model, &grads);

@@ -11,7 +11,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use strata_bench_reference as reference;
-use strata_modules::{cross_entropy, Adam, Module, Optimizer, Reduction, Sequential, Var};
+use strata_modules::{cross_entropy, Adam, Module, Optimizer, Sequential, Var};
 use strata_tensor::{bench_thread_counts, set_num_threads, Rng, Tensor};
 
 /// Rows of the benchmark dataset: enough batches to cycle through, small enough to label fast.
@@ -34,7 +34,7 @@ impl Run {
         self.step += 1;
         let xb = Var::constant(self.x.narrow(0, start, self.batch));
         let yb = self.y.narrow(0, start, self.batch);
-        let loss = cross_entropy(&self.model.forward(&xb), &yb, 0.0, Reduction::Mean);
+        let loss = cross_entropy(&self.model.forward(&xb), &yb);
         let value = loss.item();
         let grads = loss.backward().expect("loss depends on the parameters");
         self.adam.step(&mut self.model, &grads);

@@ -48,20 +48,21 @@ pub use io::{
 };
 pub use layers::{
     scaled_dot_product_attention, try_scaled_dot_product_attention, AttentionCache, AttentionMask,
-    AttentionMasks, AvgPool2d, BatchNorm, BatchNorm1d, BatchNorm2d, BinaryHead, Conv1d,
-    Conv1dConfig, Conv2d, Conv2dConfig, ConvTranspose2d, Dense, Dropout, Embedding,
-    FeedForwardActivation, Flatten, Gelu, GeluTanh, GlobalAvgPool2d, GroupNorm, Gru, GruCell,
-    Identity, LayerNorm, LeakyRelu, LogSoftmax, Lstm, LstmCell, MaxPool2d, Mish, MultiClassHead,
-    MultiHeadAttention, MultiHeadAttentionConfig, MultiLabelHead, NeedWeights, PositionalEmbedding,
-    Recurrent, RecurrentCell, RecurrentConfig, RecurrentKind, RecurrentWeights, Relu, Rnn, RnnCell,
-    Sequential, Sigmoid, Silu, SinusoidalPositionalEncoding, Softmax, Tanh, TransformerConfig,
-    TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer,
-    Unflatten, Upsample, UpsampleMode, BATCH_NORM_EPS, BATCH_NORM_MOMENTUM, LAYER_NORM_EPS,
+    AttentionMasks, AvgPool2d, BatchNorm, BatchNorm1d, BatchNorm2d, Conv1d, Conv1dConfig, Conv2d,
+    Conv2dConfig, ConvTranspose2d, Dense, Dropout, Embedding, FeedForwardActivation, Flatten, Gelu,
+    GeluTanh, GlobalAvgPool2d, GroupNorm, Gru, GruCell, Identity, LayerNorm, LeakyRelu, LogSoftmax,
+    Lstm, LstmCell, MaxPool2d, Mish, MultiClassHead, MultiHeadAttention, MultiHeadAttentionConfig,
+    MultiLabelHead, NeedWeights, PositionalEmbedding, Recurrent, RecurrentCell, RecurrentConfig,
+    RecurrentKind, RecurrentWeights, Relu, Rnn, RnnCell, Sequential, Sigmoid, Silu,
+    SinusoidalPositionalEncoding, Softmax, Tanh, TransformerConfig, TransformerDecoder,
+    TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer, Unflatten, Upsample,
+    UpsampleMode, BATCH_NORM_EPS, BATCH_NORM_MOMENTUM, LAYER_NORM_EPS,
 };
 pub use loss::{
     bce_loss, bce_with_logits, contrastive_loss, cosine_embedding_loss, cosine_similarity,
     cross_entropy, kl_div, l1_loss, mse_loss, nll_loss, triplet_margin_loss, BceLoss,
-    BceWithLogitsLoss, CrossEntropyLoss, NllLoss, Reduction, TripletMarginLoss,
+    BceWithLogitsLoss, ContrastiveLoss, CosineEmbeddingLoss, CrossEntropyLoss, KlDivLoss, L1Loss,
+    LossTarget, MseLoss, NllLoss, Reduction, TripletMarginLoss,
 };
 pub use module::Module;
 pub use optim::{

@@ -9,7 +9,7 @@ use naive::{max_diff, row, Kind};
 use strata_autograd::{gradcheck, no_grad, Var};
 use strata_modules::{
     clip_grad_norm, cross_entropy, Adam, Dense, Gru, GruCell, Lstm, LstmCell, Module, Optimizer,
-    Params, RecurrentConfig, RecurrentWeights, Reduction, Rnn, RnnCell,
+    Params, RecurrentConfig, RecurrentWeights, Rnn, RnnCell,
 };
 use strata_tensor::{Rng, Tensor};
 
@@ -470,7 +470,7 @@ fn an_lstm_learns_to_remember_the_first_step() {
     for _ in 0..TRAINING_STEPS {
         // A fresh batch every step, so the noise cannot be memorised.
         let (x, y) = memory_task(64, &mut rng);
-        let loss = cross_entropy(&model.logits(&x), &y, 0.0, Reduction::Mean);
+        let loss = cross_entropy(&model.logits(&x), &y);
         let mut grads = loss.backward().unwrap();
         clip_grad_norm(&mut grads, MAX_GRAD_NORM);
         adam.step(&mut model, &grads);

@@ -1,64 +1,30 @@
 //! Probabilistic output heads: a dense layer plus the link function that turns its scores into
 //! the parameters of a distribution over the answer.
 //!
-//! - binary: dense → 1, sigmoid: the Bernoulli parameter `p = P(y = 1)`;
-//! - multi-label: dense → K, a sigmoid per component: K independent Bernoullis;
+//! - multi-label: dense → K, a sigmoid per component: K independent Bernoullis; binary is
+//!   its one-component case (dense → 1, the Bernoulli parameter `p = P(y = 1)`);
 //! - multi-class: dense → K, softmax: one categorical distribution (sums to 1).
 //!
 //! Each head's `forward` returns logits (train with the paired loss, which is numerically
 //! stable on logits); `probabilities` and `predict` are for inference.
 
 use crate::layers::Dense;
-use crate::loss::{bce_with_logits, cross_entropy, Reduction};
+use crate::loss::{bce_with_logits, cross_entropy};
 use crate::module::Module;
 use crate::Params;
 use strata_autograd::{no_grad, Var};
 use strata_tensor::{Result, Rng, Tensor};
 
-/// Yes/no answers: logits `[N, 1]`, `p = sigmoid(logit)`.
-#[derive(Params)]
-pub struct BinaryHead {
-    /// The scoring layer, `in → 1`.
-    pub dense: Dense,
-}
-
-impl BinaryHead {
-    /// A head over `in_features` inputs.
-    pub fn new(in_features: usize, rng: &mut Rng) -> Self {
-        Self {
-            dense: Dense::new(in_features, 1, rng),
-        }
-    }
-
-    /// `P(y = 1)` per example, `[N, 1]`.
-    pub fn probabilities(&self, x: &Var) -> Tensor {
-        no_grad(|| self.forward(x).value().sigmoid())
-    }
-
-    /// Predicted labels (1 where `p > 0.5`), `[N, 1]`.
-    pub fn predict(&self, x: &Var) -> Tensor {
-        no_grad(|| self.forward(x).value().gt(&Tensor::scalar(0.0)))
-    }
-
-    /// The paired loss: binary cross-entropy on the logits against 0/1 targets `[N, 1]`.
-    pub fn loss(&self, logits: &Var, targets: &Tensor) -> Var {
-        bce_with_logits(logits, &Var::constant(targets.clone()), Reduction::Mean)
-    }
-}
-
-impl Module for BinaryHead {
-    #[track_caller]
-    fn forward(&self, x: &Var) -> Var {
-        self.dense.forward(x)
-    }
-
-    #[track_caller]
-    fn try_forward(&self, x: &Var) -> Result<Var> {
-        self.dense.try_forward(x)
-    }
-}
-
-/// Several independent yes/no answers: logits `[N, K]`, a sigmoid per component.
+/// Independent yes/no answers: logits `[N, K]`, a sigmoid per component (K Bernoullis);
+/// with one component ([`MultiLabelHead::binary`]) a single yes/no answer, `p = P(y = 1)`.
+///
+/// ```
+/// use strata_modules::{Module, MultiLabelHead, Var};
+/// use strata_tensor::{Rng, Tensor};
+/// let head = MultiLabelHead::binary(3, &mut Rng::new(0));
+/// let x = Var::constant(Tensor::ones(&[2, 3]));
+/// assert_eq!(head.probabilities(&x).shape(), &[2, 1]);
+/// ```
 #[derive(Params)]
 pub struct MultiLabelHead {
     /// The scoring layer, `in → K`.
@@ -73,19 +39,25 @@ impl MultiLabelHead {
         }
     }
 
+    /// A head with one component: a single yes/no answer, logits `[N, 1]`.
+    pub fn binary(in_features: usize, rng: &mut Rng) -> Self {
+        Self::new(in_features, 1, rng)
+    }
+
     /// `P(y_k = 1)` per example and component, `[N, K]`.
     pub fn probabilities(&self, x: &Var) -> Tensor {
         no_grad(|| self.forward(x).value().sigmoid())
     }
 
-    /// Predicted 0/1 labels per component, `[N, K]`.
+    /// Predicted 0/1 labels per component (1 where `p > 0.5`), `[N, K]`.
     pub fn predict(&self, x: &Var) -> Tensor {
         no_grad(|| self.forward(x).value().gt(&Tensor::scalar(0.0)))
     }
 
-    /// The paired loss: binary cross-entropy per component on the logits, averaged.
+    /// The paired loss: binary cross-entropy per component on the logits against 0/1
+    /// targets `[N, K]`, averaged.
     pub fn loss(&self, logits: &Var, targets: &Tensor) -> Var {
-        bce_with_logits(logits, &Var::constant(targets.clone()), Reduction::Mean)
+        bce_with_logits(logits, targets)
     }
 }
 
@@ -128,7 +100,7 @@ impl MultiClassHead {
 
     /// The paired loss: cross-entropy on the logits against class ids `[N]`.
     pub fn loss(&self, logits: &Var, targets: &Tensor) -> Var {
-        cross_entropy(logits, targets, 0.0, Reduction::Mean)
+        cross_entropy(logits, targets)
     }
 }
 

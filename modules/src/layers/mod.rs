@@ -32,7 +32,7 @@ pub use conv_transpose::ConvTranspose2d;
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use embedding::Embedding;
-pub use heads::{BinaryHead, MultiClassHead, MultiLabelHead};
+pub use heads::{MultiClassHead, MultiLabelHead};
 pub use norm::{
     BatchNorm, BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, BATCH_NORM_EPS, BATCH_NORM_MOMENTUM,
     LAYER_NORM_EPS,

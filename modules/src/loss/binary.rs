@@ -1,6 +1,6 @@
 //! Binary cross-entropy, on probabilities and on logits, with PyTorch's options.
 
-use super::{reduce, Reduction};
+use super::{reduce, LossTarget, Reduction};
 use strata_autograd::Var;
 use strata_tensor::{expect_ok, ErrorKind, Result, Tensor, TensorError};
 
@@ -66,14 +66,14 @@ impl BceLoss {
 
     /// The loss of `probabilities` against `target`, both of one shape.
     #[track_caller]
-    pub fn forward(&self, probabilities: &Var, target: &Var) -> Var {
+    pub fn forward(&self, probabilities: &Var, target: &impl LossTarget) -> Var {
         expect_ok(self.try_forward(probabilities, target))
     }
 
     /// Fallible [`BceLoss::forward`].
     #[track_caller]
-    pub fn try_forward(&self, p: &Var, target: &Var) -> Result<Var> {
-        let loss = p.try_bce_terms(target)?;
+    pub fn try_forward(&self, p: &Var, target: &impl LossTarget) -> Result<Var> {
+        let loss = p.try_bce_terms(&target.to_var())?;
         let loss = weighted("bce_loss", loss, self.weight.as_ref())?;
         Ok(reduce(loss, self.reduction))
     }
@@ -129,52 +129,50 @@ impl BceWithLogitsLoss {
 
     /// The loss of `logits` against `target` (0/1 labels or probabilities), both of one shape.
     #[track_caller]
-    pub fn forward(&self, logits: &Var, target: &Var) -> Var {
+    pub fn forward(&self, logits: &Var, target: &impl LossTarget) -> Var {
         expect_ok(self.try_forward(logits, target))
     }
 
     /// Fallible [`BceWithLogitsLoss::forward`].
     #[track_caller]
-    pub fn try_forward(&self, logits: &Var, target: &Var) -> Result<Var> {
+    pub fn try_forward(&self, logits: &Var, target: &impl LossTarget) -> Result<Var> {
         const OP: &str = "bce_with_logits";
-        let loss = logits.try_bce_with_logits_terms(target, self.pos_weight.as_ref())?;
+        let target = target.to_var();
+        let loss = logits.try_bce_with_logits_terms(&target, self.pos_weight.as_ref())?;
         let loss = weighted(OP, loss, self.weight.as_ref())?;
         Ok(reduce(loss, self.reduction))
     }
 }
 
-/// Binary cross-entropy on probabilities: [`BceLoss`] with no options but the reduction.
+/// Binary cross-entropy on probabilities, averaged: [`BceLoss`] with its defaults.
 #[track_caller]
-pub fn bce_loss(probabilities: &Var, target: &Var, reduction: Reduction) -> Var {
-    expect_ok(try_bce_loss(probabilities, target, reduction))
+pub fn bce_loss(probabilities: &Var, target: &impl LossTarget) -> Var {
+    expect_ok(try_bce_loss(probabilities, target))
 }
 
 /// Fallible [`bce_loss`].
 #[track_caller]
-pub fn try_bce_loss(p: &Var, target: &Var, reduction: Reduction) -> Result<Var> {
-    BceLoss::new().reduction(reduction).try_forward(p, target)
+pub fn try_bce_loss(probabilities: &Var, target: &impl LossTarget) -> Result<Var> {
+    BceLoss::new().try_forward(probabilities, target)
 }
 
-/// Binary cross-entropy on logits, `softplus(x) − x·y`: [`BceWithLogitsLoss`] with no options
-/// but the reduction; gradient `sigmoid(x) − y`.
+/// Binary cross-entropy on logits, `softplus(x) − x·y`, averaged: [`BceWithLogitsLoss`] with
+/// its defaults; gradient `sigmoid(x) − y`.
 ///
 /// ```
-/// use strata_modules::{bce_with_logits, Reduction, Var};
+/// use strata_modules::{bce_with_logits, Var};
 /// use strata_tensor::Tensor;
 /// let x = Var::leaf(Tensor::from_vec(vec![100.0, -100.0], &[2]));
-/// let y = Var::constant(Tensor::from_vec(vec![0.0, 0.0], &[2]));
-/// let loss = bce_with_logits(&x, &y, Reduction::Sum);
-/// assert!((loss.item() - 100.0).abs() < 1e-3);
+/// let loss = bce_with_logits(&x, &Tensor::zeros(&[2]));
+/// assert!((loss.item() - 50.0).abs() < 1e-3);
 /// ```
 #[track_caller]
-pub fn bce_with_logits(logits: &Var, target: &Var, reduction: Reduction) -> Var {
-    expect_ok(try_bce_with_logits(logits, target, reduction))
+pub fn bce_with_logits(logits: &Var, target: &impl LossTarget) -> Var {
+    expect_ok(try_bce_with_logits(logits, target))
 }
 
 /// Fallible [`bce_with_logits`].
 #[track_caller]
-pub fn try_bce_with_logits(logits: &Var, target: &Var, reduction: Reduction) -> Result<Var> {
-    BceWithLogitsLoss::new()
-        .reduction(reduction)
-        .try_forward(logits, target)
+pub fn try_bce_with_logits(logits: &Var, target: &impl LossTarget) -> Result<Var> {
+    BceWithLogitsLoss::new().try_forward(logits, target)
 }

@@ -6,7 +6,7 @@
 //! sequences), with targets shaped like the leading axes (`[N]`, `[N, T]`);
 //! `class_axis(1)` takes PyTorch's layout, scores `[N, C, d1, …]` against targets `[N, d1, …]`.
 
-use super::Reduction;
+use super::{LossTarget, Reduction};
 use strata_autograd::{ClassLossOptions, Var};
 use strata_tensor::{expect_ok, Axis, Result, Tensor};
 
@@ -78,13 +78,14 @@ impl CrossEntropyLoss {
 
     /// The loss of `logits` against class-index `targets`.
     #[track_caller]
-    pub fn forward(&self, logits: &Var, targets: &Tensor) -> Var {
+    pub fn forward(&self, logits: &Var, targets: &impl LossTarget) -> Var {
         expect_ok(self.try_forward(logits, targets))
     }
 
     /// Fallible [`CrossEntropyLoss::forward`].
     #[track_caller]
-    pub fn try_forward(&self, logits: &Var, targets: &Tensor) -> Result<Var> {
+    pub fn try_forward(&self, logits: &Var, targets: &impl LossTarget) -> Result<Var> {
+        let targets = targets.as_tensor();
         logits.try_softmax_cross_entropy(targets, &self.class, self.label_smoothing)
     }
 }
@@ -139,67 +140,47 @@ impl NllLoss {
 
     /// The loss of `log_probs` against class-index `targets`.
     #[track_caller]
-    pub fn forward(&self, log_probs: &Var, targets: &Tensor) -> Var {
+    pub fn forward(&self, log_probs: &Var, targets: &impl LossTarget) -> Var {
         expect_ok(self.try_forward(log_probs, targets))
     }
 
     /// Fallible [`NllLoss::forward`].
     #[track_caller]
-    pub fn try_forward(&self, log_probs: &Var, targets: &Tensor) -> Result<Var> {
-        log_probs.try_nll(targets, &self.class)
+    pub fn try_forward(&self, log_probs: &Var, targets: &impl LossTarget) -> Result<Var> {
+        log_probs.try_nll(targets.as_tensor(), &self.class)
     }
 }
 
-/// Cross-entropy from logits `[…, C]` with integer class targets and label smoothing `ε`:
-/// [`CrossEntropyLoss`] with these two options.
+/// Cross-entropy from logits `[…, C]` against integer class targets, averaged over the
+/// rows: [`CrossEntropyLoss`] with its defaults (which holds the options).
 ///
 /// ```
-/// use strata_modules::{cross_entropy, Reduction, Var};
+/// use strata_modules::{cross_entropy, Var};
 /// use strata_tensor::Tensor;
 /// let logits = Var::leaf(Tensor::from_vec(vec![0.0, 3f32.ln()], &[1, 2]));
-/// let loss = cross_entropy(&logits, &Tensor::from_vec(vec![1.0], &[1]), 0.0, Reduction::Mean);
+/// let loss = cross_entropy(&logits, &Tensor::from_vec(vec![1.0], &[1]));
 /// assert!((loss.item() + 0.75f32.ln()).abs() < 1e-6); // −ln(3/4)
 /// ```
 #[track_caller]
-pub fn cross_entropy(
-    logits: &Var,
-    targets: &Tensor,
-    label_smoothing: f32,
-    reduction: Reduction,
-) -> Var {
-    expect_ok(try_cross_entropy(
-        logits,
-        targets,
-        label_smoothing,
-        reduction,
-    ))
+pub fn cross_entropy(logits: &Var, targets: &impl LossTarget) -> Var {
+    expect_ok(try_cross_entropy(logits, targets))
 }
 
 /// Fallible [`cross_entropy`].
 #[track_caller]
-pub fn try_cross_entropy(
-    logits: &Var,
-    targets: &Tensor,
-    label_smoothing: f32,
-    reduction: Reduction,
-) -> Result<Var> {
-    CrossEntropyLoss::new()
-        .label_smoothing(label_smoothing)
-        .reduction(reduction)
-        .try_forward(logits, targets)
+pub fn try_cross_entropy(logits: &Var, targets: &impl LossTarget) -> Result<Var> {
+    CrossEntropyLoss::new().try_forward(logits, targets)
 }
 
-/// Negative log-likelihood of class targets given log-probabilities `[…, C]`: [`NllLoss`]
-/// with no options but the reduction.
+/// Negative log-likelihood of class targets given log-probabilities `[…, C]`, averaged over
+/// the rows: [`NllLoss`] with its defaults.
 #[track_caller]
-pub fn nll_loss(log_probs: &Var, targets: &Tensor, reduction: Reduction) -> Var {
-    expect_ok(try_nll_loss(log_probs, targets, reduction))
+pub fn nll_loss(log_probs: &Var, targets: &impl LossTarget) -> Var {
+    expect_ok(try_nll_loss(log_probs, targets))
 }
 
 /// Fallible [`nll_loss`].
 #[track_caller]
-pub fn try_nll_loss(log_probs: &Var, targets: &Tensor, reduction: Reduction) -> Result<Var> {
-    NllLoss::new()
-        .reduction(reduction)
-        .try_forward(log_probs, targets)
+pub fn try_nll_loss(log_probs: &Var, targets: &impl LossTarget) -> Result<Var> {
+    NllLoss::new().try_forward(log_probs, targets)
 }

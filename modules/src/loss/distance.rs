@@ -1,25 +1,9 @@
-//! Losses over embeddings: cosine similarity and the cosine-embedding loss, the contrastive
-//! loss, and the triplet margin loss with PyTorch's options.
+//! Distances between embeddings: the cosine similarity and the triplet margin loss with
+//! PyTorch's options.
 
 use super::{reduce, same_shape, Reduction};
 use strata_autograd::Var;
-use strata_tensor::{expect_ok, Axis, ErrorKind, Result, Tensor, TensorError};
-
-/// Small constant inside the square root of the contrastive loss's distance, so that its
-/// gradient stays finite at 0.
-const DISTANCE_EPS: f32 = 1e-6;
-
-/// PyTorch's cosine-embedding loss adds this to each squared magnitude.
-const MAGNITUDE_EPS: f32 = 1e-12;
-
-/// Euclidean distance between rows of two `[N, D]` batches, `[N]`.
-fn row_distance(a: &Var, b: &Var) -> Var {
-    a.sub(b)
-        .square()
-        .sum_axes(&[-1], false)
-        .add_scalar(DISTANCE_EPS)
-        .sqrt()
-}
+use strata_tensor::{expect_ok, Axis, ErrorKind, Result, TensorError};
 
 /// Cosine similarity along `axis` (the op [`Var::cosine_similarity`]), PyTorch's
 /// `F.cosine_similarity`:
@@ -44,73 +28,6 @@ pub fn cosine_similarity(a: &Var, b: &Var, axis: impl Axis, eps: f32) -> Var {
 #[track_caller]
 pub fn try_cosine_similarity(a: &Var, b: &Var, axis: impl Axis, eps: f32) -> Result<Var> {
     a.try_cosine_similarity(b, axis, eps)
-}
-
-/// Cosine-embedding loss over rows of `[N, D]` pairs with labels `y = ±1`, PyTorch's formula:
-/// `1 − cos(a, b)` where `y = 1`, `max(0, cos(a, b) − margin)` where `y = −1`, with
-/// `cos = a·b / √((‖a‖² + 1e-12)(‖b‖² + 1e-12))`. Other labels are refused.
-#[track_caller]
-pub fn cosine_embedding_loss(
-    a: &Var,
-    b: &Var,
-    y: &Tensor,
-    margin: f32,
-    reduction: Reduction,
-) -> Var {
-    expect_ok(try_cosine_embedding_loss(a, b, y, margin, reduction))
-}
-
-/// Fallible [`cosine_embedding_loss`].
-#[track_caller]
-pub fn try_cosine_embedding_loss(
-    a: &Var,
-    b: &Var,
-    y: &Tensor,
-    margin: f32,
-    reduction: Reduction,
-) -> Result<Var> {
-    const OP: &str = "cosine_embedding_loss";
-    pair_check(OP, a, b, y)?;
-    if let Some(label) = y.values().iter().find(|&&l| l != 1.0 && l != -1.0) {
-        return Err(TensorError::new(
-            OP,
-            ErrorKind::InvalidArgument,
-            format!("labels must be 1 or -1, found {label}"),
-        ));
-    }
-    let magnitude = |v: &Var| v.square().sum_axes(&[-1], false).add_scalar(MAGNITUDE_EPS);
-    let cos = a
-        .mul(b)
-        .sum_axes(&[-1], false)
-        .div(&magnitude(a).mul(&magnitude(b)).sqrt());
-    let similar = cos.neg().add_scalar(1.0);
-    let dissimilar = cos.add_scalar(-margin).relu();
-    let loss = Var::select(&y.gt(&Tensor::scalar(0.0)), &similar, &dissimilar);
-    Ok(reduce(loss, reduction))
-}
-
-/// Contrastive loss (Hadsell, Chopra, LeCun 2006) over rows: `d²` for similar pairs
-/// (`y = 1`) and `max(0, margin − d)²` for dissimilar ones (`y = 0`), `d` the Euclidean distance.
-#[track_caller]
-pub fn contrastive_loss(a: &Var, b: &Var, y: &Tensor, margin: f32, reduction: Reduction) -> Var {
-    expect_ok(try_contrastive_loss(a, b, y, margin, reduction))
-}
-
-/// Fallible [`contrastive_loss`].
-#[track_caller]
-pub fn try_contrastive_loss(
-    a: &Var,
-    b: &Var,
-    y: &Tensor,
-    margin: f32,
-    reduction: Reduction,
-) -> Result<Var> {
-    pair_check("contrastive_loss", a, b, y)?;
-    let d = row_distance(a, b);
-    let similar = d.square();
-    let dissimilar = d.neg().add_scalar(margin).relu().square();
-    let loss = Var::select(&y.gt(&Tensor::scalar(0.5)), &similar, &dissimilar);
-    Ok(reduce(loss, reduction))
 }
 
 /// Triplet margin loss with PyTorch's options, `max(0, d(a, p) − d(a, n) + margin)` over the
@@ -226,48 +143,15 @@ impl TripletMarginLoss {
     }
 }
 
-/// Triplet margin loss over rows with a given margin: [`TripletMarginLoss`] with PyTorch's
-/// other defaults (`p = 2`, `eps = 1e-6`, no swap).
+/// Triplet margin loss over rows, averaged: [`TripletMarginLoss`] with PyTorch's defaults
+/// (margin 1, `p = 2`, `eps = 1e-6`, no swap).
 #[track_caller]
-pub fn triplet_margin_loss(
-    anchor: &Var,
-    positive: &Var,
-    negative: &Var,
-    margin: f32,
-    reduction: Reduction,
-) -> Var {
-    expect_ok(try_triplet_margin_loss(
-        anchor, positive, negative, margin, reduction,
-    ))
+pub fn triplet_margin_loss(anchor: &Var, positive: &Var, negative: &Var) -> Var {
+    expect_ok(try_triplet_margin_loss(anchor, positive, negative))
 }
 
 /// Fallible [`triplet_margin_loss`].
 #[track_caller]
-pub fn try_triplet_margin_loss(
-    anchor: &Var,
-    positive: &Var,
-    negative: &Var,
-    margin: f32,
-    reduction: Reduction,
-) -> Result<Var> {
-    TripletMarginLoss::new()
-        .margin(margin)
-        .reduction(reduction)
-        .try_forward(anchor, positive, negative)
-}
-
-fn pair_check(op: &'static str, a: &Var, b: &Var, y: &Tensor) -> Result<()> {
-    same_shape(op, a, b)?;
-    if a.ndim() != 2 || y.shape() != [a.shape()[0]] {
-        return Err(TensorError::new(
-            op,
-            ErrorKind::ShapeMismatch,
-            format!(
-                "expects [N, D] pairs and [N] labels, found {:?} and {:?}",
-                a.shape(),
-                y.shape()
-            ),
-        ));
-    }
-    Ok(())
+pub fn try_triplet_margin_loss(anchor: &Var, positive: &Var, negative: &Var) -> Result<Var> {
+    TripletMarginLoss::new().try_forward(anchor, positive, negative)
 }

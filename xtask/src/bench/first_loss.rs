@@ -4,7 +4,7 @@
 //! loss to about 1e-6, which checks that both sides train the same problem.
 
 use strata_bench_reference as reference;
-use strata_modules::{cross_entropy, Lstm, Module, Reduction, Sequential, Var};
+use strata_modules::{cross_entropy, Lstm, Module, Sequential, Var};
 use strata_tensor::Rng;
 
 /// First-batch losses PyTorch reports on the reference problems (published with the
@@ -84,7 +84,7 @@ fn first_loss(model: Sequential, batch: usize, input_shape: &[isize]) -> f64 {
     let inputs = reference::inputs(batch, 784).reshape(&shape);
     let labels = reference::labels(batch, 784, 10);
     let logits = model.forward(&Var::constant(inputs));
-    f64::from(cross_entropy(&logits, &labels, 0.0, Reduction::Mean).item())
+    f64::from(cross_entropy(&logits, &labels).item())
 }
 
 fn lenet_first_loss() -> f64 {
