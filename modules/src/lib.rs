@@ -52,9 +52,9 @@ pub use layers::{
     Conv2dConfig, ConvTranspose2d, Dense, Dropout, Embedding, FeedForwardActivation, Flatten, Gelu,
     GeluTanh, GlobalAvgPool2d, GroupNorm, Gru, GruCell, Identity, LayerNorm, LeakyRelu, LogSoftmax,
     Lstm, LstmCell, MaxPool2d, Mish, MultiClassHead, MultiHeadAttention, MultiHeadAttentionConfig,
-    MultiLabelHead, NeedWeights, PositionalEmbedding, Recurrent, RecurrentCell, RecurrentConfig,
-    RecurrentKind, RecurrentWeights, Relu, Rnn, RnnCell, Sequential, Sigmoid, Silu,
-    SinusoidalPositionalEncoding, Softmax, Tanh, TransformerConfig, TransformerDecoder,
+    MultiLabelHead, NeedWeights, PositionalEmbedding, RecurrentCell, RecurrentConfig,
+    RecurrentKind, RecurrentLayers, RecurrentWeights, Relu, Rnn, RnnCell, Sequential, Sigmoid,
+    Silu, SinusoidalPositionalEncoding, Softmax, Tanh, TransformerConfig, TransformerDecoder,
     TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer, Unflatten, Upsample,
     UpsampleMode, BATCH_NORM_EPS, BATCH_NORM_MOMENTUM, LAYER_NORM_EPS,
 };

@@ -39,7 +39,7 @@ pub use norm::{
 };
 pub use pool::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
 pub use recurrent::{
-    Gru, GruCell, Lstm, LstmCell, Recurrent, RecurrentCell, RecurrentConfig, RecurrentKind,
+    Gru, GruCell, Lstm, LstmCell, RecurrentCell, RecurrentConfig, RecurrentKind, RecurrentLayers,
     RecurrentWeights, Rnn, RnnCell,
 };
 pub use sequential::Sequential;

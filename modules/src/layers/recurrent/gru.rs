@@ -3,7 +3,7 @@
 
 use super::cell::RecurrentCell;
 use super::kind::RecurrentKind;
-use super::sequence::Recurrent;
+use super::sequence::RecurrentLayers;
 use strata_autograd::{GruRule, Var};
 
 /// One GRU step (PyTorch's `GRUCell`): from an input `[N, in]` and a hidden state `[N, H]`,
@@ -37,7 +37,7 @@ pub type GruCell = RecurrentCell<GruRule>;
 /// // The final state is the last step's output.
 /// assert_eq!(outputs.value().narrow(1, 9, 1).to_vec(), h.value().to_vec());
 /// ```
-pub type Gru = Recurrent<GruRule>;
+pub type Gru = RecurrentLayers<GruRule>;
 
 impl RecurrentKind for GruRule {
     type StateRef<'a> = &'a Var;

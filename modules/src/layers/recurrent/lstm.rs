@@ -3,7 +3,7 @@
 
 use super::cell::RecurrentCell;
 use super::kind::RecurrentKind;
-use super::sequence::Recurrent;
+use super::sequence::RecurrentLayers;
 use strata_autograd::{LstmRule, Var};
 
 /// One LSTM step (PyTorch's `LSTMCell`): from an input `[N, in]` and a state `(h, c)`, each
@@ -39,7 +39,7 @@ pub type LstmCell = RecurrentCell<LstmRule>;
 /// assert_eq!(lstm.forward(&x).shape(), &[4, 10, 8]);
 /// assert_eq!(lstm.named_parameters()[4].0, "weight_ih_l1");
 /// ```
-pub type Lstm = Recurrent<LstmRule>;
+pub type Lstm = RecurrentLayers<LstmRule>;
 
 impl RecurrentKind for LstmRule {
     type StateRef<'a> = (&'a Var, &'a Var);

@@ -9,7 +9,7 @@
 //! whose derivative is written beside it there.
 
 //!
-//! One generic cell ([`RecurrentCell`]) and one generic stack of layers ([`Recurrent`]) serve
+//! One generic cell ([`RecurrentCell`]) and one generic stack of layers ([`RecurrentLayers`]) serve
 //! the three kinds ([`RecurrentKind`]); the names users write are their aliases.
 
 mod cell;
@@ -26,5 +26,5 @@ pub use gru::{Gru, GruCell};
 pub use kind::RecurrentKind;
 pub use lstm::{Lstm, LstmCell};
 pub use rnn::{Rnn, RnnCell};
-pub use sequence::Recurrent;
+pub use sequence::RecurrentLayers;
 pub use weights::{RecurrentConfig, RecurrentWeights};

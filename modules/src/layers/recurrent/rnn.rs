@@ -3,7 +3,7 @@
 
 use super::cell::RecurrentCell;
 use super::kind::RecurrentKind;
-use super::sequence::Recurrent;
+use super::sequence::RecurrentLayers;
 use strata_autograd::{RnnRule, Var};
 
 /// One step of a plain recurrent network with tanh (PyTorch's `RNNCell`): from an input
@@ -37,7 +37,7 @@ pub type RnnCell = RecurrentCell<RnnRule>;
 /// // The final state is the last step's output.
 /// assert_eq!(outputs.value().narrow(1, 9, 1).to_vec(), h.value().to_vec());
 /// ```
-pub type Rnn = Recurrent<RnnRule>;
+pub type Rnn = RecurrentLayers<RnnRule>;
 
 impl RecurrentKind for RnnRule {
     type StateRef<'a> = &'a Var;

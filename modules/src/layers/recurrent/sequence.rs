@@ -16,14 +16,14 @@ use strata_tensor::{expect_ok, Result, Rng};
 /// the kind, named `weight_ih_l{k}`, `weight_hh_l{k}`, `bias_ih_l{k}`, `bias_hh_l{k}`; layer
 /// `k > 0` reads the hidden states of layer `k − 1`.
 #[derive(Debug, Clone)]
-pub struct Recurrent<K> {
+pub struct RecurrentLayers<K> {
     /// Layer `k`: `weight_ih` `[G·H, in or H]`, `weight_hh` `[G·H, H]`, biases `[G·H]`.
     pub layers: Vec<RecurrentWeights>,
     // `fn() -> K`: the kind is only a type, so the layer is `Send + Sync` whatever `K` is.
     kind: PhantomData<fn() -> K>,
 }
 
-impl<K: RecurrentKind> Recurrent<K> {
+impl<K: RecurrentKind> RecurrentLayers<K> {
     /// One layer with biases; every parameter `U(−1/√H, 1/√H)` (PyTorch's default).
     pub fn new(input_size: usize, hidden_size: usize, rng: &mut Rng) -> Self {
         Self::with_config(RecurrentConfig::new(input_size, hidden_size), rng)
@@ -66,7 +66,7 @@ impl<K: RecurrentKind> Recurrent<K> {
         expect_ok(self.try_forward_seq(x, initial))
     }
 
-    /// Fallible [`Recurrent::forward_seq`].
+    /// Fallible [`RecurrentLayers::forward_seq`].
     #[track_caller]
     pub fn try_forward_seq(
         &self,
@@ -79,7 +79,7 @@ impl<K: RecurrentKind> Recurrent<K> {
     }
 }
 
-impl<K: RecurrentKind> Params for Recurrent<K> {
+impl<K: RecurrentKind> Params for RecurrentLayers<K> {
     fn visit(&self, prefix: &str, visitor: &mut dyn Visitor) {
         for (k, layer) in self.layers.iter().enumerate() {
             layer.visit(prefix, &format!("_l{k}"), visitor);
@@ -95,7 +95,7 @@ impl<K: RecurrentKind> Params for Recurrent<K> {
     fn set_training(&mut self, _: bool) {}
 }
 
-impl<K: RecurrentKind> Module for Recurrent<K> {
+impl<K: RecurrentKind> Module for RecurrentLayers<K> {
     /// The last layer's hidden states `[N, T, H]`, from a zero state.
     #[track_caller]
     fn forward(&self, x: &Var) -> Var {
