@@ -37,7 +37,12 @@ pub use gradcheck::{gradcheck, gradcheck_with, GradcheckOptions, GradcheckReport
 pub use graph::{
     anomaly_detection, is_grad_enabled, live_nodes, no_grad, set_anomaly_detection, NoGradGuard,
 };
-pub use var::{BackwardArgs, Grads, Var, VarId};
+pub use ops::loss::{ClassLossOptions, Reduction};
+pub use ops::recurrent::{
+    recurrence, try_recurrence, CellRule, CellStep, GruRule, LstmRule, RnnRule,
+};
+pub use ops::{BatchStatistics, NormStatistics};
+pub use var::{BackwardArgs, InputGrads, Var, VarId};
 
-/// Builds the [`Grads`] a custom op's backward returns: `smallvec![Some(dx), None]`.
+/// Builds the [`InputGrads`] a custom op's backward returns: `smallvec![Some(dx), None]`.
 pub use smallvec::smallvec;

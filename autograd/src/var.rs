@@ -6,8 +6,9 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use strata_tensor::Tensor;
 
-/// Gradients an op's backward returns, one per input (`None` where none is needed).
-pub type Grads = SmallVec<[Option<Tensor>; 2]>;
+/// The gradients a custom op's backward returns, one per input of the op (`None` where none
+/// is needed); not to be confused with [`crate::Gradients`], the store `backward` fills.
+pub type InputGrads = SmallVec<[Option<Tensor>; 2]>;
 
 /// What a backward rule receives (see [`Var::from_op`]).
 pub struct BackwardArgs<'a> {
@@ -43,7 +44,7 @@ impl BackwardArgs<'_> {
     }
 }
 
-type BackwardFn = dyn Fn(&BackwardArgs<'_>) -> Grads + Send + Sync;
+type BackwardFn = dyn Fn(&BackwardArgs<'_>) -> InputGrads + Send + Sync;
 
 /// The recorded part of an op node: its inputs (the graph's edges) and its backward rule.
 pub(crate) struct GradFn {
@@ -171,7 +172,7 @@ impl Var {
         name: &'static str,
         value: Tensor,
         inputs: &[&Var],
-        backward: impl Fn(&BackwardArgs<'_>) -> Grads + Send + Sync + 'static,
+        backward: impl Fn(&BackwardArgs<'_>) -> InputGrads + Send + Sync + 'static,
     ) -> Var {
         if anomaly_detection() && has_non_finite(&value) {
             let shapes: Vec<&[usize]> = inputs.iter().map(|v| v.shape()).collect();

@@ -235,13 +235,9 @@ fn trainer_reports_global_metrics_and_only_rank_zero_writes_checkpoints() {
         .to_vec();
         // This rank's own validation loss, for comparison with the reported global one.
         model.eval();
-        let own = strata_modules::loss::cross_entropy(
-            &model.forward(&Var::constant(x.clone())),
-            &y,
-            0.0,
-            strata_modules::Reduction::Mean,
-        )
-        .item();
+        let own =
+            strata_modules::loss::cross_entropy(&model.forward(&Var::constant(x.clone())), &y)
+                .item();
         (history, own)
     });
     assert!(dir.join("rank0.ckpt").exists());

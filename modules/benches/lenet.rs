@@ -1,6 +1,6 @@
 //! LeNet-5 training steps (forward, cross-entropy, backward, Adam update) at batch 64 on
 //! 28×28 inputs, with the PyTorch harness's model, portable data and initialisation
-//! (`shared/bench/pytorch/bench_cnn.py`), at each thread count of `STRATA_BENCH_THREADS`
+//! (`lenet` in `xtask/pytorch/compare.py`), at each thread count of `STRATA_BENCH_THREADS`
 //! (default 1 and 2).
 //!
 //! Run: `cargo bench -p strata-modules --bench lenet`. `cargo xtask bench --compare-pytorch`
@@ -13,8 +13,8 @@ mod lenet5;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use lenet5::{images_and_labels, PYTORCH_FIRST_LOSS};
-use strata_modules::reference::lenet5;
-use strata_modules::{cross_entropy, Adam, Module, Optimizer, Reduction, Sequential, Var};
+use strata_bench_reference::lenet5;
+use strata_modules::{cross_entropy, Adam, Module, Optimizer, Sequential, Var};
 use strata_tensor::{bench_thread_counts, set_num_threads, Tensor};
 
 /// The harness's batch size.
@@ -38,7 +38,7 @@ impl Run {
         self.step += 1;
         let x = Var::constant(self.images.narrow(0, start, BATCH));
         let y = self.labels.narrow(0, start, BATCH);
-        let loss = cross_entropy(&self.model.forward(&x), &y, 0.0, Reduction::Mean);
+        let loss = cross_entropy(&self.model.forward(&x), &y);
         let value = loss.item();
         let grads = loss.backward().expect("the loss depends on the parameters");
         self.adam.step(&mut self.model, &grads);

@@ -3,7 +3,7 @@
 //! each thread count of `STRATA_BENCH_THREADS` (default 1 and 2). Beside it, the same LSTM composed from ~12 small autograd ops per step (the
 //! way a user would write it with `Var` ops), to show what the fused recurrence buys.
 //!
-//! Inputs and weights follow the portable SplitMix64 spec (`strata_modules::reference`), so
+//! Inputs and weights follow the portable SplitMix64 spec (`strata_bench_reference`), so
 //! the first loss printed here equals PyTorch's: `cargo xtask bench --compare-pytorch` runs
 //! this bench and `xtask/pytorch/compare.py` (which measures `nn.LSTM` on the same problem)
 //! in the same sitting.
@@ -15,7 +15,7 @@
 #![allow(clippy::print_stderr)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use strata_modules::reference::{initialise_recurrent, inputs};
+use strata_bench_reference::{initialise_recurrent, inputs};
 use strata_modules::{Lstm, Var};
 use strata_tensor::{bench_thread_counts, set_num_threads, Tensor};
 

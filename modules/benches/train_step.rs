@@ -1,5 +1,5 @@
 //! Full training steps (forward, cross-entropy, backward, Adam update) on the PyTorch
-//! harness's portable data and initialisation (`shared/bench/pytorch/README.md`):
+//! harness's portable data and initialisation (`bench-reference/src/lib.rs`, mirrored by `xtask/pytorch/compare.py`):
 //! MLP 784-512-256-10 at batch 32, 128 and 256 (samples/s) at each thread count of
 //! `STRATA_BENCH_THREADS` (default 1 and 2), and the tiny MLP 2-64-64-2 at batch 32 on one
 //! thread, whose step is almost all per-op overhead (µs per step).
@@ -10,9 +10,8 @@
 #![allow(clippy::print_stderr)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use strata_modules::{
-    cross_entropy, reference, Adam, Module, Optimizer, Reduction, Sequential, Var,
-};
+use strata_bench_reference as reference;
+use strata_modules::{cross_entropy, Adam, Module, Optimizer, Sequential, Var};
 use strata_tensor::{bench_thread_counts, set_num_threads, Rng, Tensor};
 
 /// Rows of the benchmark dataset: enough batches to cycle through, small enough to label fast.
@@ -35,7 +34,7 @@ impl Run {
         self.step += 1;
         let xb = Var::constant(self.x.narrow(0, start, self.batch));
         let yb = self.y.narrow(0, start, self.batch);
-        let loss = cross_entropy(&self.model.forward(&xb), &yb, 0.0, Reduction::Mean);
+        let loss = cross_entropy(&self.model.forward(&xb), &yb);
         let value = loss.item();
         let grads = loss.backward().expect("loss depends on the parameters");
         self.adam.step(&mut self.model, &grads);

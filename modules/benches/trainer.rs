@@ -6,10 +6,10 @@
 //! Run: `cargo bench -p strata-modules --bench trainer`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use strata_bench_reference as reference;
 use strata_datasets::{DataLoader, TensorDataset};
 use strata_modules::{
-    cross_entropy, reference, Adam, Classification, Module, Optimizer, Reduction, TrainConfig,
-    Trainer, Var,
+    cross_entropy, Adam, Classification, Module, Optimizer, TrainConfig, Trainer, Var,
 };
 use strata_tensor::set_num_threads;
 
@@ -38,7 +38,7 @@ fn bench_epoch(c: &mut Criterion) {
             for batch in loader.epoch(0) {
                 let batch = batch.expect("in-memory data");
                 let logits = model.forward(&Var::constant(batch.input().clone()));
-                let loss = cross_entropy(&logits, batch.target(), 0.0, Reduction::Mean);
+                let loss = cross_entropy(&logits, batch.target());
                 let grads = loss.backward().expect("the loss depends on the model");
                 drop((logits, loss));
                 adam.step(&mut model, &grads);

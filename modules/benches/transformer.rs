@@ -3,7 +3,7 @@
 //! outputs, gradients of every parameter (no optimizer step), at each thread count of
 //! `STRATA_BENCH_THREADS` (default 1 and 2).
 //!
-//! Inputs and weights follow the portable SplitMix64 spec (`strata_modules::reference`), so
+//! Inputs and weights follow the portable SplitMix64 spec (`strata_bench_reference`), so
 //! the first loss printed here equals PyTorch's: `cargo xtask bench --compare-pytorch` runs
 //! this bench and `xtask/pytorch/compare.py` (which measures `nn.TransformerEncoderLayer` on
 //! the same problem) in the same sitting.
@@ -15,7 +15,7 @@
 #![allow(clippy::print_stderr)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use strata_modules::reference::{inputs, transformer_encoder_layer};
+use strata_bench_reference::{inputs, transformer_encoder_layer};
 use strata_modules::{Module, TransformerEncoderLayer, Var};
 use strata_tensor::{bench_thread_counts, set_num_threads};
 

@@ -6,6 +6,10 @@
 //! [training loop](Trainer) for every model (a model says how a batch becomes a loss:
 //! [`TrainStep`]) complete the picture.
 //!
+//! The folders are the parts: [`layers`], [`loss`], [`optim`], [`train`] and [`io`]
+//! (checkpoints and PyTorch interop), each a public module; the names used most are also
+//! re-exported here at the root.
+//!
 //! ```
 //! use strata_datasets::{DataLoader, TensorDataset};
 //! use strata_modules::{Adam, Classification, Dense, Module, Relu, Sequential, TrainConfig, Trainer};
@@ -28,60 +32,37 @@
 
 extern crate self as strata_modules;
 
-mod activation;
-mod attention;
-mod batch_norm;
-mod checkpoint;
-mod conv;
-mod conv1d;
-mod conv_transpose;
-mod dense;
-mod dropout;
-mod embedding;
-mod group_norm;
-mod heads;
 pub mod init;
-pub mod interop;
-mod layer_norm;
+pub mod io;
+pub mod layers;
 pub mod loss;
 mod module;
 pub mod optim;
 mod params;
-mod pool;
-mod recurrent;
-pub mod reference;
-mod sequential;
-mod train;
-mod transformer;
-mod upsample;
+pub mod train;
 
-pub use activation::{
-    Flatten, Gelu, GeluTanh, Identity, LeakyRelu, LogSoftmax, Mish, Relu, Sigmoid, Silu, Softmax,
-    Tanh, Unflatten,
-};
-pub use attention::{
-    scaled_dot_product_attention, try_scaled_dot_product_attention, AttentionCache, AttentionMask,
-    AttentionMasks, MultiHeadAttention, MultiHeadAttentionConfig, NeedWeights,
-};
-pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d, BATCH_NORM_EPS, BATCH_NORM_MOMENTUM};
-pub use checkpoint::{
+pub use init::Init;
+pub use io::{
     load_model, save_model, write_atomically, Checkpoint, CheckpointError, NamedTensor,
     FORMAT_VERSION,
 };
-pub use conv::{Conv2d, Conv2dConfig};
-pub use conv1d::{Conv1d, Conv1dConfig};
-pub use conv_transpose::ConvTranspose2d;
-pub use dense::Dense;
-pub use dropout::Dropout;
-pub use embedding::Embedding;
-pub use group_norm::GroupNorm;
-pub use heads::{BinaryHead, MultiClassHead, MultiLabelHead};
-pub use init::Init;
-pub use layer_norm::{LayerNorm, LAYER_NORM_EPS};
+pub use layers::{
+    scaled_dot_product_attention, try_scaled_dot_product_attention, AttentionCache, AttentionMask,
+    AttentionMasks, AvgPool2d, BatchNorm, BatchNorm1d, BatchNorm2d, Conv1d, Conv1dConfig, Conv2d,
+    Conv2dConfig, ConvTranspose2d, Dense, Dropout, Embedding, FeedForwardActivation, Flatten, Gelu,
+    GeluTanh, GlobalAvgPool2d, GroupNorm, Gru, GruCell, Identity, LayerNorm, LeakyRelu, LogSoftmax,
+    Lstm, LstmCell, MaxPool2d, Mish, MultiClassHead, MultiHeadAttention, MultiHeadAttentionConfig,
+    MultiLabelHead, NeedWeights, PositionalEmbedding, RecurrentCell, RecurrentConfig,
+    RecurrentKind, RecurrentLayers, RecurrentWeights, Relu, Rnn, RnnCell, Sequential, Sigmoid,
+    Silu, SinusoidalPositionalEncoding, Softmax, Tanh, TransformerConfig, TransformerDecoder,
+    TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer, Unflatten, Upsample,
+    UpsampleMode, BATCH_NORM_EPS, BATCH_NORM_MOMENTUM, LAYER_NORM_EPS,
+};
 pub use loss::{
     bce_loss, bce_with_logits, contrastive_loss, cosine_embedding_loss, cosine_similarity,
     cross_entropy, kl_div, l1_loss, mse_loss, nll_loss, triplet_margin_loss, BceLoss,
-    BceWithLogitsLoss, CrossEntropyLoss, NllLoss, Reduction, TripletMarginLoss,
+    BceWithLogitsLoss, ContrastiveLoss, CosineEmbeddingLoss, CrossEntropyLoss, KlDivLoss, L1Loss,
+    LossTarget, MseLoss, NllLoss, Reduction, TripletMarginLoss,
 };
 pub use module::Module;
 pub use optim::{
@@ -90,11 +71,6 @@ pub use optim::{
     StepLr,
 };
 pub use params::{join_name, Buffer, Params, RngCell, Visitor, VisitorMut};
-pub use pool::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
-pub use recurrent::{
-    Gru, GruCell, Lstm, LstmCell, RecurrentConfig, RecurrentWeights, Rnn, RnnCell,
-};
-pub use sequential::Sequential;
 pub use strata_autograd::Var;
 pub use strata_modules_derive::Params;
 #[cfg(feature = "progress")]
@@ -105,8 +81,3 @@ pub use train::{
     Mean, MetricValues, Metrics, Objective, Optimization, Regression, Step, StepHook, Supervised,
     TrainConfig, TrainError, TrainStep, Trainer, TrainingState,
 };
-pub use transformer::{
-    FeedForwardActivation, PositionalEmbedding, SinusoidalPositionalEncoding, TransformerConfig,
-    TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer,
-};
-pub use upsample::{Upsample, UpsampleMode};

@@ -139,7 +139,7 @@ fn load_errors_name_what_was_expected_and_found() {
     future[8..12].copy_from_slice(&7u32.to_le_bytes());
     assert_eq!(
         Checkpoint::from_bytes(&future).unwrap_err().to_string(),
-        "checkpoint format version 7 is not supported (this build reads version 2)"
+        "checkpoint format version 7 is not supported (this build reads version 3)"
     );
 
     let err = Checkpoint::load("/nonexistent/strata/model.ckpt").unwrap_err();

@@ -5,7 +5,7 @@
 use safetensors::{Dtype, View};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
-use strata_modules::interop::{
+use strata_modules::io::interop::{
     load_safetensors, read_safetensors, save_safetensors, write_safetensors, InteropError,
 };
 use strata_modules::{
@@ -398,7 +398,7 @@ fn unreadable_files_are_errors_naming_the_file() {
 /// with its name and leaves the layer as it was.
 #[test]
 fn any_layer_takes_given_weights_by_name_and_refuses_what_does_not_fit() {
-    use strata_modules::interop::load_state_dict;
+    use strata_modules::io::interop::load_state_dict;
     use strata_modules::Lstm;
     let mut rng = Rng::new(3);
     let source = Lstm::new(3, 4, &mut rng);

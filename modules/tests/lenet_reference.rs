@@ -5,8 +5,8 @@
 mod lenet5;
 
 use lenet5::{images_and_labels, PYTORCH_FIRST_LOSS};
-use strata_modules::reference::lenet5;
-use strata_modules::{cross_entropy, Module, Params, Reduction, Var};
+use strata_bench_reference::lenet5;
+use strata_modules::{cross_entropy, Module, Params, Var};
 
 /// PyTorch and Strata sum the convolutions in different orders; f32 rounding over the
 /// network moves the loss by about 1e-7, and any wrong layer by far more than 1e-5.
@@ -41,7 +41,7 @@ fn lenet5_has_pytorchs_parameter_names_and_shapes() {
 fn first_batch_loss_matches_the_pytorch_harness() {
     let (images, labels) = images_and_labels(64);
     let logits = lenet5().forward(&Var::constant(images));
-    let loss = cross_entropy(&logits, &labels, 0.0, Reduction::Mean).item() as f64;
+    let loss = cross_entropy(&logits, &labels).item() as f64;
     assert!(
         (loss - PYTORCH_FIRST_LOSS).abs() < LOSS_TOL,
         "first-batch loss {loss}, PyTorch {PYTORCH_FIRST_LOSS}"

@@ -1,8 +1,8 @@
 //! Module composition: derived parameter listing (with generics), names, modes, heads.
 
 use strata_modules::{
-    BinaryHead, Buffer, Dense, Flatten, Gelu, Identity, Init, LeakyRelu, LogSoftmax, Module,
-    MultiClassHead, MultiLabelHead, Params, Relu, RngCell, Sequential, Sigmoid, Softmax, Tanh, Var,
+    Buffer, Dense, Flatten, Gelu, Identity, Init, LeakyRelu, LogSoftmax, Module, MultiClassHead,
+    MultiLabelHead, Params, Relu, RngCell, Sequential, Sigmoid, Softmax, Tanh, Var,
 };
 use strata_tensor::{Rng, Tensor};
 
@@ -119,7 +119,7 @@ fn heads_give_distributions_and_labels() {
     }
     assert_eq!(multi.predict(&x), p.argmax(-1, false));
 
-    let binary = BinaryHead::new(3, &mut rng);
+    let binary = MultiLabelHead::binary(3, &mut rng);
     let p = binary.probabilities(&x);
     assert_eq!(p.shape(), &[5, 1]);
     assert_eq!(binary.predict(&x), p.gt(&Tensor::scalar(0.5)));

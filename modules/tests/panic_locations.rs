@@ -8,7 +8,7 @@ use common::panic_site;
 use strata_autograd::set_anomaly_detection;
 use strata_modules::{
     cross_entropy, mse_loss, BatchNorm1d, BceWithLogitsLoss, Conv2d, CrossEntropyLoss, Dense,
-    LayerNorm, Module, Reduction, Relu, Sequential, Var,
+    LayerNorm, Module, MseLoss, Reduction, Relu, Sequential, Var,
 };
 use strata_tensor::{ErrorKind, Rng, Tensor};
 
@@ -19,7 +19,7 @@ fn input(shape: &[usize]) -> Var {
 #[test]
 fn losses_panic_at_the_call() {
     let site = panic_site(|| {
-        mse_loss(&input(&[2, 3]), &input(&[3, 2]), Reduction::Mean);
+        mse_loss(&input(&[2, 3]), &input(&[3, 2]));
     });
     assert_eq!(
         site.message,
@@ -29,12 +29,7 @@ fn losses_panic_at_the_call() {
 
     let logits = input(&[2, 3]);
     let site = panic_site(|| {
-        cross_entropy(
-            &logits,
-            &Tensor::from_vec(vec![0.0, 7.0], &[2]),
-            0.0,
-            Reduction::Mean,
-        );
+        cross_entropy(&logits, &Tensor::from_vec(vec![0.0, 7.0], &[2]));
     });
     assert_eq!(
         site.message,
@@ -154,7 +149,9 @@ fn anomaly_mode_panics_at_the_op_the_user_called() {
         dense.forward(&huge);
     });
     let loss = panic_site(|| {
-        mse_loss(&huge, &input(&[1, 1]), Reduction::Sum);
+        MseLoss::new()
+            .reduction(Reduction::Sum)
+            .forward(&huge, &input(&[1, 1]));
     });
     set_anomaly_detection(false);
     assert_eq!(

@@ -7,7 +7,7 @@
 mod pytorch_fixture;
 
 use pytorch_fixture::{assert_matches_pytorch, fixture_path, Fixture};
-use strata_modules::interop::load_safetensors;
+use strata_modules::io::interop::load_safetensors;
 use strata_modules::{
     AvgPool2d, Conv1d, Conv1dConfig, Conv2d, Conv2dConfig, ConvTranspose2d, MaxPool2d, Module,
     Params, Var,

@@ -7,8 +7,8 @@ mod pytorch_fixture;
 
 use pytorch_fixture::{assert_matches_pytorch as assert_matches, Fixture};
 use strata_modules::{
-    cosine_embedding_loss, cosine_similarity, BceLoss, BceWithLogitsLoss, CrossEntropyLoss,
-    NllLoss, Reduction, TripletMarginLoss, Var,
+    cosine_similarity, BceLoss, BceWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, NllLoss,
+    Reduction, TripletMarginLoss, Var,
 };
 
 const REDUCTIONS: [(&str, Reduction); 3] = [
@@ -142,6 +142,9 @@ fn cosine_embedding_loss_matches_pytorch() {
     let fixture = Fixture::read("losses_io.safetensors");
     let labels = fixture.get("cosine_embedding.y");
     check_case(&fixture, "cosine_embedding", &["a", "b"], |reduction, v| {
-        cosine_embedding_loss(&v[0], &v[1], &labels, 0.2, reduction)
+        CosineEmbeddingLoss::new()
+            .margin(0.2)
+            .reduction(reduction)
+            .forward(&v[0], &v[1], &labels)
     });
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use strata_modules::interop::{load_safetensors, read_safetensors};
+use strata_modules::io::interop::{load_safetensors, read_safetensors};
 use strata_modules::{
     AttentionMask, AttentionMasks, Gru, GruCell, Lstm, LstmCell, MultiHeadAttention,
     MultiHeadAttentionConfig, NeedWeights, Params, RecurrentConfig, Rnn, RnnCell, Var,

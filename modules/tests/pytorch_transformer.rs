@@ -8,7 +8,7 @@
 mod pytorch_fixture;
 
 use pytorch_fixture::{assert_matches_pytorch, fixture_path, Fixture};
-use strata_modules::interop::load_safetensors;
+use strata_modules::io::interop::load_safetensors;
 use strata_modules::{
     AttentionMasks, FeedForwardActivation, Params, TransformerConfig, TransformerDecoder,
     TransformerEncoder, TransformerEncoderLayer, Var,

@@ -9,7 +9,7 @@ use naive::{max_diff, row, Kind};
 use strata_autograd::{gradcheck, no_grad, Var};
 use strata_modules::{
     clip_grad_norm, cross_entropy, Adam, Dense, Gru, GruCell, Lstm, LstmCell, Module, Optimizer,
-    Params, RecurrentConfig, RecurrentWeights, Reduction, Rnn, RnnCell,
+    Params, RecurrentConfig, RecurrentWeights, Rnn, RnnCell,
 };
 use strata_tensor::{Rng, Tensor};
 
@@ -54,10 +54,10 @@ fn weight_tensors(weights: &RecurrentWeights) -> Vec<Tensor> {
 /// One step of the cell of `kind`; `c` is used (and returned) by the LSTM only.
 fn cell_step(kind: Kind, weights: RecurrentWeights, x: &Var, h: &Var, c: &Var) -> Vec<Var> {
     match kind {
-        Kind::Rnn => vec![RnnCell { weights }.forward_step(x, Some(h))],
-        Kind::Gru => vec![GruCell { weights }.forward_step(x, Some(h))],
+        Kind::Rnn => vec![RnnCell::from_weights(weights).forward_step(x, Some(h))],
+        Kind::Gru => vec![GruCell::from_weights(weights).forward_step(x, Some(h))],
         Kind::Lstm => {
-            let (h, c) = LstmCell { weights }.forward_step(x, Some((h, c)));
+            let (h, c) = LstmCell::from_weights(weights).forward_step(x, Some((h, c)));
             vec![h, c]
         }
     }
@@ -73,15 +73,15 @@ fn run_sequence(
 ) -> Vec<Var> {
     match kind {
         Kind::Rnn => {
-            let (out, h) = Rnn { layers }.forward_seq(x, Some(h0));
+            let (out, h) = Rnn::from_layers(layers).forward_seq(x, Some(h0));
             vec![out, h]
         }
         Kind::Gru => {
-            let (out, h) = Gru { layers }.forward_seq(x, Some(h0));
+            let (out, h) = Gru::from_layers(layers).forward_seq(x, Some(h0));
             vec![out, h]
         }
         Kind::Lstm => {
-            let (out, (h, c)) = Lstm { layers }.forward_seq(x, Some((h0, c0)));
+            let (out, (h, c)) = Lstm::from_layers(layers).forward_seq(x, Some((h0, c0)));
             vec![out, h, c]
         }
     }
@@ -98,25 +98,21 @@ fn one_step_of_each_cell_by_hand() {
     let x = tensor(&[2.0], &[1, 1]);
     let h = tensor(&[0.5], &[1, 1]);
     // RNN: tanh(0.5·2 + 0.1 − 1·0.5 + 0.2) = tanh(0.8).
-    let rnn = RnnCell {
-        weights: weights_from(&[
-            tensor(&[0.5], &[1, 1]),
-            tensor(&[-1.0], &[1, 1]),
-            tensor(&[0.1], &[1]),
-            tensor(&[0.2], &[1]),
-        ]),
-    };
+    let rnn = RnnCell::from_weights(weights_from(&[
+        tensor(&[0.5], &[1, 1]),
+        tensor(&[-1.0], &[1, 1]),
+        tensor(&[0.1], &[1]),
+        tensor(&[0.2], &[1]),
+    ]));
     let h_rnn = rnn.forward_step(&x, Some(&h)).item();
     assert!((h_rnn - 0.664_036_77).abs() < 1e-6, "{h_rnn}");
 
     // LSTM with x = 1, h = 0, c = 0.5 and gate pre-activations i 0.5, f −0.5, g 1, o 0.25:
     // c' = σ(−0.5)·0.5 + σ(0.5)·tanh(1) = 0.6628317, h' = σ(0.25)·tanh(c') = 0.3262000.
-    let lstm = LstmCell {
-        weights: weights_from(&[
-            tensor(&[0.5, -0.5, 1.0, 0.25], &[4, 1]),
-            tensor(&[0.0; 4], &[4, 1]),
-        ]),
-    };
+    let lstm = LstmCell::from_weights(weights_from(&[
+        tensor(&[0.5, -0.5, 1.0, 0.25], &[4, 1]),
+        tensor(&[0.0; 4], &[4, 1]),
+    ]));
     let one = tensor(&[1.0], &[1, 1]);
     let (h_lstm, c_lstm) = lstm.forward_step(&one, Some((&tensor(&[0.0], &[1, 1]), &h)));
     assert!(
@@ -129,14 +125,12 @@ fn one_step_of_each_cell_by_hand() {
     // GRU with x = 1, h = 0.5: r = σ(1 + 0.25), z = σ(−1 + 0.25),
     // n = tanh(0.5 + 0.1 + r·(2·0.5 − 0.3)) (b_hn inside the reset gate, as PyTorch),
     // h' = (1 − z)·n + z·0.5 = 0.7144801.
-    let gru = GruCell {
-        weights: weights_from(&[
-            tensor(&[1.0, -1.0, 0.5], &[3, 1]),
-            tensor(&[0.5, 0.5, 2.0], &[3, 1]),
-            tensor(&[0.0, 0.0, 0.1], &[3]),
-            tensor(&[0.0, 0.0, -0.3], &[3]),
-        ]),
-    };
+    let gru = GruCell::from_weights(weights_from(&[
+        tensor(&[1.0, -1.0, 0.5], &[3, 1]),
+        tensor(&[0.5, 0.5, 2.0], &[3, 1]),
+        tensor(&[0.0, 0.0, 0.1], &[3]),
+        tensor(&[0.0, 0.0, -0.3], &[3]),
+    ]));
     let h_gru = gru.forward_step(&one, Some(&h)).item();
     assert!((h_gru - 0.714_480_1).abs() < 1e-6, "{h_gru}");
 }
@@ -476,7 +470,7 @@ fn an_lstm_learns_to_remember_the_first_step() {
     for _ in 0..TRAINING_STEPS {
         // A fresh batch every step, so the noise cannot be memorised.
         let (x, y) = memory_task(64, &mut rng);
-        let loss = cross_entropy(&model.logits(&x), &y, 0.0, Reduction::Mean);
+        let loss = cross_entropy(&model.logits(&x), &y);
         let mut grads = loss.backward().unwrap();
         clip_grad_norm(&mut grads, MAX_GRAD_NORM);
         adam.step(&mut model, &grads);

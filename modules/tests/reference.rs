@@ -1,9 +1,8 @@
 //! The portable data and initialisation against the check values of the PyTorch harness
-//! (`shared/bench/pytorch/README.md`), which were computed by PyTorch and NumPy.
+//! (`bench-reference/src/lib.rs`, mirrored by `xtask/pytorch/compare.py`), which were computed by PyTorch and NumPy.
 
-use strata_modules::{
-    cross_entropy, reference, Dense, Module, Params, Reduction, Relu, Sequential, Var,
-};
+use strata_bench_reference as reference;
+use strata_modules::{cross_entropy, Dense, Module, Params, Relu, Sequential, Var};
 use strata_tensor::Rng;
 
 #[test]
@@ -44,7 +43,7 @@ fn inputs_labels_and_weights_match_the_harness() {
     // The first-batch loss (batch 128, before any update): PyTorch gives 2.2982494831085205.
     let x = reference::inputs(128, 784);
     let y = reference::labels(128, 784, 10);
-    let loss = cross_entropy(&mlp.forward(&Var::constant(x)), &y, 0.0, Reduction::Mean).item();
+    let loss = cross_entropy(&mlp.forward(&Var::constant(x)), &y).item();
     assert!(
         (loss as f64 - 2.2982494831085205).abs() < 2e-6,
         "first loss {loss}"
@@ -69,7 +68,7 @@ fn five_sgd_steps_follow_the_pytorch_loss_trace() {
     for (step, want) in expected.iter().enumerate() {
         let xb = Var::constant(x.narrow(0, step * 128, 128));
         let yb = y.narrow(0, step * 128, 128);
-        let loss = cross_entropy(&mlp.forward(&xb), &yb, 0.0, Reduction::Mean);
+        let loss = cross_entropy(&mlp.forward(&xb), &yb);
         assert!(
             (loss.item() - want).abs() < 1e-5,
             "step {step}: loss {} vs PyTorch {want}",

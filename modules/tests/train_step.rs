@@ -9,9 +9,9 @@ use strata_datasets::{
 };
 use strata_modules::{
     accuracy, bce_with_logits, binary_accuracy, cross_entropy, evaluate, Adam,
-    BinaryClassification, BinaryHead, Classification, Dense, Metrics, Module, MultiClassHead,
-    MultiLabelHead, Optimization, Optimizer, OptimizerGroups, Params, Reduction, Relu, Sequential,
-    Sgd, Step, TrainConfig, TrainError, TrainStep, Trainer, Var,
+    BinaryClassification, Classification, Dense, Metrics, Module, MultiClassHead, MultiLabelHead,
+    Optimization, Optimizer, OptimizerGroups, Params, Relu, Sequential, Sgd, Step, TrainConfig,
+    TrainError, TrainStep, Trainer, Var,
 };
 use strata_tensor::{Rng, Tensor};
 
@@ -73,7 +73,7 @@ fn a_binary_head_learns_breast_cancer_diagnosis() {
     let mut model = Sequential::new()
         .push(Dense::new(30, 16, &mut rng))
         .push(Relu)
-        .push(BinaryHead::new(16, &mut rng));
+        .push(MultiLabelHead::binary(16, &mut rng));
     let held_out = fit_held_out(&mut model, BinaryClassification, &data, 20);
     // 142 held-out tumours; measured 98.6%.
     assert!(held_out["accuracy"] >= 0.95, "{held_out:?}");
@@ -157,7 +157,7 @@ impl TrainStep for TwoHalves {
             .relu();
         let logits = self.head.forward(&fused);
         let digit = &batch.targets["digit"];
-        let loss = cross_entropy(&logits, digit, 0.0, Reduction::Mean);
+        let loss = cross_entropy(&logits, digit);
         Step::new(loss, batch.len()).with("accuracy", accuracy(logits.value(), digit))
     }
 }
@@ -201,9 +201,8 @@ impl TrainStep for DigitAndParity {
         let (digit, odd) = (&batch.targets["digit"], &batch.targets["odd"]);
         let digit_logits = self.digit.forward(&shared);
         let parity_logits = self.parity.forward(&shared);
-        let digit_loss = cross_entropy(&digit_logits, digit, 0.0, Reduction::Mean);
-        let parity_loss =
-            bce_with_logits(&parity_logits, &Var::constant(odd.clone()), Reduction::Mean);
+        let digit_loss = cross_entropy(&digit_logits, digit);
+        let parity_loss = bce_with_logits(&parity_logits, &Var::constant(odd.clone()));
         let n = batch.len();
         let heads = Metrics::new()
             .with("digit.loss", strata_modules::Mean::of(digit_loss.item(), n))

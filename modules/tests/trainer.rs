@@ -187,7 +187,10 @@ fn events_report_every_batch_and_epoch_and_checkpoints_follow_the_period() {
          start 4,batch 0,batch 1,end 4,saved"
     );
     let saved = Checkpoint::load(&path).unwrap();
-    assert_eq!(saved.training.unwrap().next_epoch, 5);
+    let state = strata_modules::TrainingState::from_checkpoint(&saved)
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.next_epoch, 5);
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -8,7 +8,7 @@ use crate::seq2seq::Recurrent;
 use strata_autograd::{no_grad, Var};
 use strata_datasets::Batch;
 use strata_modules::{
-    cross_entropy, Dense, Embedding, Mean, Metrics, Module, Params, Reduction, Step, TrainStep,
+    CrossEntropyLoss, Dense, Embedding, Mean, Metrics, Module, Params, Reduction, Step, TrainStep,
 };
 use strata_tensor::{ErrorKind, Result, Rng, Tensor, TensorError};
 
@@ -291,12 +291,9 @@ impl<R: Recurrent> TrainStep for AutoRegressive<R> {
 /// `[N, T]`.
 fn token_losses(logits: &Var, targets: &Tensor) -> Var {
     let vocabulary = logits.shape()[2] as isize;
-    let flat = cross_entropy(
-        &logits.reshape(&[-1, vocabulary]),
-        &targets.reshape(&[-1]),
-        0.0,
-        Reduction::None,
-    );
+    let flat = CrossEntropyLoss::new()
+        .reduction(Reduction::None)
+        .forward(&logits.reshape(&[-1, vocabulary]), &targets.reshape(&[-1]));
     flat.reshape(&[targets.shape()[0] as isize, -1])
 }
 

@@ -5,8 +5,8 @@
 use strata_autograd::{no_grad, Var};
 use strata_datasets::Batch;
 use strata_modules::{
-    bce_with_logits, binary_accuracy, Mean, Metrics, Module, Optimization, Params, Reduction,
-    RngCell, Step, TrainError, TrainStep,
+    bce_with_logits, binary_accuracy, Mean, Metrics, Module, Optimization, Params, RngCell, Step,
+    TrainError, TrainStep,
 };
 use strata_tensor::{splitmix64, Rng, Tensor};
 
@@ -112,7 +112,7 @@ impl<G: Module, D: Module> Gan<G, D> {
         let fake = self.generator.forward(&Var::constant(noise.clone()));
         let logits = self.discriminator.forward(&fake);
         let ones = Var::constant(Tensor::ones(logits.shape()));
-        bce_with_logits(&logits, &ones, Reduction::Mean)
+        bce_with_logits(&logits, &ones)
     }
 
     /// The discriminator's loss on `real` and on the samples generated from `noise` (detached:
@@ -126,9 +126,8 @@ impl<G: Module, D: Module> Gan<G, D> {
         let zeros = Tensor::zeros(fake_logits.shape());
         let mut accuracy = binary_accuracy(real_logits.value(), &ones);
         accuracy += binary_accuracy(fake_logits.value(), &zeros);
-        let loss = bce_with_logits(&real_logits, &Var::constant(ones), Reduction::Mean).add(
-            &bce_with_logits(&fake_logits, &Var::constant(zeros), Reduction::Mean),
-        );
+        let loss = bce_with_logits(&real_logits, &Var::constant(ones))
+            .add(&bce_with_logits(&fake_logits, &Var::constant(zeros)));
         (loss, accuracy)
     }
 

@@ -6,7 +6,7 @@ use crate::autoregressive::AutoRegressive;
 use crate::seq2seq::Recurrent;
 use strata_autograd::no_grad;
 use strata_datasets::token_tensor;
-use strata_modules::{cross_entropy, Reduction};
+use strata_modules::{CrossEntropyLoss, Reduction};
 
 impl<R: Recurrent> AutoRegressive<R> {
     /// Bits per token of the text `ids`, each token after the first predicted from those
@@ -62,7 +62,12 @@ impl<R: Recurrent> AutoRegressive<R> {
                 state = Some(next);
                 let vocabulary = logits.shape()[2] as isize;
                 let logits = logits.reshape(&[-1, vocabulary]);
-                nats += f64::from(cross_entropy(&logits, &targets, 0.0, Reduction::Sum).item());
+                nats += f64::from(
+                    CrossEntropyLoss::new()
+                        .reduction(Reduction::Sum)
+                        .forward(&logits, &targets)
+                        .item(),
+                );
             });
             start += len;
         }

@@ -3,9 +3,7 @@
 
 use strata_autograd::{no_grad, Var};
 use strata_datasets::Batch;
-use strata_modules::{
-    bce_with_logits, binary_accuracy, Module, Params, Reduction, Step, TrainStep,
-};
+use strata_modules::{bce_with_logits, binary_accuracy, Module, Params, Step, TrainStep};
 use strata_tensor::Tensor;
 
 /// A shared encoder `E` and a relation head `H` scoring pairs: the logit of "`a` and `b` are
@@ -67,11 +65,7 @@ impl<E: Module, H: Module> Relation<E, H> {
 
 /// Binary cross-entropy of relation logits `[N, 1]` against `related` `[N]`.
 fn scores_loss(logits: &Var, related: &Tensor) -> Var {
-    bce_with_logits(
-        logits,
-        &Var::constant(related.unsqueeze(1)),
-        Reduction::Mean,
-    )
+    bce_with_logits(logits, &Var::constant(related.unsqueeze(1)))
 }
 
 /// Trained by [`strata_modules::Trainer::fit`] on batches of pairs: the first two inputs are

@@ -14,7 +14,7 @@ use crate::expect_ok;
 use strata_autograd::{no_grad, Var};
 use strata_datasets::Batch;
 use strata_modules::{
-    cross_entropy, Dense, Gru, Lstm, Mean, Metrics, Module, Params, Reduction, Step, TrainStep,
+    CrossEntropyLoss, Dense, Gru, Lstm, Mean, Metrics, Module, Params, Reduction, Step, TrainStep,
 };
 use strata_tensor::{ErrorKind, Result, Tensor, TensorError};
 
@@ -340,7 +340,9 @@ impl<R: Recurrent> TrainStep for Seq2Seq<R> {
         for group in self.length_groups(batch) {
             let logits = self.teacher_forced(&self.encode(&group.source), &group.target);
             let mask = group.mask();
-            let per_token = cross_entropy(&logits, &group.target, 0.0, Reduction::None);
+            let per_token = CrossEntropyLoss::new()
+                .reduction(Reduction::None)
+                .forward(&logits, &group.target);
             let group_loss = per_token.mul(&Var::constant(mask.clone())).sum();
             loss_sum = Some(loss_sum.map_or(group_loss.clone(), |sum| sum.add(&group_loss)));
             let predicted = logits.value().argmax(-1, false);

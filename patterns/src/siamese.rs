@@ -7,9 +7,7 @@
 
 use strata_autograd::{no_grad, Var};
 use strata_datasets::Batch;
-use strata_modules::{
-    contrastive_loss, triplet_margin_loss, Module, Params, Reduction, Step, TrainStep,
-};
+use strata_modules::{ContrastiveLoss, Module, Params, Step, TrainStep, TripletMarginLoss};
 use strata_tensor::Tensor;
 
 /// The metric-learning loss a [`Siamese`] encoder is trained on, and what its batches hold.
@@ -93,7 +91,9 @@ impl<E: Module> Siamese<E> {
     /// embeddings are pulled together, dissimilar ones pushed at least `margin` apart.
     pub fn contrastive_loss(&self, a: &Var, b: &Var, same: &Tensor, margin: f32) -> Var {
         let (za, zb) = self.forward_pair(a, b);
-        contrastive_loss(&za, &zb, same, margin, Reduction::Mean)
+        ContrastiveLoss::new()
+            .margin(margin)
+            .forward(&za, &zb, same)
     }
 
     /// Triplet loss: the anchor must be closer to the positive than to the negative by at
@@ -104,7 +104,9 @@ impl<E: Module> Siamese<E> {
             self.embed(positive),
             self.embed(negative),
         );
-        triplet_margin_loss(&za, &zp, &zn, margin, Reduction::Mean)
+        TripletMarginLoss::new()
+            .margin(margin)
+            .forward(&za, &zp, &zn)
     }
 }
 

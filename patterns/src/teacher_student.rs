@@ -4,7 +4,7 @@
 
 use strata_autograd::{no_grad, Var};
 use strata_datasets::Batch;
-use strata_modules::{accuracy, cross_entropy, join_name, kl_div, Module, Params, Reduction};
+use strata_modules::{accuracy, cross_entropy, join_name, KlDivLoss, Module, Params, Reduction};
 use strata_modules::{Step, TrainStep, Visitor, VisitorMut};
 use strata_tensor::Tensor;
 
@@ -25,7 +25,7 @@ use strata_tensor::Tensor;
 /// let labels = Tensor::from_vec(vec![0.0], &[1]);
 /// // A student that matches the teacher exactly pays only the hard-label part.
 /// let loss = distillation_loss(&logits, &logits, &labels, 4.0, 0.7);
-/// let hard = strata_modules::cross_entropy(&logits, &labels, 0.0, Default::default());
+/// let hard = strata_modules::cross_entropy(&logits, &labels);
 /// assert!((loss.item() - 0.3 * hard.item()).abs() < 1e-6);
 /// ```
 pub fn distillation_loss(
@@ -38,9 +38,11 @@ pub fn distillation_loss(
     let inverse_t = 1.0 / temperature;
     let soft_targets = teacher_logits.detach().mul_scalar(inverse_t).softmax(-1);
     let student_log_probs = student_logits.mul_scalar(inverse_t).log_softmax(-1);
-    let soft = kl_div(&student_log_probs, &soft_targets, Reduction::Mean)
+    let soft = KlDivLoss::new()
+        .reduction(Reduction::BatchMean)
+        .forward(&student_log_probs, &soft_targets)
         .mul_scalar(temperature * temperature);
-    let hard = cross_entropy(student_logits, labels, 0.0, Reduction::Mean);
+    let hard = cross_entropy(student_logits, labels);
     soft.mul_scalar(alpha).add(&hard.mul_scalar(1.0 - alpha))
 }
 

@@ -7,8 +7,9 @@ use crate::expect_ok;
 use strata_autograd::{no_grad, Var};
 use strata_datasets::{token_tensor, Batch};
 use strata_modules::{
-    accuracy, cross_entropy, AttentionCache, AttentionMasks, Dense, Embedding, Module, Params,
-    PositionalEmbedding, Reduction, Step, TrainStep, TransformerConfig, TransformerEncoder,
+    accuracy, cross_entropy, AttentionCache, AttentionMasks, CrossEntropyLoss, Dense, Embedding,
+    Module, Params, PositionalEmbedding, Reduction, Step, TrainStep, TransformerConfig,
+    TransformerEncoder,
 };
 use strata_tensor::{ErrorKind, Result, Rng, Tensor, TensorError};
 
@@ -173,12 +174,9 @@ impl TransformerLm {
             let losses = no_grad(|| {
                 let logits = self.logits(&inputs);
                 let vocabulary = logits.shape()[2] as isize;
-                let losses = cross_entropy(
-                    &logits.reshape(&[-1, vocabulary]),
-                    &targets,
-                    0.0,
-                    Reduction::None,
-                );
+                let losses = CrossEntropyLoss::new()
+                    .reduction(Reduction::None)
+                    .forward(&logits.reshape(&[-1, vocabulary]), &targets);
                 losses.value().to_vec()
             });
             for (w, (_, first_scored)) in group.iter().enumerate() {
@@ -239,7 +237,7 @@ impl TrainStep for TransformerLm {
         let vocabulary = logits.shape()[2] as isize;
         let logits = logits.reshape(&[-1, vocabulary]);
         let targets = targets.reshape(&[-1]);
-        let loss = cross_entropy(&logits, &targets, 0.0, Reduction::Mean);
+        let loss = cross_entropy(&logits, &targets);
         let tokens = targets.numel();
         Step::new(loss, tokens).with("accuracy", accuracy(logits.value(), &targets))
     }

@@ -9,7 +9,7 @@ mod support;
 
 use strata_datasets::{Batch, Fields};
 use strata_modules::{
-    bce_with_logits, cross_entropy, BinaryClassification, Dense, Params, Reduction, TrainStep, Var,
+    bce_with_logits, cross_entropy, BinaryClassification, Dense, Params, TrainStep, Var,
 };
 use strata_patterns::BottomUpTopDown;
 use strata_tensor::{Rng, Tensor};
@@ -112,7 +112,7 @@ fn the_training_step_reads_regions_and_query_by_name_and_scores_with_its_objecti
     );
     let (output, _) = model.answer(&regions, &query);
     let step = model.step(&batch);
-    let want = cross_entropy(&output, &classes, 0.0, Reduction::Mean).item();
+    let want = cross_entropy(&output, &classes).item();
     assert_eq!(step.loss.item(), want);
     let hits = (output.value().argmax(1, false).to_vec().iter())
         .zip(classes.to_vec())
@@ -138,7 +138,7 @@ fn the_training_step_reads_regions_and_query_by_name_and_scores_with_its_objecti
         (0..4).collect(),
     );
     let (output, _) = model.answer(&regions, &query);
-    let want = bce_with_logits(&output, &Var::constant(yes), Reduction::Mean).item();
+    let want = bce_with_logits(&output, &Var::constant(yes)).item();
     assert_eq!(model.step(&batch).loss.item(), want);
 }
 

@@ -10,7 +10,9 @@
 mod support;
 
 use strata_datasets::{stack_examples, Batch, Dataset, Example, Fields};
-use strata_modules::{cross_entropy, Dense, Gru, Lstm, Module, Params, Reduction, TrainStep, Var};
+use strata_modules::{
+    CrossEntropyLoss, Dense, Gru, Lstm, Module, Params, Reduction, TrainStep, Var,
+};
 use strata_patterns::{EncoderDecoder, Seq2Seq};
 use strata_tensor::{Rng, Tensor};
 use support::data::digit_datasets;
@@ -257,7 +259,9 @@ fn a_padded_batch_trains_like_its_rows_run_one_by_one() {
         let predicted = logits.value().argmax(-1, false);
         correct += predicted.eq(&target).sum().item() as usize;
         tokens += target.numel();
-        let loss = cross_entropy(&logits, &target, 0.0, Reduction::Sum);
+        let loss = CrossEntropyLoss::new()
+            .reduction(Reduction::Sum)
+            .forward(&logits, &target);
         by_rows = Some(by_rows.map_or(loss.clone(), |sum| sum.add(&loss)));
     }
     let by_rows = by_rows.unwrap().mul_scalar(1.0 / tokens as f32);

@@ -5,7 +5,9 @@
 
 use strata_autograd::no_grad;
 use strata_datasets::token_tensor;
-use strata_modules::{cross_entropy, Dense, Embedding, Lstm, Reduction, TransformerConfig};
+use strata_modules::{
+    cross_entropy, CrossEntropyLoss, Dense, Embedding, Lstm, Reduction, TransformerConfig,
+};
 use strata_patterns::{sample_token, AutoRegressive, CountBaselines, Sampling, TransformerLm};
 use strata_tensor::Rng;
 
@@ -34,7 +36,12 @@ fn one_pass_bits(model: &AutoRegressive<Lstm>, text: &[usize], streams: usize) -
         no_grad(|| {
             let (logits, _) = model.run(&inputs, None);
             let logits = logits.reshape(&[-1, 7]);
-            nats += f64::from(cross_entropy(&logits, &targets, 0.0, Reduction::Sum).item());
+            nats += f64::from(
+                CrossEntropyLoss::new()
+                    .reduction(Reduction::Sum)
+                    .forward(&logits, &targets)
+                    .item(),
+            );
         });
     }
     nats / (streams * per_stream) as f64 / std::f64::consts::LN_2
@@ -90,7 +97,7 @@ fn a_transformer_judged_in_one_window_gives_its_mean_cross_entropy() {
     let inputs = token_tensor(text[..19].iter().copied(), &[1, 19]);
     let targets = token_tensor(text[1..].iter().copied(), &[19]);
     let logits = model.logits(&inputs).reshape(&[-1, 7]);
-    let nats = cross_entropy(&logits, &targets, 0.0, Reduction::Mean).item();
+    let nats = cross_entropy(&logits, &targets).item();
     let bits = f64::from(nats) / std::f64::consts::LN_2;
     for batch in [1, 4] {
         let judged = model.bits_per_token(&text, batch);

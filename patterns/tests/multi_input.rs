@@ -11,8 +11,8 @@ mod support;
 
 use strata_datasets::{Batch, Fields};
 use strata_modules::{
-    bce_with_logits, contrastive_loss, cross_entropy, triplet_margin_loss, Classification, Dense,
-    Module, Params, Reduction, TrainStep, Var,
+    bce_with_logits, cross_entropy, Classification, ContrastiveLoss, Dense, Module, Params,
+    TrainStep, TripletMarginLoss, Var,
 };
 use strata_patterns::{
     nearest_neighbour_accuracy, Fusion, MetricLoss, MultiInput, Relation, Siamese,
@@ -167,7 +167,9 @@ fn siamese_gradients_from_both_branches_add_up() {
         .backward()
         .unwrap();
     let loss_with = |za: Var, zb: Var| {
-        strata_modules::contrastive_loss(&za, &zb, &same, margin, Default::default())
+        strata_modules::ContrastiveLoss::new()
+            .margin(margin)
+            .forward(&za, &zb, &same)
     };
     let through_a = loss_with(siamese.embed(&a), siamese.embed(&b).detach())
         .backward()
@@ -279,7 +281,7 @@ fn multi_input_with_a_head_steps_on_its_named_inputs_and_target() {
         .add(&dense(2, 4, 2).forward(&input("a")));
     let logits = dense(4, 3, 3).forward(&fused);
     let label = &batch.targets["label"];
-    let expected = cross_entropy(&logits, label, 0.0, Reduction::Mean).item();
+    let expected = cross_entropy(&logits, label).item();
     assert!((step.loss.item() - expected).abs() < 1e-6);
     let hits = logits.value().argmax(-1, false).eq(label).sum().item();
     assert_eq!(step.metrics.value("accuracy"), Some(hits / 5.0));
@@ -335,7 +337,7 @@ fn siamese_steps_on_pairs_or_triplets() {
     );
     let siamese = siamese.trained_with(MetricLoss::Contrastive { margin: 2.0 });
     let (za, zb) = (embed(&siamese, &a), embed(&siamese, &b));
-    let expected = contrastive_loss(&za, &zb, &same, 2.0, Reduction::Mean);
+    let expected = ContrastiveLoss::new().margin(2.0).forward(&za, &zb, &same);
     assert!((siamese.step(&pairs).loss.item() - expected.item()).abs() < 1e-6);
 
     let triplets = Batch::from_fields(
@@ -348,7 +350,7 @@ fn siamese_steps_on_pairs_or_triplets() {
     );
     let siamese = siamese.trained_with(MetricLoss::Triplet { margin: 0.5 });
     let zc = embed(&siamese, &c);
-    let expected = triplet_margin_loss(&za, &zb, &zc, 0.5, Reduction::Mean);
+    let expected = TripletMarginLoss::new().margin(0.5).forward(&za, &zb, &zc);
     assert!((siamese.step(&triplets).loss.item() - expected.item()).abs() < 1e-6);
 }
 
@@ -368,11 +370,7 @@ fn relation_steps_on_the_batchs_pairs() {
     );
     let step = relation.step(&batch);
     let logits = relation.score(&Var::constant(a.clone()), &Var::constant(b.clone()));
-    let expected = bce_with_logits(
-        &logits,
-        &Var::constant(related.unsqueeze(1)),
-        Reduction::Mean,
-    );
+    let expected = bce_with_logits(&logits, &Var::constant(related.unsqueeze(1)));
     assert!((step.loss.item() - expected.item()).abs() < 1e-6);
     let right = relation.predict(&a, &b).eq(&related).sum().item();
     assert_eq!(step.metrics.value("accuracy"), Some(right / 8.0));

@@ -11,7 +11,7 @@ mod support;
 use strata_datasets::{Batch, Fields};
 use strata_modules::{
     bce_with_logits, cross_entropy, mse_loss, BinaryClassification, Classification, Dense, Module,
-    Params, Reduction, Regression, Sgd, TrainConfig, TrainStep, Trainer, Var,
+    Params, Regression, Sgd, TrainConfig, TrainStep, Trainer, Var,
 };
 use strata_patterns::MultiOutput;
 use strata_tensor::{Rng, Tensor};
@@ -56,9 +56,9 @@ fn combined_loss_is_the_weighted_sum_of_each_heads_own_loss() {
     let shared = model.trunk.forward(&x);
     let head = |i: usize| model.heads()[i].module.forward(&shared);
     let expected = [
-        cross_entropy(&head(0), &kind, 0.0, Reduction::Mean).item(),
-        bce_with_logits(&head(1), &Var::constant(flag.clone()), Reduction::Mean).item(),
-        mse_loss(&head(2), &Var::constant(size.clone()), Reduction::Mean).item(),
+        cross_entropy(&head(0), &kind).item(),
+        bce_with_logits(&head(1), &Var::constant(flag.clone())).item(),
+        mse_loss(&head(2), &Var::constant(size.clone())).item(),
     ];
     let names: Vec<&str> = loss.per_task.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["kind", "flag", "size"]);
@@ -106,19 +106,9 @@ fn the_training_step_reports_each_heads_loss_and_metrics() {
     let outputs = model.forward(&Var::constant(batch.inputs["x"].clone()));
     let output = |name: &str| outputs.get(name).unwrap().value().to_vec();
     let losses = [
-        cross_entropy(outputs.get("kind").unwrap(), &kind, 0.0, Reduction::Mean).item(),
-        bce_with_logits(
-            outputs.get("flag").unwrap(),
-            &Var::constant(flag.clone()),
-            Reduction::Mean,
-        )
-        .item(),
-        mse_loss(
-            outputs.get("size").unwrap(),
-            &Var::constant(size.clone()),
-            Reduction::Mean,
-        )
-        .item(),
+        cross_entropy(outputs.get("kind").unwrap(), &kind).item(),
+        bce_with_logits(outputs.get("flag").unwrap(), &Var::constant(flag.clone())).item(),
+        mse_loss(outputs.get("size").unwrap(), &Var::constant(size.clone())).item(),
     ];
     // Accuracies and the mean absolute error by hand, row by row.
     let kind_logits = output("kind");

@@ -20,8 +20,9 @@ on the same problems:
   microseconds, at one thread only (the step is per-op overhead);
 
 and the first-batch loss of each model before any update. Inputs, labels and initial weights
-follow the portable SplitMix64 specification in `SPEC.md` beside this script (Strata's side
-is the `strata-bench-reference` crate), so Strata and PyTorch
+follow the portable SplitMix64 specification in `SPEC.md` beside this script, which the
+`strata-bench-reference` crate implements (`bench-reference/src/lib.rs`, whose functions mirror
+`stream`, `top24`, `reference_data`, `uniform_parameter` and `reference_init` below), so Strata and PyTorch
 start from bit-identical numbers and their first losses agree to about 1e-6.
 
 A training step is: clear gradients, forward, softmax cross-entropy, backward, optimizer step.

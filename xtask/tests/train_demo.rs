@@ -153,7 +153,8 @@ fn default_demo_reaches_the_target_and_writes_every_output() {
     checkpoint
         .apply_to(&mut mlp)
         .expect("the checkpoint fits a 64-512-10 MLP");
-    assert!(checkpoint.training.is_some() && checkpoint.optimizer.is_some());
+    let state = strata_modules::TrainingState::from_checkpoint(&checkpoint).unwrap();
+    assert!(state.is_some() && checkpoint.optimizer.is_some());
 }
 
 /// Trains briefly with `model` and the `extra` options and checks that `eval` of the

@@ -10,7 +10,7 @@ use std::fs::File;
 use std::path::Path;
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
-use strata_modules::Checkpoint;
+use strata_modules::{Checkpoint, TrainingState};
 use strata_recipes::RunSpec;
 
 /// Ranks of every job.
@@ -285,7 +285,9 @@ fn stalled_rank(dir: &Path) -> Result<Verdict, String> {
 fn require_checkpoint_of_epoch_zero(path: &Path) -> Result<(), String> {
     let checkpoint =
         Checkpoint::load(path).map_err(|err| format!("checkpoint after the failure: {err}"))?;
-    let next_epoch = checkpoint.training.as_ref().map(|t| t.next_epoch);
+    let state = TrainingState::from_checkpoint(&checkpoint)
+        .map_err(|err| format!("training state in the checkpoint: {err}"))?;
+    let next_epoch = state.map(|t| t.next_epoch);
     if next_epoch == Some(1) {
         Ok(())
     } else {

@@ -1,12 +1,8 @@
 //! Binary cross-entropy, on probabilities and on logits, with PyTorch's options.
 
-use super::{reduce, same_shape, Reduction};
-use strata_autograd::{smallvec, Var};
-use strata_tensor::{expect_ok, sigmoid, softplus, ErrorKind, Result, Tensor, TensorError};
-
-/// PyTorch clamps the logarithms of BCE at −100 so that a probability of exactly 0 or 1
-/// gives a large finite loss instead of infinity; so does Strata.
-const LOG_FLOOR: f32 = -100.0;
+use super::{reduce, LossTarget, Reduction};
+use strata_autograd::Var;
+use strata_tensor::{expect_ok, ErrorKind, Result, Tensor, TensorError};
 
 /// `option` broadcast to `shape`, or an error naming the option.
 fn broadcast(op: &'static str, name: &str, option: &Tensor, shape: &[usize]) -> Result<Tensor> {
@@ -32,7 +28,8 @@ fn weighted(op: &'static str, loss: Var, weight: Option<&Tensor>) -> Result<Var>
 }
 
 /// Binary cross-entropy on probabilities `p ∈ [0, 1]`, `−w·[y·ln p + (1 − y)·ln(1 − p)]`
-/// with the logarithms floored at −100 as PyTorch does (prefer [`BceWithLogitsLoss`]).
+/// with the logarithms floored at −100 as PyTorch does (the op [`Var::bce_terms`]; prefer
+/// [`BceWithLogitsLoss`]).
 ///
 /// ```
 /// use strata_modules::{BceLoss, Reduction, Var};
@@ -69,53 +66,22 @@ impl BceLoss {
 
     /// The loss of `probabilities` against `target`, both of one shape.
     #[track_caller]
-    pub fn forward(&self, probabilities: &Var, target: &Var) -> Var {
+    pub fn forward(&self, probabilities: &Var, target: &impl LossTarget) -> Var {
         expect_ok(self.try_forward(probabilities, target))
     }
 
     /// Fallible [`BceLoss::forward`].
     #[track_caller]
-    pub fn try_forward(&self, p: &Var, target: &Var) -> Result<Var> {
-        same_shape("bce_loss", p, target)?;
-        let value = p.value().zip_map(target.value(), |p, y| {
-            -(y * p.ln().max(LOG_FLOOR) + (1.0 - y) * (1.0 - p).ln().max(LOG_FLOOR))
-        });
-        let loss = Var::from_op("bce", value, &[p, target], |a| {
-            let (p, y) = (a.input(0), a.input(1));
-            smallvec![
-                a.needs(0).then(|| {
-                    // (p − y) / (p(1 − p)), the denominator kept away from 0 as PyTorch does.
-                    let slope = p.zip_map(y, |p, y| (p - y) / (p * (1.0 - p)).max(1e-12));
-                    a.grad().mul(&slope)
-                }),
-                a.needs(1).then(|| {
-                    let slope = p.map(|p| (1.0 - p).ln().max(LOG_FLOOR) - p.ln().max(LOG_FLOOR));
-                    a.grad().mul(&slope)
-                })
-            ]
-        });
+    pub fn try_forward(&self, p: &Var, target: &impl LossTarget) -> Result<Var> {
+        let loss = p.try_bce_terms(&target.to_var())?;
         let loss = weighted("bce_loss", loss, self.weight.as_ref())?;
         Ok(reduce(loss, self.reduction))
     }
 }
 
-/// `f(x, y, pw)` element-wise over logits, targets and positive weights (1 without them).
-fn zip_logits(
-    x: &Tensor,
-    y: &Tensor,
-    pos_weight: Option<&[f32]>,
-    f: impl Fn(f32, f32, f32) -> f32,
-) -> Tensor {
-    let (xs, ys) = (x.values(), y.values());
-    let values = (0..xs.len())
-        .map(|i| f(xs[i], ys[i], pos_weight.map_or(1.0, |pw| pw[i])))
-        .collect();
-    Tensor::from_vec(values, x.shape())
-}
-
 /// Binary cross-entropy on logits with PyTorch's options,
-/// `w·[pw·y·softplus(−x) + (1 − y)·softplus(x)]`: stable for any finite logit (no `log(0)`),
-/// with gradients for the logits and the targets.
+/// `w·[pw·y·softplus(−x) + (1 − y)·softplus(x)]` (the op [`Var::bce_with_logits_terms`]):
+/// stable for any finite logit (no `log(0)`), with gradients for the logits and the targets.
 ///
 /// ```
 /// use strata_modules::{BceWithLogitsLoss, Reduction, Var};
@@ -163,75 +129,50 @@ impl BceWithLogitsLoss {
 
     /// The loss of `logits` against `target` (0/1 labels or probabilities), both of one shape.
     #[track_caller]
-    pub fn forward(&self, logits: &Var, target: &Var) -> Var {
+    pub fn forward(&self, logits: &Var, target: &impl LossTarget) -> Var {
         expect_ok(self.try_forward(logits, target))
     }
 
     /// Fallible [`BceWithLogitsLoss::forward`].
     #[track_caller]
-    pub fn try_forward(&self, logits: &Var, target: &Var) -> Result<Var> {
+    pub fn try_forward(&self, logits: &Var, target: &impl LossTarget) -> Result<Var> {
         const OP: &str = "bce_with_logits";
-        same_shape(OP, logits, target)?;
-        let pos_weight = match &self.pos_weight {
-            Some(pw) => Some(broadcast(OP, "pos_weight", pw, logits.shape())?.to_vec()),
-            None => None,
-        };
-        let value = zip_logits(
-            logits.value(),
-            target.value(),
-            pos_weight.as_deref(),
-            |x, y, pw| pw * y * softplus(-x) + (1.0 - y) * softplus(x),
-        );
-        let loss = Var::from_op(OP, value, &[logits, target], move |a| {
-            let (x, y, pw) = (a.input(0), a.input(1), pos_weight.as_deref());
-            smallvec![
-                a.needs(0).then(|| {
-                    let slope = |x, y, pw| (1.0 - y) * sigmoid(x) - pw * y * sigmoid(-x);
-                    a.grad().mul(&zip_logits(x, y, pw, slope))
-                }),
-                a.needs(1).then(|| {
-                    let slope = |x: f32, _, pw| pw * softplus(-x) - softplus(x);
-                    a.grad().mul(&zip_logits(x, y, pw, slope))
-                })
-            ]
-        });
+        let target = target.to_var();
+        let loss = logits.try_bce_with_logits_terms(&target, self.pos_weight.as_ref())?;
         let loss = weighted(OP, loss, self.weight.as_ref())?;
         Ok(reduce(loss, self.reduction))
     }
 }
 
-/// Binary cross-entropy on probabilities: [`BceLoss`] with no options but the reduction.
+/// Binary cross-entropy on probabilities, averaged: [`BceLoss`] with its defaults.
 #[track_caller]
-pub fn bce_loss(probabilities: &Var, target: &Var, reduction: Reduction) -> Var {
-    expect_ok(try_bce_loss(probabilities, target, reduction))
+pub fn bce_loss(probabilities: &Var, target: &impl LossTarget) -> Var {
+    expect_ok(try_bce_loss(probabilities, target))
 }
 
 /// Fallible [`bce_loss`].
 #[track_caller]
-pub fn try_bce_loss(p: &Var, target: &Var, reduction: Reduction) -> Result<Var> {
-    BceLoss::new().reduction(reduction).try_forward(p, target)
+pub fn try_bce_loss(probabilities: &Var, target: &impl LossTarget) -> Result<Var> {
+    BceLoss::new().try_forward(probabilities, target)
 }
 
-/// Binary cross-entropy on logits, `softplus(x) − x·y`: [`BceWithLogitsLoss`] with no options
-/// but the reduction; gradient `sigmoid(x) − y`.
+/// Binary cross-entropy on logits, `softplus(x) − x·y`, averaged: [`BceWithLogitsLoss`] with
+/// its defaults; gradient `sigmoid(x) − y`.
 ///
 /// ```
-/// use strata_modules::{bce_with_logits, Reduction, Var};
+/// use strata_modules::{bce_with_logits, Var};
 /// use strata_tensor::Tensor;
 /// let x = Var::leaf(Tensor::from_vec(vec![100.0, -100.0], &[2]));
-/// let y = Var::constant(Tensor::from_vec(vec![0.0, 0.0], &[2]));
-/// let loss = bce_with_logits(&x, &y, Reduction::Sum);
-/// assert!((loss.item() - 100.0).abs() < 1e-3);
+/// let loss = bce_with_logits(&x, &Tensor::zeros(&[2]));
+/// assert!((loss.item() - 50.0).abs() < 1e-3);
 /// ```
 #[track_caller]
-pub fn bce_with_logits(logits: &Var, target: &Var, reduction: Reduction) -> Var {
-    expect_ok(try_bce_with_logits(logits, target, reduction))
+pub fn bce_with_logits(logits: &Var, target: &impl LossTarget) -> Var {
+    expect_ok(try_bce_with_logits(logits, target))
 }
 
 /// Fallible [`bce_with_logits`].
 #[track_caller]
-pub fn try_bce_with_logits(logits: &Var, target: &Var, reduction: Reduction) -> Result<Var> {
-    BceWithLogitsLoss::new()
-        .reduction(reduction)
-        .try_forward(logits, target)
+pub fn try_bce_with_logits(logits: &Var, target: &impl LossTarget) -> Result<Var> {
+    BceWithLogitsLoss::new().try_forward(logits, target)
 }

@@ -6,125 +6,12 @@
 //! sequences), with targets shaped like the leading axes (`[N]`, `[N, T]`);
 //! `class_axis(1)` takes PyTorch's layout, scores `[N, C, d1, …]` against targets `[N, d1, …]`.
 
-use super::{Lanes, Reduction};
-use strata_autograd::{smallvec, Var};
-use strata_tensor::{expect_ok, Axis, ErrorKind, Result, Tensor, TensorError};
+use super::{LossTarget, Reduction};
+use strata_autograd::{ClassLossOptions, Var};
+use strata_tensor::{expect_ok, Axis, Result, Tensor};
 
-/// The options both class-index losses take.
-#[derive(Debug, Clone, Default)]
-struct ClassOptions {
-    weight: Option<Tensor>,
-    ignore_index: Option<i64>,
-    /// `None`: the last axis.
-    class_axis: Option<isize>,
-    reduction: Reduction,
-}
-
-/// Class-index targets checked against scores: row `r` is the lane of `C` scores (along the
-/// class axis) that target `r` picks from.
-struct ClassRows {
-    lanes: Lanes,
-    /// The weight of each class (1 each without class weights).
-    class_weight: Vec<f32>,
-    /// Each row's target class; `None` where the target is the ignored index.
-    targets: Vec<Option<usize>>,
-}
-
-impl ClassOptions {
-    /// Checks `targets` (and the class weights) against `scores`.
-    fn rows(&self, op: &'static str, scores: &Var, targets: &Tensor) -> Result<ClassRows> {
-        let err = |kind, msg: String| Err(TensorError::new(op, kind, msg));
-        let axis = self.class_axis.unwrap_or(-1).resolve(scores.ndim(), op)?;
-        let mut rest = scores.shape().to_vec();
-        let classes = rest.remove(axis);
-        if targets.shape() != &rest[..] {
-            let place = match self.class_axis {
-                None => "the last axis".to_string(),
-                Some(a) => format!("axis {a}"),
-            };
-            return err(
-                ErrorKind::ShapeMismatch,
-                format!(
-                    "logits {:?} need classes on {place} and targets shaped like the rest, found targets {:?}",
-                    scores.shape(),
-                    targets.shape()
-                ),
-            );
-        }
-        let class_weight = match &self.weight {
-            Some(w) if w.shape() != [classes] => {
-                return err(
-                    ErrorKind::ShapeMismatch,
-                    format!(
-                        "weight {:?} needs one value per class, [{classes}] for logits {:?}",
-                        w.shape(),
-                        scores.shape()
-                    ),
-                )
-            }
-            Some(w) => w.to_vec(),
-            None => vec![1.0; classes],
-        };
-        let mut ids = Vec::with_capacity(targets.numel());
-        for &t in targets.values().iter() {
-            if self.ignore_index.is_some_and(|i| t == i as f32) {
-                ids.push(None);
-            } else if t >= 0.0 && t.fract() == 0.0 && (t as usize) < classes {
-                ids.push(Some(t as usize));
-            } else {
-                return err(
-                    ErrorKind::IndexOutOfRange,
-                    format!("target {t} is not a class index in 0..{classes}"),
-                );
-            }
-        }
-        Ok(ClassRows {
-            lanes: Lanes::along(scores.shape(), axis),
-            class_weight,
-            targets: ids,
-        })
-    }
-}
-
-impl ClassRows {
-    /// The flat index of class `c` in row `r`.
-    fn index(&self, r: usize, c: usize) -> usize {
-        self.lanes.start(r) + c * self.lanes.stride
-    }
-
-    /// PyTorch's reduction of per-row losses: `Mean` divides the sum by the total weight
-    /// `Σ w[target]` of the rows not ignored. Returns the value and the factor by which a
-    /// scalar upstream gradient reaches each row.
-    fn reduce(&self, losses: Vec<f32>, reduction: Reduction, shape: &[usize]) -> (Tensor, f32) {
-        let sum = || losses.iter().sum::<f32>();
-        match reduction {
-            Reduction::Mean => {
-                let total: f32 = self
-                    .targets
-                    .iter()
-                    .flatten()
-                    .map(|&t| self.class_weight[t])
-                    .sum();
-                (Tensor::scalar(sum() / total), 1.0 / total)
-            }
-            Reduction::Sum => (Tensor::scalar(sum()), 1.0),
-            Reduction::None => (Tensor::from_vec(losses, shape), 1.0),
-        }
-    }
-}
-
-/// The gradient reaching row `r`: its own entry of `upstream` (no reduction), or the single
-/// upstream value times `scale`.
-fn row_upstream(upstream: &[f32], scale: f32, r: usize) -> f32 {
-    if upstream.len() == 1 {
-        upstream[0] * scale
-    } else {
-        upstream[r]
-    }
-}
-
-/// Cross-entropy from logits against class-index targets, with PyTorch's options; fused: one
-/// log-sum-exp per row, and the gradient written in the same layout in one pass.
+/// Cross-entropy from logits against class-index targets, with PyTorch's options (the fused
+/// op [`Var::softmax_cross_entropy`]).
 ///
 /// With class weights `w`, label smoothing `ε` and `C` classes, a row with target `t` costs
 /// `(1 − ε)·w_t·(−ln p_t) + ε/C·Σ_c w_c·(−ln p_c)`; ignored rows cost 0, and `Mean` divides
@@ -147,7 +34,7 @@ fn row_upstream(upstream: &[f32], scale: f32, r: usize) -> f32 {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct CrossEntropyLoss {
-    class: ClassOptions,
+    class: ClassLossOptions,
     label_smoothing: f32,
 }
 
@@ -191,72 +78,20 @@ impl CrossEntropyLoss {
 
     /// The loss of `logits` against class-index `targets`.
     #[track_caller]
-    pub fn forward(&self, logits: &Var, targets: &Tensor) -> Var {
+    pub fn forward(&self, logits: &Var, targets: &impl LossTarget) -> Var {
         expect_ok(self.try_forward(logits, targets))
     }
 
     /// Fallible [`CrossEntropyLoss::forward`].
     #[track_caller]
-    pub fn try_forward(&self, logits: &Var, targets: &Tensor) -> Result<Var> {
-        let rows = self.class.rows("cross_entropy", logits, targets)?;
-        let eps = self.label_smoothing;
-        if !(0.0..=1.0).contains(&eps) {
-            return Err(TensorError::new(
-                "cross_entropy",
-                ErrorKind::InvalidArgument,
-                format!("label smoothing must be in [0, 1], found {eps}"),
-            ));
-        }
-        let x = logits.value().values();
-        let (classes, w) = (rows.lanes.len, &rows.class_weight);
-        let spread = eps / classes as f32;
-        // Per row: the softmax (kept for backward; ignored rows stay 0) and the loss.
-        let mut softmax = vec![0.0f32; x.len()];
-        let mut losses = vec![0.0f32; rows.targets.len()];
-        for (r, target) in rows.targets.iter().enumerate() {
-            let Some(t) = *target else { continue };
-            let at = |c| rows.index(r, c);
-            let max = (0..classes)
-                .map(|c| x[at(c)])
-                .fold(f32::NEG_INFINITY, f32::max);
-            let mut sum = 0.0;
-            for c in 0..classes {
-                softmax[at(c)] = (x[at(c)] - max).exp();
-                sum += softmax[at(c)];
-            }
-            (0..classes).for_each(|c| softmax[at(c)] /= sum);
-            // −ln p_c = lse − x_c.
-            let lse = max + sum.ln();
-            losses[r] = (1.0 - eps) * w[t] * (lse - x[at(t)]);
-            if eps > 0.0 {
-                losses[r] += spread * (0..classes).map(|c| w[c] * (lse - x[at(c)])).sum::<f32>();
-            }
-        }
-        let (value, scale) = rows.reduce(losses, self.class.reduction, targets.shape());
-        let total_weight: f32 = w.iter().sum();
-        Ok(Var::from_op("cross_entropy", value, &[logits], move |a| {
-            // ∂loss_r/∂x_c = (1 − ε)·w_t·(p_c − [c = t]) + ε/C·(W·p_c − w_c), W = Σ w,
-            // times the row's upstream gradient.
-            let upstream = a.grad().values();
-            let mut grad = softmax.clone();
-            let w = &rows.class_weight;
-            for (r, target) in rows.targets.iter().enumerate() {
-                let Some(t) = *target else { continue };
-                let g = row_upstream(&upstream, scale, r);
-                let on_target = (1.0 - eps) * w[t];
-                let p_scale = on_target + spread * total_weight;
-                for (c, i) in rows.lanes.indices(r).enumerate() {
-                    grad[i] = (p_scale * grad[i] - spread * w[c]) * g;
-                }
-                grad[rows.index(r, t)] -= on_target * g;
-            }
-            smallvec![Some(Tensor::from_vec(grad, a.input(0).shape()))]
-        }))
+    pub fn try_forward(&self, logits: &Var, targets: &impl LossTarget) -> Result<Var> {
+        let targets = targets.as_tensor();
+        logits.try_softmax_cross_entropy(targets, &self.class, self.label_smoothing)
     }
 }
 
 /// Negative log-likelihood of class-index targets given log-probabilities (pair with
-/// `LogSoftmax`), with PyTorch's options: a row with target `t` costs `−w_t·x_t`, ignored rows
+/// `LogSoftmax`), with PyTorch's options (the op [`Var::nll`]): a row with target `t` costs `−w_t·x_t`, ignored rows
 /// cost 0, and `Mean` divides the sum by `Σ w_t` over the rows not ignored.
 ///
 /// ```
@@ -270,7 +105,7 @@ impl CrossEntropyLoss {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct NllLoss {
-    class: ClassOptions,
+    class: ClassLossOptions,
 }
 
 impl NllLoss {
@@ -305,87 +140,47 @@ impl NllLoss {
 
     /// The loss of `log_probs` against class-index `targets`.
     #[track_caller]
-    pub fn forward(&self, log_probs: &Var, targets: &Tensor) -> Var {
+    pub fn forward(&self, log_probs: &Var, targets: &impl LossTarget) -> Var {
         expect_ok(self.try_forward(log_probs, targets))
     }
 
     /// Fallible [`NllLoss::forward`].
     #[track_caller]
-    pub fn try_forward(&self, log_probs: &Var, targets: &Tensor) -> Result<Var> {
-        let rows = self.class.rows("nll_loss", log_probs, targets)?;
-        let x = log_probs.value().values();
-        let losses = rows
-            .targets
-            .iter()
-            .enumerate()
-            .map(|(r, t)| t.map_or(0.0, |t| -rows.class_weight[t] * x[rows.index(r, t)]))
-            .collect();
-        let (value, scale) = rows.reduce(losses, self.class.reduction, targets.shape());
-        Ok(Var::from_op("nll_loss", value, &[log_probs], move |a| {
-            // ∂loss_r/∂x_t = −w_t, times the row's upstream gradient; 0 elsewhere.
-            let upstream = a.grad().values();
-            let mut grad = vec![0.0f32; a.input(0).numel()];
-            for (r, target) in rows.targets.iter().enumerate() {
-                if let Some(t) = *target {
-                    grad[rows.index(r, t)] =
-                        -rows.class_weight[t] * row_upstream(&upstream, scale, r);
-                }
-            }
-            smallvec![Some(Tensor::from_vec(grad, a.input(0).shape()))]
-        }))
+    pub fn try_forward(&self, log_probs: &Var, targets: &impl LossTarget) -> Result<Var> {
+        log_probs.try_nll(targets.as_tensor(), &self.class)
     }
 }
 
-/// Cross-entropy from logits `[…, C]` with integer class targets and label smoothing `ε`:
-/// [`CrossEntropyLoss`] with these two options.
+/// Cross-entropy from logits `[…, C]` against integer class targets, averaged over the
+/// rows: [`CrossEntropyLoss`] with its defaults (which holds the options).
 ///
 /// ```
-/// use strata_modules::{cross_entropy, Reduction, Var};
+/// use strata_modules::{cross_entropy, Var};
 /// use strata_tensor::Tensor;
 /// let logits = Var::leaf(Tensor::from_vec(vec![0.0, 3f32.ln()], &[1, 2]));
-/// let loss = cross_entropy(&logits, &Tensor::from_vec(vec![1.0], &[1]), 0.0, Reduction::Mean);
+/// let loss = cross_entropy(&logits, &Tensor::from_vec(vec![1.0], &[1]));
 /// assert!((loss.item() + 0.75f32.ln()).abs() < 1e-6); // −ln(3/4)
 /// ```
 #[track_caller]
-pub fn cross_entropy(
-    logits: &Var,
-    targets: &Tensor,
-    label_smoothing: f32,
-    reduction: Reduction,
-) -> Var {
-    expect_ok(try_cross_entropy(
-        logits,
-        targets,
-        label_smoothing,
-        reduction,
-    ))
+pub fn cross_entropy(logits: &Var, targets: &impl LossTarget) -> Var {
+    expect_ok(try_cross_entropy(logits, targets))
 }
 
 /// Fallible [`cross_entropy`].
 #[track_caller]
-pub fn try_cross_entropy(
-    logits: &Var,
-    targets: &Tensor,
-    label_smoothing: f32,
-    reduction: Reduction,
-) -> Result<Var> {
-    CrossEntropyLoss::new()
-        .label_smoothing(label_smoothing)
-        .reduction(reduction)
-        .try_forward(logits, targets)
+pub fn try_cross_entropy(logits: &Var, targets: &impl LossTarget) -> Result<Var> {
+    CrossEntropyLoss::new().try_forward(logits, targets)
 }
 
-/// Negative log-likelihood of class targets given log-probabilities `[…, C]`: [`NllLoss`]
-/// with no options but the reduction.
+/// Negative log-likelihood of class targets given log-probabilities `[…, C]`, averaged over
+/// the rows: [`NllLoss`] with its defaults.
 #[track_caller]
-pub fn nll_loss(log_probs: &Var, targets: &Tensor, reduction: Reduction) -> Var {
-    expect_ok(try_nll_loss(log_probs, targets, reduction))
+pub fn nll_loss(log_probs: &Var, targets: &impl LossTarget) -> Var {
+    expect_ok(try_nll_loss(log_probs, targets))
 }
 
 /// Fallible [`nll_loss`].
 #[track_caller]
-pub fn try_nll_loss(log_probs: &Var, targets: &Tensor, reduction: Reduction) -> Result<Var> {
-    NllLoss::new()
-        .reduction(reduction)
-        .try_forward(log_probs, targets)
+pub fn try_nll_loss(log_probs: &Var, targets: &impl LossTarget) -> Result<Var> {
+    NllLoss::new().try_forward(log_probs, targets)
 }

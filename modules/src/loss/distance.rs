@@ -1,27 +1,12 @@
-//! Losses over embeddings: cosine similarity and the cosine-embedding loss, the contrastive
-//! loss, and the triplet margin loss with PyTorch's options.
+//! Distances between embeddings: the cosine similarity and the triplet margin loss with
+//! PyTorch's options.
 
-use super::{reduce, same_shape, Lanes, Reduction};
-use strata_autograd::{smallvec, Var};
-use strata_tensor::{broadcast_shapes, expect_ok, Axis, ErrorKind, Result, Tensor, TensorError};
+use super::{reduce, same_shape, Reduction};
+use strata_autograd::Var;
+use strata_tensor::{expect_ok, Axis, ErrorKind, Result, TensorError};
 
-/// Small constant inside the square root of the contrastive loss's distance, so that its
-/// gradient stays finite at 0.
-const DISTANCE_EPS: f32 = 1e-6;
-
-/// PyTorch's cosine-embedding loss adds this to each squared magnitude.
-const MAGNITUDE_EPS: f32 = 1e-12;
-
-/// Euclidean distance between rows of two `[N, D]` batches, `[N]`.
-fn row_distance(a: &Var, b: &Var) -> Var {
-    a.sub(b)
-        .square()
-        .sum_axes(&[-1], false)
-        .add_scalar(DISTANCE_EPS)
-        .sqrt()
-}
-
-/// Cosine similarity along `axis`, PyTorch's `F.cosine_similarity`:
+/// Cosine similarity along `axis` (the op [`Var::cosine_similarity`]), PyTorch's
+/// `F.cosine_similarity`:
 /// `Σ a·b / (max(‖a‖, eps)·max(‖b‖, eps))`, each norm clamped at `eps` separately (PyTorch's
 /// default `eps` is 1e-8). `a` and `b` broadcast to one shape; the result drops `axis`.
 ///
@@ -42,168 +27,7 @@ pub fn cosine_similarity(a: &Var, b: &Var, axis: impl Axis, eps: f32) -> Var {
 /// Fallible [`cosine_similarity`].
 #[track_caller]
 pub fn try_cosine_similarity(a: &Var, b: &Var, axis: impl Axis, eps: f32) -> Result<Var> {
-    const OP: &str = "cosine_similarity";
-    let shape = broadcast_shapes(a.shape(), b.shape(), OP)?;
-    let widen = |v: &Var| {
-        if v.shape() == &shape[..] {
-            v.clone()
-        } else {
-            v.broadcast_to(&shape)
-        }
-    };
-    let (a, b) = (widen(a), widen(b));
-    let axis = axis.resolve(shape.len(), OP)?;
-    let lanes = Lanes::along(&shape, axis);
-    let mut out_shape = shape.to_vec();
-    out_shape.remove(axis);
-    let (xa, xb) = (a.value().values(), b.value().values());
-    // Per lane: the two norms (kept for backward) and the cosine.
-    let count = out_shape.iter().product();
-    let mut norms = Vec::with_capacity(count);
-    let mut cos = Vec::with_capacity(count);
-    for r in 0..count {
-        let (mut ab, mut aa, mut bb) = (0.0f32, 0.0f32, 0.0f32);
-        for i in lanes.indices(r) {
-            ab += xa[i] * xb[i];
-            aa += xa[i] * xa[i];
-            bb += xb[i] * xb[i];
-        }
-        let (na, nb) = (aa.sqrt(), bb.sqrt());
-        norms.push((na, nb));
-        cos.push(ab / (na.max(eps) * nb.max(eps)));
-    }
-    let value = Tensor::from_vec(cos, &out_shape);
-    Ok(Var::from_op(OP, value, &[&a, &b], move |args| {
-        // PyTorch clamps the norms outside the graph, so its gradient is that of
-        // cos = Σ a·b / (c_a·c_b), c = max(‖·‖, eps), with ∂c/∂a = a/‖a‖ (0 for a zero
-        // vector) even below eps: ∂cos/∂a = b/(c_a·c_b) − cos·a/(c_a·‖a‖), and alike for b.
-        let (xa, xb) = (args.input(0).values(), args.input(1).values());
-        let (upstream, cos) = (args.grad().values(), args.output().values());
-        let (mut ga, mut gb) = (vec![0.0f32; xa.len()], vec![0.0f32; xb.len()]);
-        let pull = |norm: f32, clamped: f32, cos: f32| {
-            if norm > 0.0 {
-                cos / (clamped * norm)
-            } else {
-                0.0
-            }
-        };
-        for (r, &(na, nb)) in norms.iter().enumerate() {
-            let (ca, cb) = (na.max(eps), nb.max(eps));
-            let (cross, pa, pb) = (1.0 / (ca * cb), pull(na, ca, cos[r]), pull(nb, cb, cos[r]));
-            for i in lanes.indices(r) {
-                ga[i] = upstream[r] * (xb[i] * cross - xa[i] * pa);
-                gb[i] = upstream[r] * (xa[i] * cross - xb[i] * pb);
-            }
-        }
-        let shape = args.input(0).shape();
-        smallvec![
-            args.needs(0).then(|| Tensor::from_vec(ga, shape)),
-            args.needs(1).then(|| Tensor::from_vec(gb, shape))
-        ]
-    }))
-}
-
-/// Cosine-embedding loss over rows of `[N, D]` pairs with labels `y = ±1`, PyTorch's formula:
-/// `1 − cos(a, b)` where `y = 1`, `max(0, cos(a, b) − margin)` where `y = −1`, with
-/// `cos = a·b / √((‖a‖² + 1e-12)(‖b‖² + 1e-12))`. Other labels are refused.
-#[track_caller]
-pub fn cosine_embedding_loss(
-    a: &Var,
-    b: &Var,
-    y: &Tensor,
-    margin: f32,
-    reduction: Reduction,
-) -> Var {
-    expect_ok(try_cosine_embedding_loss(a, b, y, margin, reduction))
-}
-
-/// Fallible [`cosine_embedding_loss`].
-#[track_caller]
-pub fn try_cosine_embedding_loss(
-    a: &Var,
-    b: &Var,
-    y: &Tensor,
-    margin: f32,
-    reduction: Reduction,
-) -> Result<Var> {
-    const OP: &str = "cosine_embedding_loss";
-    pair_check(OP, a, b, y)?;
-    if let Some(label) = y.values().iter().find(|&&l| l != 1.0 && l != -1.0) {
-        return Err(TensorError::new(
-            OP,
-            ErrorKind::InvalidArgument,
-            format!("labels must be 1 or -1, found {label}"),
-        ));
-    }
-    let magnitude = |v: &Var| v.square().sum_axes(&[-1], false).add_scalar(MAGNITUDE_EPS);
-    let cos = a
-        .mul(b)
-        .sum_axes(&[-1], false)
-        .div(&magnitude(a).mul(&magnitude(b)).sqrt());
-    let similar = cos.neg().add_scalar(1.0);
-    let dissimilar = cos.add_scalar(-margin).relu();
-    let loss = Var::select(&y.gt(&Tensor::scalar(0.0)), &similar, &dissimilar);
-    Ok(reduce(loss, reduction))
-}
-
-/// Contrastive loss (Hadsell, Chopra, LeCun 2006) over rows: `d²` for similar pairs
-/// (`y = 1`) and `max(0, margin − d)²` for dissimilar ones (`y = 0`), `d` the Euclidean distance.
-#[track_caller]
-pub fn contrastive_loss(a: &Var, b: &Var, y: &Tensor, margin: f32, reduction: Reduction) -> Var {
-    expect_ok(try_contrastive_loss(a, b, y, margin, reduction))
-}
-
-/// Fallible [`contrastive_loss`].
-#[track_caller]
-pub fn try_contrastive_loss(
-    a: &Var,
-    b: &Var,
-    y: &Tensor,
-    margin: f32,
-    reduction: Reduction,
-) -> Result<Var> {
-    pair_check("contrastive_loss", a, b, y)?;
-    let d = row_distance(a, b);
-    let similar = d.square();
-    let dissimilar = d.neg().add_scalar(margin).relu().square();
-    let loss = Var::select(&y.gt(&Tensor::scalar(0.5)), &similar, &dissimilar);
-    Ok(reduce(loss, reduction))
-}
-
-/// The `p`-norm of `v` along its last axis (PyTorch's `norm(v, p, -1)`); fused so that a
-/// zero lane gets gradient 0, as in PyTorch, rather than 0·∞.
-#[track_caller]
-fn norm_last_axis(v: &Var, p: f32) -> Var {
-    let len = v.shape()[v.ndim() - 1];
-    let x = v.value().values();
-    let count = v.shape()[..v.ndim() - 1].iter().product();
-    let norms: Vec<f32> = (0..count)
-        .map(|r| {
-            let lane = &x[r * len..(r + 1) * len];
-            lane.iter()
-                .map(|e| e.abs().powf(p))
-                .sum::<f32>()
-                .powf(1.0 / p)
-        })
-        .collect();
-    let value = Tensor::from_vec(norms, &v.shape()[..v.ndim() - 1]);
-    Var::from_op("norm", value, &[v], move |a| {
-        // ∂‖v‖/∂v_i = sign(v_i)·(|v_i|/‖v‖)^(p−1), 0 where v_i = 0 or ‖v‖ = 0.
-        let (x, norms, upstream) = (a.input(0).values(), a.output().values(), a.grad().values());
-        let grad = x
-            .iter()
-            .enumerate()
-            .map(|(i, &e)| {
-                let (n, g) = (norms[i / len], upstream[i / len]);
-                if e == 0.0 || n == 0.0 {
-                    0.0
-                } else {
-                    g * e.signum() * (e.abs() / n).powf(p - 1.0)
-                }
-            })
-            .collect();
-        smallvec![Some(Tensor::from_vec(grad, a.input(0).shape()))]
-    })
+    a.try_cosine_similarity(b, axis, eps)
 }
 
 /// Triplet margin loss with PyTorch's options, `max(0, d(a, p) − d(a, n) + margin)` over the
@@ -309,7 +133,7 @@ impl TripletMarginLoss {
                 ),
             ));
         }
-        let distance = |x: &Var, y: &Var| norm_last_axis(&x.sub(y).add_scalar(self.eps), self.p);
+        let distance = |x: &Var, y: &Var| x.sub(y).add_scalar(self.eps).norm_last_axis(self.p);
         let mut to_negative = distance(anchor, negative);
         if self.swap {
             to_negative = to_negative.minimum(&distance(positive, negative));
@@ -319,48 +143,15 @@ impl TripletMarginLoss {
     }
 }
 
-/// Triplet margin loss over rows with a given margin: [`TripletMarginLoss`] with PyTorch's
-/// other defaults (`p = 2`, `eps = 1e-6`, no swap).
+/// Triplet margin loss over rows, averaged: [`TripletMarginLoss`] with PyTorch's defaults
+/// (margin 1, `p = 2`, `eps = 1e-6`, no swap).
 #[track_caller]
-pub fn triplet_margin_loss(
-    anchor: &Var,
-    positive: &Var,
-    negative: &Var,
-    margin: f32,
-    reduction: Reduction,
-) -> Var {
-    expect_ok(try_triplet_margin_loss(
-        anchor, positive, negative, margin, reduction,
-    ))
+pub fn triplet_margin_loss(anchor: &Var, positive: &Var, negative: &Var) -> Var {
+    expect_ok(try_triplet_margin_loss(anchor, positive, negative))
 }
 
 /// Fallible [`triplet_margin_loss`].
 #[track_caller]
-pub fn try_triplet_margin_loss(
-    anchor: &Var,
-    positive: &Var,
-    negative: &Var,
-    margin: f32,
-    reduction: Reduction,
-) -> Result<Var> {
-    TripletMarginLoss::new()
-        .margin(margin)
-        .reduction(reduction)
-        .try_forward(anchor, positive, negative)
-}
-
-fn pair_check(op: &'static str, a: &Var, b: &Var, y: &Tensor) -> Result<()> {
-    same_shape(op, a, b)?;
-    if a.ndim() != 2 || y.shape() != [a.shape()[0]] {
-        return Err(TensorError::new(
-            op,
-            ErrorKind::ShapeMismatch,
-            format!(
-                "expects [N, D] pairs and [N] labels, found {:?} and {:?}",
-                a.shape(),
-                y.shape()
-            ),
-        ));
-    }
-    Ok(())
+pub fn try_triplet_margin_loss(anchor: &Var, positive: &Var, negative: &Var) -> Result<Var> {
+    TripletMarginLoss::new().try_forward(anchor, positive, negative)
 }

@@ -4,6 +4,7 @@ use super::{
     apply_updates, flush_subnormal, Optimizer, OptimizerState, OptimizerStateError, Slots,
 };
 use crate::params::Params;
+use std::marker::PhantomData;
 use strata_autograd::Gradients;
 use strata_tensor::{for_each_block, with_avx2, with_flushed_subnormals};
 
@@ -13,7 +14,7 @@ use strata_tensor::{for_each_block, with_avx2, with_flushed_subnormals};
 /// block to a waiting worker.
 pub(super) const UPDATE_BLOCK: usize = 1 << 14;
 
-/// Adam's hyper-parameters and state, shared by [`Adam`] and [`AdamW`].
+/// Adam's hyper-parameters and state.
 #[derive(Debug, Clone)]
 struct AdamCore {
     lr: f32,
@@ -38,9 +39,10 @@ impl AdamCore {
         }
     }
 
-    /// One step; `decoupled` selects AdamW's `p ← p·(1 − lr·λ)` over Adam's `g ← g + λ·p`.
+    /// One step; `decoupled` selects AdamW's `p ← p·(1 − lr·λ)` over Adam's `g ← g + λ·p`;
+    /// `name` names the optimizer in errors.
     #[track_caller]
-    fn step(&mut self, model: &mut dyn Params, grads: &Gradients, decoupled: bool) {
+    fn step(&mut self, model: &mut dyn Params, grads: &Gradients, decoupled: bool, name: &str) {
         let steps = self.steps + 1;
         let (b1, b2) = self.betas;
         // Past 2^31 steps the bias corrections are 1 to the last bit anyway.
@@ -55,7 +57,6 @@ impl AdamCore {
             inv_sqrt_c2: 1.0 / (1.0 - b2.powi(t)).sqrt(),
             eps: self.eps,
         };
-        let name = if decoupled { "AdamW" } else { "Adam" };
         let slot_count = self.slot_count();
         apply_updates(
             name,
@@ -172,75 +173,120 @@ impl AdamUpdate {
     }
 }
 
-/// Adam with PyTorch's defaults (β = (0.9, 0.999), ε = 1e-8) and optional L2 weight decay
-/// added to the gradient.
-#[derive(Debug, Clone)]
-pub struct Adam(AdamCore);
-
-/// AdamW: Adam with decoupled weight decay (default λ = 0.01, PyTorch's).
-#[derive(Debug, Clone)]
-pub struct AdamW(AdamCore);
-
-macro_rules! adam_builders {
-    ($name:ident, $kind:literal, $decoupled:literal, $default_decay:expr) => {
-        impl $name {
-            /// With learning rate `lr` and default hyper-parameters.
-            pub fn new(lr: f32) -> Self {
-                let mut core = AdamCore::new(lr);
-                core.weight_decay = $default_decay;
-                Self(core)
-            }
-
-            /// With the moment decay rates `(β1, β2)`.
-            pub fn betas(mut self, beta1: f32, beta2: f32) -> Self {
-                self.0.betas = (beta1, beta2);
-                self
-            }
-
-            /// With the denominator's ε.
-            pub fn eps(mut self, eps: f32) -> Self {
-                self.0.eps = eps;
-                self
-            }
-
-            /// With weight decay `λ`.
-            pub fn weight_decay(mut self, weight_decay: f32) -> Self {
-                self.0.weight_decay = weight_decay;
-                self
-            }
-
-            /// With AMSGrad (Reddi, Kale & Kumar 2018): the denominator uses the largest
-            /// second moment seen so far, a third state vector per parameter.
-            pub fn amsgrad(mut self, amsgrad: bool) -> Self {
-                self.0.amsgrad = amsgrad;
-                self
-            }
-        }
-
-        impl Optimizer for $name {
-            #[track_caller]
-            fn step(&mut self, model: &mut dyn Params, grads: &Gradients) {
-                self.0.step(model, grads, $decoupled);
-            }
-
-            fn learning_rate(&self) -> f32 {
-                self.0.lr
-            }
-
-            fn set_learning_rate(&mut self, lr: f32) {
-                self.0.lr = lr;
-            }
-
-            fn state(&self) -> OptimizerState {
-                self.0.state($kind)
-            }
-
-            fn load_state(&mut self, state: &OptimizerState) -> Result<(), OptimizerStateError> {
-                self.0.load_state(state, $kind)
-            }
-        }
-    };
+/// How an [`AdamOptimizer`] applies weight decay: [`L2Decay`] for [`Adam`],
+/// [`DecoupledDecay`] for [`AdamW`].
+pub trait AdamDecay {
+    /// The optimizer's kind in saved states (`"adam"`, `"adamw"`).
+    const KIND: &'static str;
+    /// Its name in errors.
+    const NAME: &'static str;
+    /// Whether the decay is decoupled (`p ← p·(1 − lr·λ)`) rather than added to the
+    /// gradient (`g ← g + λ·p`).
+    const DECOUPLED: bool;
+    /// The default weight decay `λ`.
+    const DEFAULT_WEIGHT_DECAY: f32;
 }
 
-adam_builders!(Adam, "adam", false, 0.0);
-adam_builders!(AdamW, "adamw", true, 0.01);
+/// Adam's weight decay: `λ·p` added to the gradient (L2 regularisation), none by default.
+#[derive(Debug, Clone, Copy)]
+pub struct L2Decay;
+
+impl AdamDecay for L2Decay {
+    const KIND: &'static str = "adam";
+    const NAME: &'static str = "Adam";
+    const DECOUPLED: bool = false;
+    const DEFAULT_WEIGHT_DECAY: f32 = 0.0;
+}
+
+/// AdamW's weight decay: `p ← p·(1 − lr·λ)`, apart from the gradient; λ = 0.01 by default
+/// (PyTorch's).
+#[derive(Debug, Clone, Copy)]
+pub struct DecoupledDecay;
+
+impl AdamDecay for DecoupledDecay {
+    const KIND: &'static str = "adamw";
+    const NAME: &'static str = "AdamW";
+    const DECOUPLED: bool = true;
+    const DEFAULT_WEIGHT_DECAY: f32 = 0.01;
+}
+
+/// Adam with PyTorch's defaults (β = (0.9, 0.999), ε = 1e-8) and optional L2 weight decay
+/// added to the gradient.
+///
+/// ```
+/// use strata_modules::{Adam, Optimizer};
+/// let adam = Adam::new(1e-3).betas(0.9, 0.98).amsgrad(true);
+/// assert_eq!(adam.learning_rate(), 1e-3);
+/// ```
+pub type Adam = AdamOptimizer<L2Decay>;
+
+/// AdamW: Adam with decoupled weight decay (default λ = 0.01, PyTorch's).
+pub type AdamW = AdamOptimizer<DecoupledDecay>;
+
+/// Adam with the weight decay `D` (use the aliases [`Adam`] and [`AdamW`]).
+#[derive(Debug, Clone)]
+pub struct AdamOptimizer<D> {
+    core: AdamCore,
+    // `fn() -> D`: the decay is only a type, so the optimizer is `Send + Sync` whatever `D` is.
+    decay: PhantomData<fn() -> D>,
+}
+
+impl<D: AdamDecay> AdamOptimizer<D> {
+    /// With learning rate `lr` and default hyper-parameters.
+    pub fn new(lr: f32) -> Self {
+        let mut core = AdamCore::new(lr);
+        core.weight_decay = D::DEFAULT_WEIGHT_DECAY;
+        Self {
+            core,
+            decay: PhantomData,
+        }
+    }
+
+    /// With the moment decay rates `(β1, β2)`.
+    pub fn betas(mut self, beta1: f32, beta2: f32) -> Self {
+        self.core.betas = (beta1, beta2);
+        self
+    }
+
+    /// With the denominator's ε.
+    pub fn eps(mut self, eps: f32) -> Self {
+        self.core.eps = eps;
+        self
+    }
+
+    /// With weight decay `λ`.
+    pub fn weight_decay(mut self, weight_decay: f32) -> Self {
+        self.core.weight_decay = weight_decay;
+        self
+    }
+
+    /// With AMSGrad (Reddi, Kale & Kumar 2018): the denominator uses the largest second
+    /// moment seen so far, a third state vector per parameter.
+    pub fn amsgrad(mut self, amsgrad: bool) -> Self {
+        self.core.amsgrad = amsgrad;
+        self
+    }
+}
+
+impl<D: AdamDecay> Optimizer for AdamOptimizer<D> {
+    #[track_caller]
+    fn step(&mut self, model: &mut dyn Params, grads: &Gradients) {
+        self.core.step(model, grads, D::DECOUPLED, D::NAME);
+    }
+
+    fn learning_rate(&self) -> f32 {
+        self.core.lr
+    }
+
+    fn set_learning_rate(&mut self, lr: f32) {
+        self.core.lr = lr;
+    }
+
+    fn state(&self) -> OptimizerState {
+        self.core.state(D::KIND)
+    }
+
+    fn load_state(&mut self, state: &OptimizerState) -> Result<(), OptimizerStateError> {
+        self.core.load_state(state, D::KIND)
+    }
+}

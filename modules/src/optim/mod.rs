@@ -12,7 +12,7 @@ mod schedule;
 mod sgd;
 mod state;
 
-pub use adam::{Adam, AdamW};
+pub use adam::{Adam, AdamDecay, AdamOptimizer, AdamW, DecoupledDecay, L2Decay};
 pub use clip::clip_grad_norm;
 pub use groups::{in_group, OptimizerGroups};
 pub use rmsprop::RmsProp;

@@ -32,7 +32,7 @@ pub use state::{EarlyStopping, EpochMetrics, TrainingState};
 pub use step::{Step, TrainStep};
 pub use supervised::Supervised;
 
-use crate::checkpoint::{Checkpoint, CheckpointError};
+use crate::io::{Checkpoint, CheckpointError};
 use crate::optim::{LrSchedule, Optimizer};
 use crate::params::Params;
 use std::collections::BTreeMap;
@@ -208,7 +208,7 @@ impl Trainer {
         optimizer: &mut dyn Optimizer,
     ) -> Result<(), CheckpointError> {
         let checkpoint = Checkpoint::load(path)?;
-        let state = checkpoint.training.clone().ok_or_else(|| {
+        let state = TrainingState::from_checkpoint(&checkpoint)?.ok_or_else(|| {
             CheckpointError::Mismatch("the checkpoint holds no training-loop state".into())
         })?;
         let (model_before, optimizer_before) = (Checkpoint::of_model(model), optimizer.state());
@@ -375,7 +375,7 @@ impl Trainer {
             || self.state.next_epoch == self.config.epochs;
         if primary && due {
             let mut checkpoint = Checkpoint::of_model(model).with_optimizer(optimizer);
-            checkpoint.training = Some(self.state.clone());
+            self.state.save_in(&mut checkpoint)?;
             checkpoint.metadata = self.config.checkpoint_metadata.clone();
             tracing::info_span!("checkpoint").in_scope(|| checkpoint.save(&path))?;
             self.emit(Event::CheckpointSaved(&path));

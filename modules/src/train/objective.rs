@@ -1,7 +1,7 @@
 //! What a supervised model minimises, and the metrics it reports beside the loss.
 
 use super::metrics::{accuracy, binary_accuracy, mean_absolute_error, Metrics};
-use crate::loss::{bce_with_logits, cross_entropy, mse_loss, Reduction};
+use crate::loss::{bce_with_logits, mse_loss, CrossEntropyLoss};
 use strata_autograd::Var;
 use strata_tensor::Tensor;
 
@@ -35,7 +35,9 @@ pub struct Classification {
 
 impl Objective for Classification {
     fn loss(&self, output: &Var, target: &Tensor) -> Var {
-        cross_entropy(output, target, self.label_smoothing, Reduction::Mean)
+        CrossEntropyLoss::new()
+            .label_smoothing(self.label_smoothing)
+            .forward(output, target)
     }
 
     fn metrics(&self, output: &Tensor, target: &Tensor) -> Metrics {
@@ -50,7 +52,7 @@ pub struct BinaryClassification;
 
 impl Objective for BinaryClassification {
     fn loss(&self, output: &Var, target: &Tensor) -> Var {
-        bce_with_logits(output, &Var::constant(target.clone()), Reduction::Mean)
+        bce_with_logits(output, target)
     }
 
     fn metrics(&self, output: &Tensor, target: &Tensor) -> Metrics {
@@ -64,7 +66,7 @@ pub struct Regression;
 
 impl Objective for Regression {
     fn loss(&self, output: &Var, target: &Tensor) -> Var {
-        mse_loss(output, &Var::constant(target.clone()), Reduction::Mean)
+        mse_loss(output, target)
     }
 
     fn metrics(&self, output: &Tensor, target: &Tensor) -> Metrics {

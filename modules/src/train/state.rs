@@ -2,6 +2,7 @@
 //! checkpoints so that a resumed run continues exactly.
 
 use super::metrics::MetricValues;
+use crate::io::{Checkpoint, CheckpointError};
 use serde::{Deserialize, Serialize};
 
 /// Metrics of one epoch.
@@ -68,6 +69,19 @@ pub struct TrainingState {
 }
 
 impl TrainingState {
+    /// The checkpoint section the loop state is saved under.
+    pub const SECTION: &'static str = "training";
+
+    /// Saves this state in `checkpoint` (section [`TrainingState::SECTION`]).
+    pub fn save_in(&self, checkpoint: &mut Checkpoint) -> Result<(), CheckpointError> {
+        checkpoint.set_section(Self::SECTION, self)
+    }
+
+    /// The loop state saved in `checkpoint`, `None` when it holds none.
+    pub fn from_checkpoint(checkpoint: &Checkpoint) -> Result<Option<Self>, CheckpointError> {
+        checkpoint.section(Self::SECTION)
+    }
+
     /// Records `metrics` under the early-stopping `rule`: the best validation loss so far, the
     /// epochs since, and whether to stop.
     pub(super) fn track_improvement(

@@ -63,7 +63,7 @@ impl Step {
 ///         let right = self.right.forward(&Var::constant(batch.inputs["right"].clone()));
 ///         let logits = self.head.forward(&left.add(&right).relu());
 ///         let label = &batch.targets["label"];
-///         let loss = cross_entropy(&logits, label, 0.0, Reduction::Mean);
+///         let loss = cross_entropy(&logits, label);
 ///         Step::new(loss, batch.len()).with("accuracy", accuracy(logits.value(), label))
 ///     }
 /// }

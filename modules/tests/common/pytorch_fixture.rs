@@ -2,7 +2,7 @@
 //! beside it) and comparing Strata's float32 results with PyTorch's float64 ones.
 
 use std::path::{Path, PathBuf};
-use strata_modules::interop::read_safetensors;
+use strata_modules::io::interop::read_safetensors;
 use strata_modules::NamedTensor;
 use strata_tensor::Tensor;
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use strata_datasets::{
     parse_cifar10, parse_csv, parse_idx, parse_sklearn_csv, CsvOptions, LabelColumn,
 };
-use strata_modules::interop::{load_safetensors, read_safetensors, save_safetensors};
+use strata_modules::io::interop::{load_safetensors, read_safetensors, save_safetensors};
 use strata_modules::{
     Adam, AdamW, BatchNorm1d, Checkpoint, Dense, Dropout, EpochMetrics, Module, Optimizer, Relu,
     RmsProp, Sequential, Sgd, TrainConfig, Trainer, TrainingState, Var,
@@ -140,7 +140,7 @@ fn training_checkpoint(kind: usize) -> Checkpoint {
     let mut checkpoint = Checkpoint::of_model(&net)
         .with_optimizer(opt.as_ref())
         .with_metadata("run", "fuzz seed");
-    checkpoint.training = Some(TrainingState {
+    let state = TrainingState {
         next_epoch: 1,
         history: vec![EpochMetrics {
             epoch: 0,
@@ -150,7 +150,10 @@ fn training_checkpoint(kind: usize) -> Checkpoint {
             seconds: 0.1,
         }],
         ..TrainingState::default()
-    });
+    };
+    state
+        .save_in(&mut checkpoint)
+        .expect("encode the training state");
     checkpoint
 }
 
@@ -160,23 +163,23 @@ fn payload(checkpoint: &Checkpoint) -> Vec<u8> {
 }
 
 /// The bytes of the optimizer state in the payload of `training_checkpoint(kind)`: the
-/// payload's fields are written in order (parameters, buffers, streams, optimizer, training
-/// state, metadata), so the state starts where a payload without it and the fields after
+/// payload's fields are written in order (parameters, buffers, streams, optimizer, sections
+/// (the training state), metadata), so the state starts where a payload without it and the fields after
 /// it ends (less those fields' empty encodings: one byte each), and ends likewise.
 fn optimizer_part(kind: usize) -> std::ops::Range<usize> {
     let full = training_checkpoint(kind);
     let before = Checkpoint {
         optimizer: None,
-        training: None,
+        sections: Default::default(),
         metadata: Default::default(),
         ..full.clone()
     };
     let with_state = Checkpoint {
-        training: None,
+        sections: Default::default(),
         metadata: Default::default(),
         ..full
     };
-    // `None` (1 byte) and an empty map (1 byte) follow the optimizer state in `with_state`.
+    // Two empty maps (1 byte each) follow the optimizer state in `with_state`.
     let start = payload(&before).len() - 3;
     start..payload(&with_state).len() - 2
 }

@@ -1,8 +1,8 @@
-//! The data of the PyTorch harness's LeNet-5 problem (`shared/bench/pytorch/bench_cnn.py`;
-//! the model is `strata_modules::reference::lenet5`) and its first loss; shared by
+//! The data of the PyTorch harness's LeNet-5 problem (`lenet` in `xtask/pytorch/compare.py`;
+//! the model is `strata_bench_reference::lenet5`) and its first loss; shared by
 //! tests/lenet_reference.rs and benches/lenet.rs.
 
-use strata_modules::reference;
+use strata_bench_reference as reference;
 use strata_tensor::Tensor;
 
 /// The harness's first-batch loss (batch 64, before any update), computed by PyTorch.

@@ -9,7 +9,7 @@ use strata_datasets::{
     Batch, Concat, DataLoader, DataResult, Dataset, Example, Fields, TensorDataset,
 };
 use strata_modules::{
-    bce_with_logits, binary_accuracy, Adam, Dense, Module, Params, Reduction, Step, TrainStep,
+    bce_with_logits, binary_accuracy, Adam, Dense, Module, Params, Step, TrainStep,
 };
 use strata_patterns::Film;
 use strata_tensor::{Rng, Tensor};
@@ -52,7 +52,7 @@ impl TrainStep for ConditionedClassifier {
         let input = |name: &str| Var::constant(batch.inputs[name].clone());
         let logits = self.logits(&input("image"), &input("query"));
         let answer = &batch.targets["answer"];
-        let loss = bce_with_logits(&logits, &Var::constant(answer.clone()), Reduction::Mean);
+        let loss = bce_with_logits(&logits, &Var::constant(answer.clone()));
         Step::new(loss, batch.len()).with("accuracy", binary_accuracy(logits.value(), answer))
     }
 }

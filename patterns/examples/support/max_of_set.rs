@@ -7,8 +7,8 @@ use super::{epochs, fit, Progress};
 use strata_autograd::Var;
 use strata_datasets::{Batch, DataLoader, TensorDataset};
 use strata_modules::{
-    accuracy, mean_absolute_error, mse_loss, Adam, Dense, Mean, MetricValues, Module, Params,
-    Reduction, Relu, Sequential, Step, TrainStep,
+    accuracy, mean_absolute_error, mse_loss, Adam, Dense, Mean, MetricValues, Module, Params, Relu,
+    Sequential, Step, TrainStep,
 };
 use strata_patterns::AttentionPool;
 use strata_tensor::{Rng, Tensor};
@@ -67,7 +67,7 @@ impl TrainStep for MaxModel {
     fn step(&self, batch: &Batch) -> Step {
         let (sets, maxima) = (batch.input(), batch.target());
         let (predicted, weights) = self.predict(sets);
-        let loss = mse_loss(&predicted, &Var::constant(maxima.clone()), Reduction::Mean);
+        let loss = mse_loss(&predicted, &Var::constant(maxima.clone()));
         let n = batch.len();
         let on_largest = weights.value().mul(&sets.eq(maxima)).sum().item();
         Step::new(loss, n)

@@ -1,9 +1,10 @@
 //! The first loss of each reference problem, computed by Strata: the loss of the first batch
 //! before any update, on the portable data and initialisation of the PyTorch harness
-//! (`strata_modules::reference`). Bit-identical inputs and weights must give PyTorch's first
+//! (`strata_bench_reference`). Bit-identical inputs and weights must give PyTorch's first
 //! loss to about 1e-6, which checks that both sides train the same problem.
 
-use strata_modules::{cross_entropy, reference, Lstm, Module, Reduction, Sequential, Var};
+use strata_bench_reference as reference;
+use strata_modules::{cross_entropy, Lstm, Module, Sequential, Var};
 use strata_tensor::Rng;
 
 /// First-batch losses PyTorch reports on the reference problems (published with the
@@ -83,7 +84,7 @@ fn first_loss(model: Sequential, batch: usize, input_shape: &[isize]) -> f64 {
     let inputs = reference::inputs(batch, 784).reshape(&shape);
     let labels = reference::labels(batch, 784, 10);
     let logits = model.forward(&Var::constant(inputs));
-    f64::from(cross_entropy(&logits, &labels, 0.0, Reduction::Mean).item())
+    f64::from(cross_entropy(&logits, &labels).item())
 }
 
 fn lenet_first_loss() -> f64 {

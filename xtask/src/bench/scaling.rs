@@ -10,9 +10,8 @@
 
 use serde::Serialize;
 use std::time::{Duration, Instant};
-use strata_modules::{
-    cross_entropy, reference, Adam, Lstm, Module, Optimizer, Reduction, Sequential, Var,
-};
+use strata_bench_reference as reference;
+use strata_modules::{cross_entropy, Adam, Lstm, Module, Optimizer, Sequential, Var};
 use strata_tensor::{set_num_threads, time_in_parallel_regions, Rng, Tensor};
 
 /// Wall time each workload is run for at each thread count (after its warm-up steps).
@@ -127,12 +126,7 @@ fn classifier_step(
         let start = (next % (inputs.shape()[0] / batch)) * batch;
         next += 1;
         let x = Var::constant(inputs.narrow(0, start, batch));
-        let loss = cross_entropy(
-            &model.forward(&x),
-            &labels.narrow(0, start, batch),
-            0.0,
-            Reduction::Mean,
-        );
+        let loss = cross_entropy(&model.forward(&x), &labels.narrow(0, start, batch));
         let grads = loss.backward().expect("the loss depends on the parameters");
         adam.step(&mut model, &grads);
     })

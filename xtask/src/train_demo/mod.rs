@@ -115,7 +115,10 @@ pub fn run(args: TrainDemoArgs, phase_times: Option<&PhaseTimes>) -> Result<(), 
     println!("\n{}", confusion.render(&splits.classes));
 
     let mut checkpoint = Checkpoint::of_model(&model).with_optimizer(optimizer.as_ref());
-    checkpoint.training = Some(trainer.state().clone());
+    trainer
+        .state()
+        .save_in(&mut checkpoint)
+        .map_err(|err| err.to_string())?;
     checkpoint.metadata = spec.to_metadata();
     let outputs = Outputs::write(
         &out,
