@@ -56,10 +56,10 @@ pub mod prelude {
     #[cfg(feature = "progress")]
     pub use strata_modules::ProgressBar;
     pub use strata_modules::{
-        load_model, save_model, Adam, AdamW, BatchNorm1d, BatchNorm2d, BinaryClassification,
-        Classification, Conv2d, Dense, Dropout, Embedding, Flatten, LayerNorm, MaxPool2d, Module,
-        Optimizer, Params, Reduction, Regression, Relu, Sequential, Sgd, Sigmoid, Tanh,
-        TrainConfig, TrainError, TrainStep, Trainer,
+        cross_entropy, load_model, mse_loss, save_model, Adam, AdamW, BatchNorm1d, BatchNorm2d,
+        BinaryClassification, Classification, Conv2d, CrossEntropyLoss, Dense, Dropout, Embedding,
+        Flatten, LayerNorm, MaxPool2d, Module, Optimizer, Params, Reduction, Regression, Relu,
+        Sequential, Sgd, Sigmoid, Step, Tanh, TrainConfig, TrainError, TrainStep, Trainer,
     };
     pub use strata_tensor::{Rng, Tensor};
 }
