@@ -52,7 +52,11 @@ impl Optimization<'_> {
         if !loss.item().is_finite() {
             return Err(self.non_finite_loss());
         }
-        let mut grads = loss.backward().map_err(TrainError::Autograd)?;
+        let grads = match self.hook.as_deref_mut() {
+            Some(hook) => hook.backward(&loss, model),
+            None => loss.backward(),
+        };
+        let mut grads = grads.map_err(TrainError::Autograd)?;
         drop(loss);
         if let Some(group) = group {
             for (name, param) in model.named_parameters() {
