@@ -30,14 +30,18 @@
 
 mod bucket;
 mod collective;
+mod comm_thread;
 mod data_parallel;
+mod exchange;
 mod local;
+mod meter;
 #[cfg(feature = "mpi")]
 mod mpi_world;
 
-pub use bucket::{BucketPlan, BucketScratch, Segment, DEFAULT_BUCKET_BYTES};
-pub use collective::Collective;
+pub use bucket::{BucketPlan, BucketScratch, Segment, DEFAULT_BUCKET_BYTES, FIRST_BUCKET_BYTES};
+pub use collective::{Collective, DetachedAllReduce};
 pub use data_parallel::DataParallel;
 pub use local::{LocalRank, LOCAL_TIMEOUT};
+pub use meter::{CommMeter, CommTimes};
 #[cfg(feature = "mpi")]
 pub use mpi_world::{MpiError, MpiWorld, PANIC_EXIT_CODE, TIMEOUT_EXIT_CODE};
