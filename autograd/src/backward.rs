@@ -145,7 +145,7 @@ impl Var {
         &self,
         seed: Option<&Tensor>,
         retain: bool,
-        ready: Option<&mut dyn FnMut(VarId, &Tensor)>,
+        ready: Option<ReadyCallback<'_>>,
     ) -> Result<Gradients, AutogradError> {
         let seed = match seed {
             Some(seed) if seed.shape() != self.shape() => {
@@ -216,6 +216,9 @@ impl Var {
         Ok(order)
     }
 }
+
+/// What [`Var::backward_with_ready`] calls for each finished leaf gradient.
+type ReadyCallback<'a> = &'a mut dyn FnMut(VarId, &Tensor);
 
 /// Sends the gradient pending for op `node` (if any reached it) back to its inputs.
 fn propagate(
