@@ -3,9 +3,11 @@
 //! Data-parallel training for Strata: each process (rank) holds a replica of the model, trains
 //! on its own share of every epoch, and [`DataParallel`] — a [`strata_modules::StepHook`]
 //! plugged into the [`strata_modules::Trainer`] — keeps the replicas identical: parameters and
-//! buffers broadcast from rank 0 at the start, gradients (and buffers) averaged after each
-//! backward through allreduce over flat [buckets](BucketPlan), epoch metrics summed, and
-//! checkpoints written by rank 0 only. Each rank loads its share with
+//! buffers broadcast from rank 0 at the start, gradients (and buffers) averaged through
+//! allreduce over flat [buckets](BucketPlan) — each summed on a communication thread as soon
+//! as the backward pass has finished its gradients (overlap, as in PyTorch's DDP), or after
+//! the pass, with the same result — epoch metrics summed, and checkpoints written by rank 0
+//! only. Time spent communicating is measured ([`CommMeter`]). Each rank loads its share with
 //! `strata_datasets::DataLoader::shard(rank, world_size)` and the same shuffling seed.
 //!
 //! The ranks talk through a [`Collective`]:
