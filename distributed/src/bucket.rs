@@ -10,9 +10,8 @@ pub const FIRST_BUCKET_BYTES: usize = 1 << 20;
 
 /// Default bucket size in bytes. On the 2-core development machine a 4 MB allreduce ran at
 /// the full shared-memory bandwidth (2.4 GB/s) with no page faults, while a 100 MB one
-/// page-faulted ~12,800 times per call (`shared/MPI.md` §3). Each call is a synchronisation
-/// point: in the crate README's sweep on the MNIST MLP (2.1 MB of gradients, 2 ranks), 33
-/// buckets of 64 KiB ran at ~40 % of the throughput of one bucket, 3 of 1 MiB at ~70 %.
+/// page-faulted ~12,800 times per call (`shared/MPI.md` §3). Each call is also a
+/// synchronisation point, so buckets much smaller than this cost more calls for nothing.
 pub const DEFAULT_BUCKET_BYTES: usize = 4 << 20;
 
 /// A run of elements copied between a tensor (piece) and a bucket.
