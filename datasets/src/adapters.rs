@@ -2,7 +2,7 @@
 //! concatenation.
 
 use crate::dataset::{check_index, Batch, Dataset, Example};
-use crate::error::{DataError, Result};
+use crate::error::{DataError, DataResult};
 use crate::transform::Transform;
 use std::sync::Arc;
 use strata_tensor::{splitmix64, Rng};
@@ -30,7 +30,7 @@ impl Dataset for Mapped {
         self.inner.len()
     }
 
-    fn get(&self, index: usize) -> Result<Example> {
+    fn get(&self, index: usize) -> DataResult<Example> {
         let example = self.inner.get(index)?;
         let mut rng = Rng::new(splitmix64(MAP_STREAM, index as u64));
         self.transform.apply(example, &mut rng)
@@ -46,7 +46,7 @@ pub struct Subset {
 
 impl Subset {
     /// The examples of `inner` at `indices`; an error if one is out of range.
-    pub fn new(inner: Arc<dyn Dataset>, indices: Vec<usize>) -> Result<Self> {
+    pub fn new(inner: Arc<dyn Dataset>, indices: Vec<usize>) -> DataResult<Self> {
         if let Some(&bad) = indices.iter().find(|&&i| i >= inner.len()) {
             return Err(DataError::IndexOutOfRange {
                 index: bad,
@@ -67,12 +67,12 @@ impl Dataset for Subset {
         self.indices.len()
     }
 
-    fn get(&self, index: usize) -> Result<Example> {
+    fn get(&self, index: usize) -> DataResult<Example> {
         check_index(index, self.len())?;
         self.inner.get(self.indices[index])
     }
 
-    fn get_batch(&self, indices: &[usize]) -> Result<Batch> {
+    fn get_batch(&self, indices: &[usize]) -> DataResult<Batch> {
         let mut inner_indices = Vec::with_capacity(indices.len());
         for &index in indices {
             check_index(index, self.len())?;
@@ -91,7 +91,7 @@ pub(crate) fn train_test_split(
     inner: Arc<dyn Dataset>,
     test_fraction: f64,
     seed: u64,
-) -> Result<(Subset, Subset)> {
+) -> DataResult<(Subset, Subset)> {
     if !(0.0..=1.0).contains(&test_fraction) {
         return Err(DataError::invalid(
             "split",
@@ -122,7 +122,7 @@ pub struct Concat {
 impl Concat {
     /// The examples of each part in turn. Parts must give examples of the same shapes (checked
     /// on their first examples).
-    pub fn new(parts: Vec<Arc<dyn Dataset>>) -> Result<Self> {
+    pub fn new(parts: Vec<Arc<dyn Dataset>>) -> DataResult<Self> {
         let mut reference: Option<(usize, Example)> = None;
         for (k, part) in parts.iter().enumerate() {
             if part.is_empty() {
@@ -163,7 +163,7 @@ impl Dataset for Concat {
         self.starts[self.starts.len() - 1]
     }
 
-    fn get(&self, index: usize) -> Result<Example> {
+    fn get(&self, index: usize) -> DataResult<Example> {
         check_index(index, self.len())?;
         // The part holding `index` is the last one starting at or before it.
         let part = self.starts.partition_point(|&start| start <= index) - 1;

@@ -3,7 +3,7 @@
 
 use crate::compression::read_file;
 use crate::dataset::{Split, TensorDataset};
-use crate::error::{DataError, Result};
+use crate::error::{DataError, DataResult};
 use std::path::{Path, PathBuf};
 use strata_tensor::Tensor;
 
@@ -36,7 +36,7 @@ pub const CIFAR10_FOLDER: &str = "cifar-10-batches-bin";
 /// Parses CIFAR-10 binary records held in memory: `(pixels, labels)` with pixels as f32
 /// 0..255 in `[N, 3, 32, 32]` order and labels as class ids. `source_name` names the data in
 /// errors.
-pub fn parse_cifar10(bytes: &[u8], source_name: &str) -> Result<(Vec<f32>, Vec<f32>)> {
+pub fn parse_cifar10(bytes: &[u8], source_name: &str) -> DataResult<(Vec<f32>, Vec<f32>)> {
     if bytes.is_empty() || bytes.len() % CIFAR10_RECORD_BYTES != 0 {
         return Err(DataError::format(
             source_name,
@@ -85,7 +85,7 @@ fn batches_dir(dir: &Path) -> PathBuf {
 /// CIFAR-10 (A. Krizhevsky, 2009) read from `dir` (the unpacked binary version, or its parent
 /// folder): 50,000 training or 10,000 test images. Inputs are `[N, 3, 32, 32]` with values
 /// 0..=255; targets are class ids 0..9 ([`CIFAR10_CLASSES`]).
-pub fn cifar10(dir: &Path, split: Split) -> Result<TensorDataset> {
+pub fn cifar10(dir: &Path, split: Split) -> DataResult<TensorDataset> {
     let dir = batches_dir(dir);
     let mut pixels = Vec::new();
     let mut labels = Vec::new();

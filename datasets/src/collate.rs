@@ -2,7 +2,7 @@
 //! padded to the longest one.
 
 use crate::dataset::{Batch, Example};
-use crate::error::{DataError, Result};
+use crate::error::{DataError, DataResult};
 use crate::fields::{Field, Fields};
 use strata_tensor::Tensor;
 
@@ -13,8 +13,8 @@ use strata_tensor::Tensor;
 /// of the batch and their lengths kept ([`Fields::lengths`]).
 pub fn stack_examples(
     indices: &[usize],
-    example: impl FnMut(usize) -> Result<Example>,
-) -> Result<Batch> {
+    example: impl FnMut(usize) -> DataResult<Example>,
+) -> DataResult<Batch> {
     if indices.is_empty() {
         return Err(DataError::invalid(
             "stack_examples",
@@ -26,7 +26,7 @@ pub fn stack_examples(
         .iter()
         .copied()
         .map(example)
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<DataResult<Vec<_>>>()?;
     let stack = |side: &str, fields_of: fn(&Example) -> &Fields| {
         let rows: Vec<&Fields> = examples.iter().map(fields_of).collect();
         stack_fields(side, &rows, indices)
@@ -39,7 +39,7 @@ pub fn stack_examples(
 }
 
 /// The fields of `rows` (one per example, dataset indices `indices`) stacked.
-fn stack_fields(side: &str, rows: &[&Fields], indices: &[usize]) -> Result<Fields> {
+fn stack_fields(side: &str, rows: &[&Fields], indices: &[usize]) -> DataResult<Fields> {
     let first = rows[0];
     if let Some(other) = rows.iter().position(|r| r.len() != first.len()) {
         return Err(mismatch(
@@ -106,7 +106,7 @@ fn stack_same_shape(
     name: &str,
     values: &[&Tensor],
     indices: &[usize],
-) -> Result<Tensor> {
+) -> DataResult<Tensor> {
     let shape = values[0].shape();
     let mut data = Vec::with_capacity(values.len() * values[0].numel());
     for (value, &index) in values.iter().zip(indices) {
@@ -132,7 +132,7 @@ fn pad_sequences(
     values: &[&Tensor],
     indices: &[usize],
     padding: f32,
-) -> Result<(Tensor, Vec<usize>)> {
+) -> DataResult<(Tensor, Vec<usize>)> {
     let step_shape = &values[0].shape()[1..];
     let step_len: usize = step_shape.iter().product();
     let lengths: Vec<usize> = values.iter().map(|v| v.shape()[0]).collect();

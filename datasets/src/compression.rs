@@ -2,7 +2,7 @@
 //! (detected by its magic bytes) as it goes: a reader checks a header before anything more is
 //! inflated, and bounds what the header claims by what the compressed bytes can hold.
 
-use crate::error::{DataError, Result};
+use crate::error::{DataError, DataResult};
 use flate2::read::MultiGzDecoder;
 use std::borrow::Cow;
 use std::io::Read;
@@ -16,7 +16,7 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const MAX_DEFLATE_RATIO: u64 = 1032;
 
 /// The whole content of `path`.
-pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
+pub(crate) fn read_file(path: &Path) -> DataResult<Vec<u8>> {
     std::fs::read(path).map_err(|err| DataError::io(path, "reading", err))
 }
 
@@ -48,7 +48,7 @@ impl<'a> Content<'a> {
     }
 
     /// Fills `buf` unless the content ends first; returns the number of bytes read.
-    pub(crate) fn read_up_to(&mut self, buf: &mut [u8], source_name: &str) -> Result<usize> {
+    pub(crate) fn read_up_to(&mut self, buf: &mut [u8], source_name: &str) -> DataResult<usize> {
         let mut filled = 0;
         while filled < buf.len() {
             match self.read(&mut buf[filled..]) {
@@ -70,7 +70,7 @@ impl<'a> Content<'a> {
         len: usize,
         source_name: &str,
         expected: impl FnOnce() -> String,
-    ) -> Result<Cow<'a, [u8]>> {
+    ) -> DataResult<Cow<'a, [u8]>> {
         let wrong_length = |found: String| DataError::format(source_name, expected(), found);
         match self {
             Self::Raw(rest) if rest.len() == len => Ok(Cow::Borrowed(rest)),

@@ -6,7 +6,7 @@
 
 use crate::compression::{damaged, read_file, Content};
 use crate::dataset::TensorDataset;
-use crate::error::{DataError, Result};
+use crate::error::{DataError, DataResult};
 use crate::idx::check_labels;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -104,7 +104,7 @@ pub struct CsvTable {
 impl CsvTable {
     /// The table as a dataset of feature vectors `[F]` and scalar labels; an error without a
     /// label column.
-    pub fn into_dataset(self) -> Result<TensorDataset> {
+    pub fn into_dataset(self) -> DataResult<TensorDataset> {
         let Some(labels) = self.labels else {
             return Err(DataError::invalid(
                 "CsvTable::into_dataset",
@@ -140,7 +140,7 @@ impl<'a> Lines<'a> {
         }
     }
 
-    fn next_line(&mut self) -> Result<Option<(usize, String)>> {
+    fn next_line(&mut self) -> DataResult<Option<(usize, String)>> {
         let mut line = Vec::new();
         let read = (&mut self.reader)
             .take(MAX_LINE_BYTES as u64 + 1)
@@ -179,7 +179,7 @@ impl<'a> Lines<'a> {
 }
 
 impl Iterator for Lines<'_> {
-    type Item = Result<(usize, String)>;
+    type Item = DataResult<(usize, String)>;
 
     fn next(&mut self) -> Option<Self::Item> {
         self.next_line().transpose()
@@ -189,7 +189,7 @@ impl Iterator for Lines<'_> {
 /// Parses a numeric CSV table held in memory (raw or gzip); `source_name` names it in errors.
 /// The content is read line by line, so a damaged file is refused at its first bad line
 /// without inflating the rest.
-pub fn parse_csv(bytes: &[u8], options: &CsvOptions, source_name: &str) -> Result<CsvTable> {
+pub fn parse_csv(bytes: &[u8], options: &CsvOptions, source_name: &str) -> DataResult<CsvTable> {
     let mut lines = Lines::new(bytes, source_name);
     for _ in 0..options.skip_lines {
         if lines.next().transpose()?.is_none() {
@@ -206,7 +206,7 @@ fn read_table(
     options: &CsvOptions,
     source_name: &str,
     max_rows: Option<usize>,
-) -> Result<CsvTable> {
+) -> DataResult<CsvTable> {
     let mut lines = lines.filter(|line| !matches!(line, Ok((_, text)) if text.trim().is_empty()));
     let split = |line: &str| -> Vec<String> {
         line.split(options.delimiter)
@@ -311,7 +311,7 @@ fn label_position(
     columns: usize,
     source_name: &str,
     line: usize,
-) -> Result<Option<usize>> {
+) -> DataResult<Option<usize>> {
     let position = match label {
         LabelColumn::None => return Ok(None),
         LabelColumn::Last => columns.checked_sub(1),
@@ -347,14 +347,14 @@ fn label_position(
 }
 
 /// Reads a numeric CSV file (raw or gzip).
-pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<CsvTable> {
+pub fn read_csv(path: &Path, options: &CsvOptions) -> DataResult<CsvTable> {
     parse_csv(&read_file(path)?, options, &path.display().to_string())
 }
 
 /// Parses scikit-learn's CSV variant: a first line `n_samples,n_features,class names...`,
 /// then rows of `n_features` values and a class id. Checks the declared counts and that the
 /// class ids name a listed class; the class names go to [`TensorDataset::classes`].
-pub fn parse_sklearn_csv(bytes: &[u8], source_name: &str) -> Result<TensorDataset> {
+pub fn parse_sklearn_csv(bytes: &[u8], source_name: &str) -> DataResult<TensorDataset> {
     let mut lines = Lines::new(bytes, source_name);
     let (_, first_line) = lines.next().transpose()?.unwrap_or_default();
     let fields: Vec<&str> = first_line.trim().split(',').collect();

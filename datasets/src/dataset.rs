@@ -2,7 +2,7 @@
 
 use crate::adapters::{Concat, Mapped, Subset};
 use crate::collate::stack_examples;
-use crate::error::{DataError, Result};
+use crate::error::{DataError, DataResult};
 use crate::fields::Fields;
 use crate::transform::Transform;
 use std::sync::Arc;
@@ -145,11 +145,11 @@ pub trait Dataset: Send + Sync {
     }
 
     /// The example at `index`; an error when `index >= len()` or when reading it fails.
-    fn get(&self, index: usize) -> Result<Example>;
+    fn get(&self, index: usize) -> DataResult<Example>;
 
     /// The examples at `indices`, stacked. The default calls [`Dataset::get`] for each index
     /// and copies the values into one buffer; in-memory datasets override it with row copies.
-    fn get_batch(&self, indices: &[usize]) -> Result<Batch> {
+    fn get_batch(&self, indices: &[usize]) -> DataResult<Batch> {
         stack_examples(indices, |index| self.get(index))
     }
 
@@ -164,7 +164,7 @@ pub trait Dataset: Send + Sync {
     }
 
     /// The examples at `indices` (in that order; repeats allowed).
-    fn subset(self, indices: Vec<usize>) -> Result<Subset>
+    fn subset(self, indices: Vec<usize>) -> DataResult<Subset>
     where
         Self: Sized + 'static,
     {
@@ -173,7 +173,7 @@ pub trait Dataset: Send + Sync {
 
     /// A seeded random split into `(train, test)`, with `round(len × test_fraction)` test
     /// examples. The same seed always gives the same split.
-    fn split(self, test_fraction: f64, seed: u64) -> Result<(Subset, Subset)>
+    fn split(self, test_fraction: f64, seed: u64) -> DataResult<(Subset, Subset)>
     where
         Self: Sized + 'static,
     {
@@ -181,7 +181,7 @@ pub trait Dataset: Send + Sync {
     }
 
     /// This dataset followed by `other`; both must give examples of the same shapes.
-    fn concat(self, other: impl Dataset + 'static) -> Result<Concat>
+    fn concat(self, other: impl Dataset + 'static) -> DataResult<Concat>
     where
         Self: Sized + 'static,
     {
@@ -194,11 +194,11 @@ impl<D: Dataset + ?Sized> Dataset for Arc<D> {
         (**self).len()
     }
 
-    fn get(&self, index: usize) -> Result<Example> {
+    fn get(&self, index: usize) -> DataResult<Example> {
         (**self).get(index)
     }
 
-    fn get_batch(&self, indices: &[usize]) -> Result<Batch> {
+    fn get_batch(&self, indices: &[usize]) -> DataResult<Batch> {
         (**self).get_batch(indices)
     }
 }
@@ -222,14 +222,14 @@ impl Dataset for Vec<Example> {
         self.as_slice().len()
     }
 
-    fn get(&self, index: usize) -> Result<Example> {
+    fn get(&self, index: usize) -> DataResult<Example> {
         check_index(index, self.as_slice().len())?;
         Ok(self[index].clone())
     }
 }
 
 /// Checks `index < len`.
-pub(crate) fn check_index(index: usize, len: usize) -> Result<()> {
+pub(crate) fn check_index(index: usize, len: usize) -> DataResult<()> {
     if index < len {
         Ok(())
     } else {
@@ -266,7 +266,7 @@ pub struct TensorDataset {
 impl TensorDataset {
     /// Pairs `inputs [N, ...]` with `targets [N, ...]` (named like [`Example::new`]'s); an
     /// error when the first axes differ.
-    pub fn new(inputs: Tensor, targets: Tensor) -> Result<Self> {
+    pub fn new(inputs: Tensor, targets: Tensor) -> DataResult<Self> {
         let Example { inputs, targets } = Example::new(inputs, targets);
         Self::from_fields(inputs, targets)
     }
@@ -274,7 +274,7 @@ impl TensorDataset {
     /// Named inputs and targets, every tensor `[N, ...]` with the same `N`; an error when the
     /// first axes differ, when there is no field, or for a sequence field (in memory, every
     /// example of a field has the same shape).
-    pub fn from_fields(inputs: Fields, targets: Fields) -> Result<Self> {
+    pub fn from_fields(inputs: Fields, targets: Fields) -> DataResult<Self> {
         let all = || inputs.iter().chain(targets.iter());
         let describe = || format!("inputs {inputs}, targets {targets}");
         let len = all().next().map(|f| f.value().shape().first().copied());
@@ -308,7 +308,7 @@ impl TensorDataset {
 
     /// The same examples with the first input viewed as `shape` each (e.g. `[64]` for flat
     /// 8×8 images).
-    pub fn with_input_shape(mut self, shape: &[usize]) -> Result<Self> {
+    pub fn with_input_shape(mut self, shape: &[usize]) -> DataResult<Self> {
         let full: Vec<isize> = [&[self.len], shape]
             .concat()
             .iter()
@@ -362,7 +362,7 @@ impl Dataset for TensorDataset {
         self.len
     }
 
-    fn get(&self, index: usize) -> Result<Example> {
+    fn get(&self, index: usize) -> DataResult<Example> {
         check_index(index, self.len())?;
         let row = |t: &Tensor| t.narrow(0, index, 1).squeeze(0);
         Ok(Example::from_fields(
@@ -371,7 +371,7 @@ impl Dataset for TensorDataset {
         ))
     }
 
-    fn get_batch(&self, indices: &[usize]) -> Result<Batch> {
+    fn get_batch(&self, indices: &[usize]) -> DataResult<Batch> {
         if let Some(&bad) = indices.iter().find(|&&i| i >= self.len()) {
             return Err(DataError::IndexOutOfRange {
                 index: bad,

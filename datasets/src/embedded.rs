@@ -16,7 +16,7 @@ const MOBY_DICK_GZ: &[u8] = include_bytes!("../data/moby-dick.txt.gz");
 pub const DIGITS_MAX_VALUE: f32 = 16.0;
 
 /// Unwraps the parse of an embedded file, which the crate's tests check.
-fn embedded<T>(result: crate::Result<T>, name: &str) -> T {
+fn embedded<T>(result: crate::DataResult<T>, name: &str) -> T {
     match result {
         Ok(value) => value,
         Err(err) => unreachable!("embedded {name} is valid (checked by the tests): {err}"),

@@ -181,4 +181,4 @@ impl std::error::Error for DataError {
 }
 
 /// Result of a fallible data operation.
-pub type Result<T> = std::result::Result<T, DataError>;
+pub type DataResult<T> = std::result::Result<T, DataError>;

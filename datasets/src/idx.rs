@@ -6,7 +6,7 @@
 
 use crate::compression::{read_file, Content};
 use crate::dataset::{Split, TensorDataset};
-use crate::error::{DataError, Result};
+use crate::error::{DataError, DataResult};
 use std::path::{Path, PathBuf};
 use strata_tensor::Tensor;
 
@@ -87,7 +87,7 @@ pub struct IdxArray {
 /// let array = strata_datasets::parse_idx(&bytes, "tiny").unwrap();
 /// assert_eq!((array.dims, array.values), (vec![2], vec![7.0, 9.0]));
 /// ```
-pub fn parse_idx(bytes: &[u8], source_name: &str) -> Result<IdxArray> {
+pub fn parse_idx(bytes: &[u8], source_name: &str) -> DataResult<IdxArray> {
     let mut content = Content::new(bytes);
     let err = |expected: &str, found: String| DataError::format(source_name, expected, found);
     let mut magic = [0u8; 4];
@@ -139,7 +139,7 @@ pub fn parse_idx(bytes: &[u8], source_name: &str) -> Result<IdxArray> {
 }
 
 /// Reads and parses an IDX file (raw or gzip).
-pub fn read_idx(path: &Path) -> Result<IdxArray> {
+pub fn read_idx(path: &Path) -> DataResult<IdxArray> {
     parse_idx(&read_file(path)?, &path.display().to_string())
 }
 
@@ -150,7 +150,7 @@ pub fn idx_classification(
     images: &Path,
     labels: &Path,
     classes: Vec<String>,
-) -> Result<TensorDataset> {
+) -> DataResult<TensorDataset> {
     let image_array = read_idx(images)?;
     let label_array = read_idx(labels)?;
     idx_pair_dataset(
@@ -169,7 +169,7 @@ fn idx_pair_dataset(
     labels: IdxArray,
     labels_name: &str,
     classes: Vec<String>,
-) -> Result<TensorDataset> {
+) -> DataResult<TensorDataset> {
     let &[n, h, w] = images.dims.as_slice() else {
         return Err(DataError::format(
             images_name,
@@ -198,7 +198,7 @@ fn idx_pair_dataset(
 }
 
 /// Checks that every label is a whole number in `0..classes`.
-pub(crate) fn check_labels(labels: &[f32], classes: usize, source_name: &str) -> Result<()> {
+pub(crate) fn check_labels(labels: &[f32], classes: usize, source_name: &str) -> DataResult<()> {
     match labels
         .iter()
         .position(|&l| !(l >= 0.0 && l.fract() == 0.0 && (l as usize) < classes))
@@ -234,7 +234,7 @@ pub fn idx_file_names(split: Split, labels: bool) -> Vec<String> {
 }
 
 /// The first existing file in `dir` among [`idx_file_names`].
-fn find_idx_file(dir: &Path, split: Split, labels: bool) -> Result<PathBuf> {
+fn find_idx_file(dir: &Path, split: Split, labels: bool) -> DataResult<PathBuf> {
     let names = idx_file_names(split, labels);
     names
         .iter()
@@ -254,7 +254,7 @@ const MNIST_SIDE: usize = 28;
 
 /// An MNIST-family split from a folder holding its IDX files (any of the names
 /// [`idx_file_names`] lists), checking 28×28 images.
-fn mnist_family(dir: &Path, split: Split, classes: Vec<String>) -> Result<TensorDataset> {
+fn mnist_family(dir: &Path, split: Split, classes: Vec<String>) -> DataResult<TensorDataset> {
     let images = find_idx_file(dir, split, false)?;
     let labels = find_idx_file(dir, split, true)?;
     let dataset = idx_classification(&images, &labels, classes)?;
@@ -274,14 +274,14 @@ fn mnist_family(dir: &Path, split: Split, classes: Vec<String>) -> Result<Tensor
 /// MNIST is by Y. LeCun, C. Cortes and C.J.C. Burges, under CC BY-SA 3.0; it is never
 /// embedded in this crate. Get it with [`crate::fetch`]`("mnist", ..)` or place the four files
 /// in `dir` by hand.
-pub fn mnist(dir: &Path, split: Split) -> Result<TensorDataset> {
+pub fn mnist(dir: &Path, split: Split) -> DataResult<TensorDataset> {
     let classes = (0..10).map(|d| d.to_string()).collect();
     mnist_family(dir, split, classes)
 }
 
 /// Fashion-MNIST (Zalando Research, MIT license) read from `dir`: same layout as
 /// [`mnist`], ten clothing classes.
-pub fn fashion_mnist(dir: &Path, split: Split) -> Result<TensorDataset> {
+pub fn fashion_mnist(dir: &Path, split: Split) -> DataResult<TensorDataset> {
     let classes = [
         "T-shirt/top",
         "Trouser",

@@ -7,9 +7,9 @@
 //! seeded synthetic generators, and a checksum-verified [`fetch`] for the larger sets.
 //!
 //! ```
-//! use strata_datasets::{digits, Compose, DataLoader, Dataset, Flatten, ScaleToUnit, DIGITS_MAX_VALUE};
+//! use strata_datasets::{digits, Compose, DataLoader, Dataset, FlattenInput, ScaleToUnit, DIGITS_MAX_VALUE};
 //! let (train, test) = digits().split(0.2, 0).unwrap();
-//! let train = train.map(Compose::new().then(ScaleToUnit::new(DIGITS_MAX_VALUE)).then(Flatten));
+//! let train = train.map(Compose::new().then(ScaleToUnit::new(DIGITS_MAX_VALUE)).then(FlattenInput));
 //! let mut loader = DataLoader::new(train, 128).shuffle(1).prefetch(2);
 //! for _epoch in 0..2 {
 //!     for batch in &mut loader {
@@ -21,7 +21,7 @@
 //! ```
 //!
 //! ## Errors
-//! Everything that reads the outside world returns [`Result`]; a truncated, mislabelled or
+//! Everything that reads the outside world returns [`DataResult`]; a truncated, mislabelled or
 //! foreign file gives a [`DataError`] naming what was expected and what was found. Nothing
 //! here panics on bad input data.
 //!
@@ -70,7 +70,7 @@ pub use collate::stack_examples;
 pub use csv::{parse_csv, parse_sklearn_csv, read_csv, CsvOptions, CsvTable, LabelColumn};
 pub use dataset::{Batch, Dataset, Example, Split, TensorDataset, INPUT, TARGET};
 pub use embedded::{breast_cancer, digits, iris, moby_dick, wine, DIGITS_MAX_VALUE};
-pub use error::{DataError, Result};
+pub use error::{DataError, DataResult};
 #[cfg(feature = "fetch")]
 pub use fetch::{
     default_cache_dir, fetch, fetch_with, Archive, FetchOptions, Progress, RemoteDataset,
@@ -86,6 +86,6 @@ pub use shift::RandomShift;
 pub use synthetic::{circles, gaussian_blobs, noisy_sine, spirals, two_moons, xor};
 pub use text::{token_tensor, CharDataset, Vocabulary};
 pub use transform::{
-    one_hot, Compose, Flatten, Normalize, OneHot, RandomCrop, RandomHorizontalFlip, ScaleToUnit,
-    Transform,
+    one_hot, Compose, FlattenInput, Normalize, OneHot, RandomCrop, RandomHorizontalFlip,
+    ScaleToUnit, Transform,
 };

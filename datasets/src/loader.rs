@@ -3,7 +3,7 @@
 
 use crate::collate::stack_examples;
 use crate::dataset::{Batch, Dataset};
-use crate::error::Result;
+use crate::error::DataResult;
 use crate::prefetch::Prefetch;
 use crate::transform::Transform;
 use std::sync::Arc;
@@ -206,7 +206,7 @@ impl DataLoader {
 }
 
 impl IntoIterator for &mut DataLoader {
-    type Item = Result<Batch>;
+    type Item = DataResult<Batch>;
     type IntoIter = Epoch;
 
     /// Runs the next epoch.
@@ -227,7 +227,7 @@ struct EpochPlan {
 
 impl EpochPlan {
     /// Batch number `b` of the epoch.
-    fn batch(&self, b: usize) -> Result<Batch> {
+    fn batch(&self, b: usize) -> DataResult<Batch> {
         let start = b * self.batch_size;
         let indices = &self.order[start..(start + self.batch_size).min(self.order.len())];
         match &self.transform {
@@ -259,7 +259,7 @@ impl Source {
     }
 }
 
-/// The batches of one epoch, in order (an iterator of `Result<Batch>`; it stops after the
+/// The batches of one epoch, in order (an iterator of `DataResult<Batch>`; it stops after the
 /// first error).
 pub struct Epoch {
     plan: Arc<EpochPlan>,
@@ -276,9 +276,9 @@ impl Epoch {
 }
 
 impl Iterator for Epoch {
-    type Item = Result<Batch>;
+    type Item = DataResult<Batch>;
 
-    fn next(&mut self) -> Option<Result<Batch>> {
+    fn next(&mut self) -> Option<DataResult<Batch>> {
         if self.failed || self.next >= self.plan.num_batches {
             return None;
         }

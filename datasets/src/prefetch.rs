@@ -11,17 +11,17 @@
 //! slower than building inline).
 
 use crate::dataset::Batch;
-use crate::error::Result;
+use crate::error::DataResult;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 /// Builds batch number `b` of an epoch.
-pub(crate) type BuildBatch = dyn Fn(usize) -> Result<Batch> + Send + Sync;
+pub(crate) type BuildBatch = dyn Fn(usize) -> DataResult<Batch> + Send + Sync;
 
 /// A built batch, or the panic that building it raised (resumed when it is asked for).
-type Built = std::thread::Result<Result<Batch>>;
+type Built = std::thread::Result<DataResult<Batch>>;
 
 /// An epoch's batches, built ahead by a worker thread and by the caller.
 pub(crate) struct Prefetch {
@@ -89,7 +89,7 @@ impl Prefetch {
     }
 
     /// Batch `b`, the next one the caller needs (batches are asked for in order).
-    pub(crate) fn take(&mut self, b: usize) -> Result<Batch> {
+    pub(crate) fn take(&mut self, b: usize) -> DataResult<Batch> {
         let shared = &*self.shared;
         let mut state = shared.lock();
         loop {

@@ -2,7 +2,7 @@
 //! classifier of centred digits that a digit two pixels off-centre is the same digit.
 
 use crate::dataset::Example;
-use crate::error::Result;
+use crate::error::DataResult;
 use crate::transform::{image_dims, Transform};
 use strata_tensor::{Rng, Tensor};
 
@@ -32,7 +32,7 @@ pub struct RandomShift {
 }
 
 impl Transform for RandomShift {
-    fn apply(&self, example: Example, rng: &mut Rng) -> Result<Example> {
+    fn apply(&self, example: Example, rng: &mut Rng) -> DataResult<Example> {
         let (channels, h, w) = image_dims("RandomShift", example.input())?;
         let m = self.max_shift;
         let dy = rng.below(2 * m + 1) as isize - m as isize;
@@ -79,7 +79,7 @@ mod tests {
         out
     }
 
-    fn shift(max_shift: usize, input: Tensor, seed: u64) -> Result<Tensor> {
+    fn shift(max_shift: usize, input: Tensor, seed: u64) -> DataResult<Tensor> {
         let example = Example::new(input, Tensor::scalar(1.0));
         let out = RandomShift { max_shift }.apply(example, &mut Rng::new(seed))?;
         assert_eq!(out.target().item(), 1.0, "the target is left alone");

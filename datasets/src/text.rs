@@ -2,7 +2,7 @@
 //! dataset of fixed-length windows for next-character prediction.
 
 use crate::dataset::{check_index, Batch, Dataset, Example};
-use crate::error::{DataError, Result};
+use crate::error::{DataError, DataResult};
 use std::collections::HashMap;
 use strata_tensor::Tensor;
 
@@ -53,7 +53,7 @@ impl Vocabulary {
     }
 
     /// The ids of the characters of `text`; an error names the first unknown character.
-    pub fn encode(&self, text: &str) -> Result<Vec<usize>> {
+    pub fn encode(&self, text: &str) -> DataResult<Vec<usize>> {
         text.chars()
             .enumerate()
             .map(|(at, c)| {
@@ -69,7 +69,7 @@ impl Vocabulary {
     }
 
     /// The text of `ids`; an error names the first id outside the vocabulary.
-    pub fn decode(&self, ids: &[usize]) -> Result<String> {
+    pub fn decode(&self, ids: &[usize]) -> DataResult<String> {
         ids.iter()
             .map(|&id| {
                 self.chars.get(id).copied().ok_or_else(|| {
@@ -106,13 +106,13 @@ pub struct CharDataset {
 impl CharDataset {
     /// Windows of `window` characters over `text`, with the text's own vocabulary. The text
     /// must be longer than the window.
-    pub fn new(text: &str, window: usize) -> Result<Self> {
+    pub fn new(text: &str, window: usize) -> DataResult<Self> {
         Self::with_vocabulary(text, window, Vocabulary::from_text(text))
     }
 
     /// Windows over `text` encoded with a given vocabulary (e.g. a training set's, for its
     /// validation text).
-    pub fn with_vocabulary(text: &str, window: usize, vocabulary: Vocabulary) -> Result<Self> {
+    pub fn with_vocabulary(text: &str, window: usize, vocabulary: Vocabulary) -> DataResult<Self> {
         let ids: Vec<f32> = vocabulary
             .encode(text)?
             .into_iter()
@@ -148,7 +148,7 @@ impl Dataset for CharDataset {
         self.ids.len() - self.window
     }
 
-    fn get(&self, index: usize) -> Result<Example> {
+    fn get(&self, index: usize) -> DataResult<Example> {
         let batch = self.get_batch(&[index])?;
         let row = |t: &Tensor| t.squeeze(0);
         Ok(Example::from_fields(
@@ -157,7 +157,7 @@ impl Dataset for CharDataset {
         ))
     }
 
-    fn get_batch(&self, indices: &[usize]) -> Result<Batch> {
+    fn get_batch(&self, indices: &[usize]) -> DataResult<Batch> {
         let mut inputs = Vec::with_capacity(indices.len() * self.window);
         let mut targets = Vec::with_capacity(indices.len() * self.window);
         for &index in indices {

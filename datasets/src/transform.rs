@@ -5,30 +5,30 @@
 //! transforms ignore it. Images are `[C, H, W]` (or `[H, W]`), row-major.
 
 use crate::dataset::{Dataset, Example};
-use crate::error::{DataError, Result};
+use crate::error::{DataError, DataResult};
 use strata_tensor::{Rng, Tensor};
 
 /// Turns one example into another. `rng` is seeded for this example (and, inside a
 /// [`crate::DataLoader`], for this epoch), so random transforms are reproducible.
 ///
-/// Closures `Fn(Example, &mut Rng) -> Result<Example>` are transforms too.
+/// Closures `Fn(Example, &mut Rng) -> DataResult<Example>` are transforms too.
 pub trait Transform: Send + Sync {
     /// Transforms `example`.
-    fn apply(&self, example: Example, rng: &mut Rng) -> Result<Example>;
+    fn apply(&self, example: Example, rng: &mut Rng) -> DataResult<Example>;
 }
 
 impl<F> Transform for F
 where
-    F: Fn(Example, &mut Rng) -> Result<Example> + Send + Sync,
+    F: Fn(Example, &mut Rng) -> DataResult<Example> + Send + Sync,
 {
-    fn apply(&self, example: Example, rng: &mut Rng) -> Result<Example> {
+    fn apply(&self, example: Example, rng: &mut Rng) -> DataResult<Example> {
         self(example, rng)
     }
 }
 
 /// A shared transform (e.g. the same fitted [`Normalize`] for a training and a test split).
 impl<T: Transform + ?Sized> Transform for std::sync::Arc<T> {
-    fn apply(&self, example: Example, rng: &mut Rng) -> Result<Example> {
+    fn apply(&self, example: Example, rng: &mut Rng) -> DataResult<Example> {
         (**self).apply(example, rng)
     }
 }
@@ -36,9 +36,9 @@ impl<T: Transform + ?Sized> Transform for std::sync::Arc<T> {
 /// Several transforms applied in order, sharing the example's generator.
 ///
 /// ```
-/// use strata_datasets::{Compose, Example, Flatten, ScaleToUnit, Transform};
+/// use strata_datasets::{Compose, Example, FlattenInput, ScaleToUnit, Transform};
 /// use strata_tensor::{Rng, Tensor};
-/// let t = Compose::new().then(ScaleToUnit::new(16.0)).then(Flatten);
+/// let t = Compose::new().then(ScaleToUnit::new(16.0)).then(FlattenInput);
 /// let example = Example::new(Tensor::full(&[1, 2, 2], 8.0), Tensor::scalar(3.0));
 /// let out = t.apply(example, &mut Rng::new(0)).unwrap();
 /// assert_eq!(out.input().to_vec(), vec![0.5; 4]);
@@ -62,7 +62,7 @@ impl Compose {
 }
 
 impl Transform for Compose {
-    fn apply(&self, example: Example, rng: &mut Rng) -> Result<Example> {
+    fn apply(&self, example: Example, rng: &mut Rng) -> DataResult<Example> {
         self.steps
             .iter()
             .try_fold(example, |example, step| step.apply(example, rng))
@@ -79,12 +79,12 @@ pub struct Normalize {
 
 impl Normalize {
     /// One mean and standard deviation for every value; `std` must be positive.
-    pub fn new(mean: f32, std: f32) -> Result<Self> {
+    pub fn new(mean: f32, std: f32) -> DataResult<Self> {
         Self::per_channel(vec![mean], vec![std])
     }
 
     /// One mean and standard deviation per entry of the input's first axis.
-    pub fn per_channel(mean: Vec<f32>, std: Vec<f32>) -> Result<Self> {
+    pub fn per_channel(mean: Vec<f32>, std: Vec<f32>) -> DataResult<Self> {
         if mean.is_empty() || mean.len() != std.len() {
             return Err(DataError::invalid(
                 "Normalize",
@@ -104,7 +104,7 @@ impl Normalize {
 
     /// Mean and (population) standard deviation per entry of the first axis, measured over
     /// every example of `dataset`. A constant entry gets std 1, so it maps to 0.
-    pub fn fit(dataset: &dyn Dataset) -> Result<Self> {
+    pub fn fit(dataset: &dyn Dataset) -> DataResult<Self> {
         let mut sums: Vec<(f64, f64)> = Vec::new();
         let mut per_entry_count = 0usize;
         for index in 0..dataset.len() {
@@ -161,7 +161,7 @@ impl Normalize {
 }
 
 impl Transform for Normalize {
-    fn apply(&self, example: Example, _rng: &mut Rng) -> Result<Example> {
+    fn apply(&self, example: Example, _rng: &mut Rng) -> DataResult<Example> {
         let shape = example.input().shape().to_vec();
         let channels = self.mean.len();
         if channels > 1 && shape.first() != Some(&channels) {
@@ -201,7 +201,7 @@ impl ScaleToUnit {
 }
 
 impl Transform for ScaleToUnit {
-    fn apply(&self, example: Example, _rng: &mut Rng) -> Result<Example> {
+    fn apply(&self, example: Example, _rng: &mut Rng) -> DataResult<Example> {
         let scaled = example.input().mul_scalar(1.0 / self.max);
         Ok(example.with_input(scaled))
     }
@@ -215,7 +215,7 @@ impl Transform for ScaleToUnit {
 /// let hot = strata_datasets::one_hot(&labels, 3).unwrap();
 /// assert_eq!(hot.to_vec(), vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
 /// ```
-pub fn one_hot(labels: &Tensor, classes: usize) -> Result<Tensor> {
+pub fn one_hot(labels: &Tensor, classes: usize) -> DataResult<Tensor> {
     let ids = labels.values();
     let mut out = vec![0.0; ids.len() * classes];
     for (row, &id) in ids.iter().enumerate() {
@@ -242,7 +242,7 @@ pub struct OneHot {
 }
 
 impl Transform for OneHot {
-    fn apply(&self, example: Example, _rng: &mut Rng) -> Result<Example> {
+    fn apply(&self, example: Example, _rng: &mut Rng) -> DataResult<Example> {
         let hot = one_hot(example.target(), self.classes)?;
         Ok(example.with_target(hot))
     }
@@ -250,17 +250,17 @@ impl Transform for OneHot {
 
 /// Reshapes the input to one axis, `[C, H, W]` → `[C·H·W]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Flatten;
+pub struct FlattenInput;
 
-impl Transform for Flatten {
-    fn apply(&self, example: Example, _rng: &mut Rng) -> Result<Example> {
+impl Transform for FlattenInput {
+    fn apply(&self, example: Example, _rng: &mut Rng) -> DataResult<Example> {
         let flat = example.input().flatten_all();
         Ok(example.with_input(flat))
     }
 }
 
 /// `(channels, height, width)` of a `[C, H, W]` or `[H, W]` image input.
-pub(crate) fn image_dims(what: &'static str, input: &Tensor) -> Result<(usize, usize, usize)> {
+pub(crate) fn image_dims(what: &'static str, input: &Tensor) -> DataResult<(usize, usize, usize)> {
     match *input.shape() {
         [h, w] => Ok((1, h, w)),
         [c, h, w] => Ok((c, h, w)),
@@ -285,7 +285,7 @@ pub struct RandomCrop {
 }
 
 impl Transform for RandomCrop {
-    fn apply(&self, example: Example, rng: &mut Rng) -> Result<Example> {
+    fn apply(&self, example: Example, rng: &mut Rng) -> DataResult<Example> {
         let (channels, h, w) = image_dims("RandomCrop", example.input())?;
         let (padded_h, padded_w) = (h + 2 * self.padding, w + 2 * self.padding);
         if self.height > padded_h || self.width > padded_w || self.height * self.width == 0 {
@@ -331,7 +331,7 @@ pub struct RandomHorizontalFlip {
 }
 
 impl Transform for RandomHorizontalFlip {
-    fn apply(&self, example: Example, rng: &mut Rng) -> Result<Example> {
+    fn apply(&self, example: Example, rng: &mut Rng) -> DataResult<Example> {
         let (_, _, w) = image_dims("RandomHorizontalFlip", example.input())?;
         if rng.next_f32() >= self.probability {
             return Ok(example);

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use strata_datasets::{
     circles, gaussian_blobs, iris, noisy_sine, one_hot, spirals, stack_examples, two_moons, xor,
-    Compose, Concat, DataError, Dataset, Example, Flatten, Normalize, OneHot, RandomCrop,
+    Compose, Concat, DataError, Dataset, Example, FlattenInput, Normalize, OneHot, RandomCrop,
     RandomHorizontalFlip, ScaleToUnit, TensorDataset, Transform,
 };
 use strata_tensor::{Rng, Tensor};
@@ -180,7 +180,7 @@ fn one_hot_and_flatten() {
     let example = Example::new(Tensor::zeros(&[2, 2]), Tensor::scalar(2.0));
     let out = Compose::new()
         .then(OneHot { classes: 4 })
-        .then(Flatten)
+        .then(FlattenInput)
         .apply(example, &mut Rng::new(0))
         .unwrap();
     assert_eq!(out.target().to_vec(), vec![0.0, 0.0, 1.0, 0.0]);

@@ -538,9 +538,9 @@ fn the_built_in_tables_and_names() {
     let err = fetch("imagenet", Path::new("/nonexistent"), &mut |_| {}).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "unknown dataset \"imagenet\": expected one of mnist, fashion-mnist, cifar-10"
+        "unknown dataset \"imagenet\": expected one of mnist, fashion-mnist, cifar10"
     );
-    let cifar = RemoteDataset::by_name("cifar-10").unwrap();
+    let cifar = RemoteDataset::by_name("cifar10").unwrap();
     let archive = cifar.archive.unwrap();
     assert_eq!(archive.members.len(), 6);
     assert!(archive.members.iter().all(|(_, size)| *size == 30_730_000));

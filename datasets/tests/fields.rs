@@ -2,7 +2,7 @@
 //! the loader, and errors for examples that cannot share a batch.
 
 use strata_datasets::{
-    stack_examples, DataLoader, Dataset, Example, Fields, Result, TensorDataset,
+    stack_examples, DataLoader, DataResult, Dataset, Example, Fields, TensorDataset,
 };
 use strata_tensor::Tensor;
 
@@ -82,7 +82,7 @@ impl Dataset for Sentences {
         self.0.len()
     }
 
-    fn get(&self, index: usize) -> Result<Example> {
+    fn get(&self, index: usize) -> DataResult<Example> {
         let tokens = &self.0[index];
         // Two features per token: the id and its position.
         let steps: Vec<f32> = tokens

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 use strata_datasets::{
-    Batch, DataError, DataLoader, Dataset, Example, RandomHorizontalFlip, Result, TensorDataset,
+    Batch, DataError, DataLoader, DataResult, Dataset, Example, RandomHorizontalFlip, TensorDataset,
 };
 use strata_tensor::Tensor;
 
@@ -20,7 +20,7 @@ fn numbered(n: usize) -> TensorDataset {
     .unwrap()
 }
 
-fn collect(epoch: impl IntoIterator<Item = Result<Batch>>) -> Vec<Batch> {
+fn collect(epoch: impl IntoIterator<Item = DataResult<Batch>>) -> Vec<Batch> {
     epoch.into_iter().map(|b| b.unwrap()).collect()
 }
 
@@ -172,7 +172,7 @@ impl Dataset for Faulty {
         20
     }
 
-    fn get(&self, index: usize) -> Result<Example> {
+    fn get(&self, index: usize) -> DataResult<Example> {
         if index == self.fail_at {
             return Err(DataError::invalid(
                 "Faulty",
@@ -199,7 +199,7 @@ fn an_error_is_returned_once_and_ends_the_epoch() {
             4,
         )
         .prefetch(depth);
-        let results: Vec<Result<Batch>> = loader.epoch(0).collect();
+        let results: Vec<DataResult<Batch>> = loader.epoch(0).collect();
         assert_eq!(
             results.len(),
             4,

@@ -4,7 +4,7 @@
 
 use std::sync::Mutex;
 use std::time::Duration;
-use strata_datasets::{DataLoader, Dataset, Example, Result};
+use strata_datasets::{DataLoader, DataResult, Dataset, Example};
 use strata_tensor::Tensor;
 
 /// How long the prefetch thread takes for each example (the caller's thread takes no time).
@@ -22,7 +22,7 @@ impl Dataset for SlowOnTheWorker {
         self.len
     }
 
-    fn get(&self, index: usize) -> Result<Example> {
+    fn get(&self, index: usize) -> DataResult<Example> {
         if std::thread::current().name() == Some("strata-data-prefetch") {
             std::thread::sleep(WORKER_DELAY);
             self.read_by_worker
@@ -68,7 +68,7 @@ impl Dataset for SharedData {
         self.0.len()
     }
 
-    fn get(&self, index: usize) -> Result<Example> {
+    fn get(&self, index: usize) -> DataResult<Example> {
         self.0.get(index)
     }
 }

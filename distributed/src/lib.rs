@@ -12,7 +12,7 @@
 //!
 //! The ranks talk through a [`Collective`]:
 //!
-//! - [`MpiWorld`] (cargo feature `mpi`, off by default): Open MPI or MPICH through the `mpi`
+//! - `MpiWorld` (cargo feature `mpi`, off by default): Open MPI or MPICH through the `mpi`
 //!   crate. Building it needs the MPI development files and libclang; running it needs
 //!   `mpirun`. The crate README explains how to run on one machine and on a cluster.
 //! - [`LocalRank`]: ranks as threads of one process, for tests and for trying the logic on a

@@ -4,9 +4,8 @@
 
 use std::sync::Arc;
 use strata_datasets::{
-    breast_cancer, digits, wine, Batch, Compose, DataError, DataLoader, Dataset, Example, Fields,
-    Normalize, Result as DataResult, ScaleToUnit, Subset, TensorDataset, Transform,
-    DIGITS_MAX_VALUE,
+    breast_cancer, digits, wine, Batch, Compose, DataError, DataLoader, DataResult, Dataset,
+    Example, Fields, Normalize, ScaleToUnit, Subset, TensorDataset, Transform, DIGITS_MAX_VALUE,
 };
 use strata_modules::{
     accuracy, bce_with_logits, binary_accuracy, cross_entropy, evaluate, Adam,

@@ -3,35 +3,32 @@
 //! 1. a 16-number latent code, judged by its held-out reconstruction error against the error
 //!    of predicting the mean image;
 //! 2. a 2-number code, drawn as a scatter plot of the held-out digits coloured by class (an
-//!    SVG written next to the example's executable, or to the path given as argument);
+//!    SVG written to `target/examples/autoencoder/latent.svg`, or into the folder given as
+//!    argument);
 //! 3. a denoising autoencoder that maps noisy digits to clean ones;
 //! 4. the 16-number code reached by convolutions and transposed convolutions instead of
 //!    dense layers, its error beside the dense one's.
 //!
-//! `cargo run --release -p strata-patterns --example autoencoder [PLOT.svg]`
+//! `cargo run --release -p strata-patterns --example autoencoder [FOLDER]`
 
 #![allow(clippy::print_stdout)]
 
 #[allow(dead_code)] // each example uses one recipe of the shared support module
 mod support;
 
-use std::path::PathBuf;
 use support::autoencoder::{
     evaluate, latent_points, train, write_latent_plot, CONVOLUTIONAL, DENOISING, MAX_MSE_RATIO,
     PLAIN, PLANE,
 };
 use support::data::digit_datasets;
-use support::{Progress, SPLIT_SEED};
+use support::{output_dir, Progress, SPLIT_SEED};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (train_set, test_set) = digit_datasets(SPLIT_SEED);
 
     let mut plane = train(&PLANE, &train_set, Progress::Bar);
     let report = evaluate(&mut plane, &PLANE, &train_set, &test_set);
-    let path = match std::env::args().nth(1) {
-        Some(path) => PathBuf::from(path),
-        None => std::env::current_exe()?.with_file_name("autoencoder_latent.svg"),
-    };
+    let path = output_dir("autoencoder")?.join("latent.svg");
     write_latent_plot(&path, &latent_points(&plane, &test_set), &test_set)?;
     println!(
         "2-D code: held-out MSE {:.4} ({:.0}% of the mean image's); latent plane drawn in {}",

@@ -1,9 +1,10 @@
 //! Bottom-up, top-down attention: a 2×2 grid of digits (16×16) and a query "which digit is in
 //! quadrant q?". An encoder codes each quadrant (bottom-up), the query weights the codes
 //! (top-down), a head names the digit. Writes a picture of a held-out grid with the attention
-//! weights of its quadrants (SVG).
+//! weights of its quadrants (SVG) to `target/examples/bottom_up/attention.svg`, or into the folder
+//! given as argument.
 //!
-//! `cargo run --release -p strata-patterns --example bottom_up [PICTURE.svg]`
+//! `cargo run --release -p strata-patterns --example bottom_up [FOLDER]`
 
 #![allow(clippy::print_stdout)]
 
@@ -12,17 +13,14 @@ mod support;
 
 use support::bottom_up::{test_grids, train, weight_on_queried, write_attention_picture, SEED};
 use support::data::digit_datasets;
-use support::Progress;
 use support::SPLIT_SEED;
+use support::{output_dir, Progress};
 
 fn main() -> std::io::Result<()> {
     let (model, accuracy) = train(SEED, Progress::Bar);
     let (_, test_digits) = digit_datasets(SPLIT_SEED);
     let grids = test_grids(&test_digits);
-    let path = match std::env::args().nth(1) {
-        Some(path) => path.into(),
-        None => std::env::current_exe()?.with_file_name("bottom_up_attention.svg"),
-    };
+    let path = output_dir("bottom_up")?.join("attention.svg");
     write_attention_picture(&model, &grids, &path)?;
     println!("attention picture: {}", path.display());
     println!(

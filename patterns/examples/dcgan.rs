@@ -2,8 +2,8 @@
 //! and doubles them twice with `ConvTranspose2d` (batch-normalised) into 8×8 digits; the
 //! discriminator halves them twice with strided `Conv2d`s. Trained like `gan` inside
 //! `Trainer::fit`; every 50 epochs a checkpoint (`dcgan.ckpt`) and a 10×10 grid of samples
-//! (`dcgan_epoch_050.png`, …) are written next to the example's binary or in the folder given
-//! as argument; the final samples are judged by a digits classifier trained on real digits.
+//! (`dcgan_epoch_050.png`, …) are written in `target/examples/dcgan/` or in the folder
+//! given as argument; the final samples are judged by a digits classifier trained on real digits.
 //!
 //! `cargo run --release -p strata-patterns --example dcgan [FOLDER]`
 

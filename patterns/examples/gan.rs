@@ -1,8 +1,8 @@
 //! Adversarial training on the digits: a generator from 16 noise numbers to 8×8 digits
 //! against a discriminator (dense networks), alternating steps with one optimizer each,
 //! inside `Trainer::fit`. Every 50 epochs the trainer saves a checkpoint (`gan.ckpt`) and a
-//! 10×10 grid of digits generated from it is written as a PNG (`gan_epoch_050.png`, …), next
-//! to the example's binary or in the folder given as argument; the final samples are judged
+//! 10×10 grid of digits generated from it is written as a PNG (`gan_epoch_050.png`, …), in
+//! `target/examples/gan/` or in the folder given as argument; the final samples are judged
 //! by a digits classifier trained on real digits. `dcgan` is the convolutional twin.
 //!
 //! `cargo run --release -p strata-patterns --example gan [FOLDER]`

@@ -230,7 +230,7 @@ impl<R: Recurrent> TrainStep for AutoRegressive<R> {
     /// [`Fields::with_sequence`]: strata_datasets::Fields::with_sequence
     ///
     /// ```
-    /// use strata_datasets::{DataLoader, Dataset, Example, Fields, Result};
+    /// use strata_datasets::{DataLoader, Dataset, Example, Fields, DataResult};
     /// use strata_modules::{Adam, Dense, Embedding, Gru, TrainConfig, Trainer};
     /// use strata_patterns::AutoRegressive;
     /// use strata_tensor::{Rng, Tensor};
@@ -239,7 +239,7 @@ impl<R: Recurrent> TrainStep for AutoRegressive<R> {
     /// struct Counting;
     /// impl Dataset for Counting {
     ///     fn len(&self) -> usize { 60 }
-    ///     fn get(&self, index: usize) -> Result<Example> {
+    ///     fn get(&self, index: usize) -> DataResult<Example> {
     ///         let length = 3 + index % 6;
     ///         let ids: Vec<f32> = (0..=length).map(|t| ((index + t) % 5) as f32).collect();
     ///         let steps = |from: usize| Tensor::from_vec(ids[from..from + length].to_vec(), &[length]);
@@ -267,7 +267,7 @@ impl<R: Recurrent> TrainStep for AutoRegressive<R> {
             Some(_) => (
                 token_losses(&predicted, targets),
                 "accuracy",
-                predicted.value().argmax(-1, false).eq_mask(targets),
+                predicted.value().argmax(-1, false).eq(targets),
             ),
             None => (
                 value_losses(&predicted, targets),

@@ -87,7 +87,7 @@ fn scores_loss(logits: &Var, related: &Tensor) -> Var {
 /// // Numbers in [0, 4): related when they fall in the same unit interval.
 /// let a = Tensor::rand_uniform(&[256, 1], 0.0, 4.0, &mut rng);
 /// let b = a.add(&Tensor::rand_uniform(&[256, 1], -1.0, 1.0, &mut rng)).clamp(0.0, 3.99);
-/// let related = a.map(f32::floor).eq_mask(&b.map(f32::floor)).squeeze(1);
+/// let related = a.map(f32::floor).eq(&b.map(f32::floor)).squeeze(1);
 /// let data = TensorDataset::from_fields(
 ///     Fields::new().with("a", a).with("b", b),
 ///     Fields::new().with("related", related),

@@ -303,7 +303,7 @@ impl LengthGroup {
 /// their target.
 ///
 /// ```
-/// use strata_datasets::{DataLoader, Dataset, Example, Fields, Result};
+/// use strata_datasets::{DataLoader, Dataset, Example, Fields, DataResult};
 /// use strata_modules::{evaluate, Adam, Dense, Gru, TrainConfig, Trainer};
 /// use strata_patterns::Seq2Seq;
 /// use strata_tensor::{Rng, Tensor};
@@ -312,7 +312,7 @@ impl LengthGroup {
 /// struct Copies(Vec<Vec<f32>>);
 /// impl Dataset for Copies {
 ///     fn len(&self) -> usize { self.0.len() }
-///     fn get(&self, index: usize) -> Result<Example> {
+///     fn get(&self, index: usize) -> DataResult<Example> {
 ///         let tokens = &self.0[index];
 ///         let target = [tokens.clone(), vec![3.0]].concat(); // ends with `end`
 ///         let sequence = |t: &[f32]| Tensor::from_slice(t, &[t.len()]);
@@ -344,7 +344,7 @@ impl<R: Recurrent> TrainStep for Seq2Seq<R> {
             let group_loss = per_token.mul(&Var::constant(mask.clone())).sum();
             loss_sum = Some(loss_sum.map_or(group_loss.clone(), |sum| sum.add(&group_loss)));
             let predicted = logits.value().argmax(-1, false);
-            correct += predicted.eq_mask(&group.target).mul(&mask).sum().item();
+            correct += predicted.eq(&group.target).mul(&mask).sum().item();
             tokens += mask.sum().item();
         }
         let loss = loss_sum

@@ -255,7 +255,7 @@ fn a_padded_batch_trains_like_its_rows_run_one_by_one() {
         let target = row(target);
         let logits = model.logits(&row(source), &target);
         let predicted = logits.value().argmax(-1, false);
-        correct += predicted.eq_mask(&target).sum().item() as usize;
+        correct += predicted.eq(&target).sum().item() as usize;
         tokens += target.numel();
         let loss = cross_entropy(&logits, &target, 0.0, Reduction::Sum);
         by_rows = Some(by_rows.map_or(loss.clone(), |sum| sum.add(&loss)));

@@ -281,7 +281,7 @@ fn multi_input_with_a_head_steps_on_its_named_inputs_and_target() {
     let label = &batch.targets["label"];
     let expected = cross_entropy(&logits, label, 0.0, Reduction::Mean).item();
     assert!((step.loss.item() - expected).abs() < 1e-6);
-    let hits = logits.value().argmax(-1, false).eq_mask(label).sum().item();
+    let hits = logits.value().argmax(-1, false).eq(label).sum().item();
     assert_eq!(step.metrics.value("accuracy"), Some(hits / 5.0));
 
     // Read by position, encoder f takes input f.
@@ -374,7 +374,7 @@ fn relation_steps_on_the_batchs_pairs() {
         Reduction::Mean,
     );
     assert!((step.loss.item() - expected.item()).abs() < 1e-6);
-    let right = relation.predict(&a, &b).eq_mask(&related).sum().item();
+    let right = relation.predict(&a, &b).eq(&related).sum().item();
     assert_eq!(step.metrics.value("accuracy"), Some(right / 8.0));
 }
 

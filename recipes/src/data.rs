@@ -77,20 +77,23 @@ impl DatasetName {
         crate::parse_name("dataset", name, &Self::ALL, Self::name)
     }
 
-    /// The name `cargo xtask fetch` knows the dataset by, for those read from disk.
-    pub fn fetch_name(self) -> Option<&'static str> {
+    /// Whether the dataset is read from disk (downloaded with `cargo xtask fetch NAME`, under
+    /// the same name) rather than embedded or generated.
+    pub fn is_downloaded(self) -> bool {
         match self {
-            Self::Mnist => Some("mnist"),
-            Self::FashionMnist => Some("fashion-mnist"),
-            Self::Cifar10 => Some("cifar-10"),
-            Self::Digits | Self::Iris | Self::Moons | Self::Spirals => None,
+            Self::Mnist | Self::FashionMnist | Self::Cifar10 => true,
+            Self::Digits | Self::Iris | Self::Moons | Self::Spirals => false,
         }
     }
 
     /// Where `cargo xtask fetch` puts the dataset by default (for those read from disk).
     pub fn default_data_dir(self) -> Option<PathBuf> {
-        let fetch_name = self.fetch_name()?;
-        default_cache_dir().ok().map(|cache| cache.join(fetch_name))
+        if !self.is_downloaded() {
+            return None;
+        }
+        default_cache_dir()
+            .ok()
+            .map(|cache| cache.join(self.name()))
     }
 }
 
@@ -198,7 +201,7 @@ fn read_from_disk(spec: &DataSpec) -> Result<Parts, String> {
 
 /// What to do when a dataset's files cannot be read: the fetch command and the folder to pass.
 pub fn missing_files_message(dataset: DatasetName, dir: &Path, err: &DataError) -> String {
-    let fetch_name = dataset.fetch_name().unwrap_or(dataset.name());
+    let fetch_name = dataset.name();
     let cache = default_cache_dir()
         .map(|dir| dir.display().to_string())
         .unwrap_or_else(|_| "the cache folder".into());

@@ -168,7 +168,7 @@ impl Plan {
     }
 
     /// The learning rate per epoch: the warm-up epochs rising linearly below the initial
-    /// rate, then a cosine from the initial rate down to [`FINAL_LR_FRACTION`] of it at the
+    /// rate, then a cosine from the initial rate down to 1% of it at the
     /// last epoch.
     pub fn schedule(&self) -> Arc<dyn LrSchedule> {
         let cosine = CosineAnnealingLr {

@@ -8,7 +8,7 @@
 //! gradient is one GEMM per image followed by the scatter-add `col2im`. Dilation only moves
 //! where each row of the columns matrix starts reading, so it costs nothing per element.
 
-use crate::buffer;
+use crate::buffer_pool;
 use crate::error::{expect_ok, ErrorKind, Result, TensorError};
 use crate::matmul::gemm;
 use crate::parallel::{chunk_len, for_each_block, parallel_elements};
@@ -233,11 +233,11 @@ impl Geometry {
             images
         };
         for_each_block(images, block.max(1), [data], |images, [part]| {
-            let mut cols = buffer::take(self.cols_len());
+            let mut cols = buffer_pool::take(self.cols_len());
             for (n, part) in images.zip(part.chunks_mut(chunk)) {
                 f(n, part, &mut cols);
             }
-            buffer::recycle(cols);
+            buffer_pool::recycle(cols);
         });
     }
 
@@ -380,7 +380,7 @@ impl Tensor {
         let weight = weight.values();
         let bias = bias.map(Tensor::values);
         let (pixels, image_len) = (g.pixels(), g.in_channels * g.height * g.width);
-        let mut out = buffer::take(g.batch * g.out_channels * pixels);
+        let mut out = buffer_pool::take(g.batch * g.out_channels * pixels);
         g.for_each_image(&mut out, g.out_channels * pixels, |n, out, cols| {
             let image = &input[n * image_len..][..image_len];
             // Group `group`'s filters fill rows group·O/groups.. of the image's [O, pixels].
@@ -433,7 +433,7 @@ impl Tensor {
         let weight = weight.values();
         let pixels = g.pixels();
         let out_len = g.out_channels * pixels;
-        let mut grad = buffer::take_zeroed(g.batch * g.in_channels * g.height * g.width);
+        let mut grad = buffer_pool::take_zeroed(g.batch * g.in_channels * g.height * g.width);
         g.for_each_image(
             &mut grad,
             g.in_channels * g.height * g.width,
@@ -492,9 +492,9 @@ impl Tensor {
         // Each run of IMAGES_PER_PARTIAL images sums its own partial gradient, and the partials
         // are added in order: the same arithmetic on any number of threads.
         let chunks = g.batch.div_ceil(IMAGES_PER_PARTIAL).max(1);
-        let mut partials = buffer::take_zeroed(chunks * weight_len);
+        let mut partials = buffer_pool::take_zeroed(chunks * weight_len);
         let accumulate = |k: usize, grad: &mut [f32]| {
-            let mut cols = buffer::take(g.cols_len());
+            let mut cols = buffer_pool::take(g.cols_len());
             for n in k * IMAGES_PER_PARTIAL..((k + 1) * IMAGES_PER_PARTIAL).min(g.batch) {
                 let image = &input[n * image_len..][..image_len];
                 let image_grad = &grad_out[n * out_len..][..out_len];
@@ -510,7 +510,7 @@ impl Tensor {
                     gemm(dst, g.patch_len(), lhs, rhs, true);
                 }
             }
-            buffer::recycle(cols);
+            buffer_pool::recycle(cols);
         };
         if weight_len > 0 {
             let block = if g.parallel_images() { 1 } else { chunks };

@@ -26,7 +26,7 @@
 //! `STRATA_NUM_THREADS` (else one per core) and can be set with [`set_num_threads`];
 //! [`for_each_block`] spreads a caller's own loop over the same threads.
 
-mod buffer;
+mod buffer_pool;
 mod conv;
 mod display;
 mod error;
@@ -34,7 +34,7 @@ pub mod int_hash;
 mod matmul;
 pub mod ops;
 mod parallel;
-mod pool;
+mod pooling;
 mod random;
 mod serde_impl;
 mod shape;
@@ -45,7 +45,7 @@ pub mod temp_file;
 mod tensor;
 mod workers;
 
-pub use buffer::{cached_buffer_bytes, release_cached_buffers, POOL_MAX_BYTES, POOL_MIN_LEN};
+pub use buffer_pool::{cached_buffer_bytes, release_cached_buffers, POOL_MAX_BYTES, POOL_MIN_LEN};
 pub use conv::Conv2dSpec;
 pub use error::{expect_ok, ErrorKind, Result, TensorError};
 pub use ops::elementwise::{sigmoid, softplus};
@@ -53,7 +53,7 @@ pub use parallel::{
     bench_thread_counts, for_each_block, num_threads, set_num_threads, time_in_parallel_regions,
     BENCH_THREADS_ENV, MATMUL_PAR_MIN_FLOPS, PAR_MIN_ELEMENTS, THREADS_ENV,
 };
-pub use pool::Pool2dSpec;
+pub use pooling::Pool2dSpec;
 pub use random::{splitmix64, Rng};
 pub use serde_impl::TensorRecord;
 pub use shape::{broadcast_shapes, numel, try_numel, Axis, Dims, MAX_NUMEL};

@@ -1,7 +1,7 @@
 //! Matrix products through faer: 2-D and batched (leading dimensions broadcast). Operands are
 //! handed to faer as strided views, so transposed or sliced operands are never copied.
 
-use crate::buffer::{self, Buffer};
+use crate::buffer_pool::{self, PooledVec};
 use crate::error::{expect_ok, ErrorKind, Result, TensorError};
 use crate::ops::elementwise::broadcast_strides;
 use crate::parallel::{for_each_block, for_each_job, matmul_tiles, parallel_elements, SharedMut};
@@ -66,7 +66,7 @@ pub(crate) fn gemm(
         if k * n + m * n < m * k {
             return transposed_product(dst, n, a, b, accumulate);
         }
-        row_major = Buffer::new(row_major_copy(a));
+        row_major = PooledVec::new(row_major_copy(a));
         MatRef::from_row_major_slice(row_major.as_slice(), m, k)
     } else {
         a
@@ -140,12 +140,12 @@ fn transposed_product(
     let bt_copy;
     // bᵀ is column-major exactly when b is row-major.
     let bt = if b.col_stride() == 1 && b.row_stride() != 1 {
-        bt_copy = Buffer::new(row_major_copy(b.transpose()));
+        bt_copy = PooledVec::new(row_major_copy(b.transpose()));
         MatRef::from_row_major_slice(bt_copy.as_slice(), n, k)
     } else {
         b.transpose()
     };
-    let mut ct = Buffer::new(buffer::take(n * m));
+    let mut ct = PooledVec::new(buffer_pool::take(n * m));
     gemm(ct.as_mut_slice(), m, bt, a.transpose(), false);
     let ct = MatRef::from_row_major_slice(ct.as_slice(), n, m).transpose();
     let block = if parallel_elements(m * n) {
@@ -165,7 +165,7 @@ fn transposed_product(
 /// Large operands are split into row blocks over the threads.
 fn row_major_copy(a: MatRef<'_, f32>) -> Vec<f32> {
     let (m, k) = (a.nrows(), a.ncols());
-    let mut out = buffer::take(m * k);
+    let mut out = buffer_pool::take(m * k);
     let block = if parallel_elements(m * k) {
         TRANSPOSE_TILE
     } else {
@@ -307,7 +307,7 @@ impl Tensor {
             let (m, n) = (self.shape()[0], other.shape()[1]);
             let [ars, acs] = [self.strides()[0], self.strides()[1]];
             let [brs, bcs] = [other.strides()[0], other.strides()[1]];
-            let mut out = buffer::take(m * n);
+            let mut out = buffer_pool::take(m * n);
             let lhs = mat_ref(self, self.offset(), m, k, ars, acs);
             let rhs = mat_ref(other, other.offset(), k, n, brs, bcs);
             gemm(&mut out, n, lhs, rhs, false);
@@ -343,7 +343,7 @@ impl Tensor {
         })?;
         let mut out_shape: Dims = batch.clone();
         out_shape.extend_from_slice(&[m, n]);
-        let mut out = buffer::take(numel(&out_shape));
+        let mut out = buffer_pool::take(numel(&out_shape));
         let (ars, acs) = (a.strides()[a.ndim() - 2], a.strides()[a.ndim() - 1]);
         let (brs, bcs) = (b.strides()[b.ndim() - 2], b.strides()[b.ndim() - 1]);
 
@@ -472,7 +472,7 @@ impl Tensor {
             )
         };
         let rows = x.shape()[0];
-        let mut out = buffer::take(rows * out_features);
+        let mut out = buffer_pool::take(rows * out_features);
         if let Some(b) = bias {
             let b = b.values();
             for row in out.chunks_exact_mut(out_features.max(1)) {

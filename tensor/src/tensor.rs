@@ -1,6 +1,6 @@
 //! The `Tensor` type: a shape, strides and a shared, reference-counted f32 buffer.
 
-use crate::buffer::{self, Buffer};
+use crate::buffer_pool::{self, PooledVec};
 use crate::error::{expect_ok, ErrorKind, Result, TensorError};
 use crate::shape::{checked_numel, contiguous_strides, numel, Dims, Strides};
 use std::borrow::Cow;
@@ -19,7 +19,7 @@ use std::sync::Arc;
 /// ```
 #[derive(Clone)]
 pub struct Tensor {
-    buffer: Arc<Buffer>,
+    buffer: Arc<PooledVec>,
     shape: Dims,
     strides: Strides,
     offset: usize,
@@ -31,7 +31,7 @@ impl Tensor {
         debug_assert_eq!(data.len(), numel(&shape));
         let strides = contiguous_strides(&shape);
         Self {
-            buffer: Arc::new(Buffer::new(data)),
+            buffer: Arc::new(PooledVec::new(data)),
             shape,
             strides,
             offset: 0,
@@ -86,7 +86,7 @@ impl Tensor {
     /// [`crate::MAX_NUMEL`] elements.
     #[track_caller]
     pub fn full(shape: &[usize], value: f32) -> Self {
-        let mut data = buffer::take(numel(shape));
+        let mut data = buffer_pool::take(numel(shape));
         data.fill(value);
         Self::from_dims(data, shape.into())
     }
@@ -94,7 +94,7 @@ impl Tensor {
     /// A tensor of zeros (panics like [`Tensor::full`]).
     #[track_caller]
     pub fn zeros(shape: &[usize]) -> Self {
-        Self::from_dims(buffer::take_zeroed(numel(shape)), shape.into())
+        Self::from_dims(buffer_pool::take_zeroed(numel(shape)), shape.into())
     }
 
     /// A tensor whose elements are unspecified: each is zero or a value an earlier tensor
@@ -110,7 +110,7 @@ impl Tensor {
     /// ```
     #[track_caller]
     pub fn empty(shape: &[usize]) -> Self {
-        Self::from_dims(buffer::take(numel(shape)), shape.into())
+        Self::from_dims(buffer_pool::take(numel(shape)), shape.into())
     }
 
     /// A tensor of ones (panics like [`Tensor::full`]).
@@ -166,7 +166,7 @@ impl Tensor {
     /// The `n × n` identity matrix (panics like [`Tensor::full`]).
     #[track_caller]
     pub fn eye(n: usize) -> Self {
-        let mut data = buffer::take_zeroed(numel(&[n, n]));
+        let mut data = buffer_pool::take_zeroed(numel(&[n, n]));
         for i in 0..n {
             data[i * n + i] = 1.0;
         }
@@ -335,7 +335,16 @@ impl Default for Tensor {
 }
 
 impl PartialEq for Tensor {
-    /// Equal shapes and equal values (NaN is never equal).
+    /// Equal shapes and equal values (NaN is never equal): `a == b` is one `bool`, as
+    /// `torch.equal`. The element-wise comparison, as `torch.eq`, is [`Tensor::eq`].
+    ///
+    /// ```
+    /// use strata_tensor::Tensor;
+    /// let a = Tensor::from_vec(vec![1.0, 2.0], &[2]);
+    /// assert!(a == a.clone());
+    /// assert!(a != a.reshape(&[1, 2]));
+    /// assert_eq!(a.eq(&Tensor::scalar(2.0)).to_vec(), vec![0.0, 1.0]);
+    /// ```
     fn eq(&self, other: &Self) -> bool {
         self.shape == other.shape && self.values() == other.values()
     }

@@ -81,16 +81,16 @@ fn maximum_and_minimum_propagate_nan() {
 fn comparisons_give_masks() {
     let a = v(&[1.0, 2.0, 3.0]);
     let b = v(&[2.0, 2.0, 2.0]);
-    assert_tensor(&a.eq_mask(&b), &[3], &[0.0, 1.0, 0.0]);
-    assert_tensor(&a.ne_mask(&b), &[3], &[1.0, 0.0, 1.0]);
+    assert_tensor(&a.eq(&b), &[3], &[0.0, 1.0, 0.0]);
+    assert_tensor(&a.ne(&b), &[3], &[1.0, 0.0, 1.0]);
     assert_tensor(&a.lt(&b), &[3], &[1.0, 0.0, 0.0]);
     assert_tensor(&a.le(&b), &[3], &[1.0, 1.0, 0.0]);
     assert_tensor(&a.gt(&b), &[3], &[0.0, 0.0, 1.0]);
     assert_tensor(&a.ge(&b), &[3], &[0.0, 1.0, 1.0]);
     // NaN compares false, except for "not equal".
     let nan = v(&[f32::NAN]);
-    assert_eq!(nan.eq_mask(&nan).item(), 0.0);
-    assert_eq!(nan.ne_mask(&nan).item(), 1.0);
+    assert_eq!(nan.eq(&nan).item(), 0.0);
+    assert_eq!(nan.ne(&nan).item(), 1.0);
     assert_eq!(nan.lt(&v(&[0.0])).item(), 0.0);
 }
 

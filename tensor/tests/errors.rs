@@ -72,10 +72,10 @@ error_cases! {
         => "minimum: shapes [2] and [3] cannot be broadcast together";
     pow_shapes: z(&[2]).try_pow(&z(&[3])), z(&[2]).pow(&z(&[3]))
         => "pow: shapes [2] and [3] cannot be broadcast together";
-    eq_mask_shapes: z(&[2]).try_eq_mask(&z(&[3])), z(&[2]).eq_mask(&z(&[3]))
-        => "eq_mask: shapes [2] and [3] cannot be broadcast together";
-    ne_mask_shapes: z(&[2]).try_ne_mask(&z(&[3])), z(&[2]).ne_mask(&z(&[3]))
-        => "ne_mask: shapes [2] and [3] cannot be broadcast together";
+    eq_shapes: z(&[2]).try_eq(&z(&[3])), z(&[2]).eq(&z(&[3]))
+        => "eq: shapes [2] and [3] cannot be broadcast together";
+    ne_shapes: z(&[2]).try_ne(&z(&[3])), z(&[2]).ne(&z(&[3]))
+        => "ne: shapes [2] and [3] cannot be broadcast together";
     lt_shapes: z(&[2]).try_lt(&z(&[3])), z(&[2]).lt(&z(&[3]))
         => "lt: shapes [2] and [3] cannot be broadcast together";
     le_shapes: z(&[2]).try_le(&z(&[3])), z(&[2]).le(&z(&[3]))

@@ -25,7 +25,7 @@ fn splitmix64_known_values() {
 
 #[test]
 fn harness_check_values() {
-    // /work/shared/bench/pytorch/README.md: x[0, 0:3] with seed 0x1001 is k / 2^24 with
+    // xtask/pytorch/SPEC.md: x[0, 0:3] with seed 0x1001 is k / 2^24 with
     // k = splitmix64(0x1001, i) >> 40, printed there as the f64 value of that exact f32.
     let expected = [
         0.9138087034225464f64,

@@ -20,8 +20,8 @@ on the same problems:
   microseconds, at one thread only (the step is per-op overhead);
 
 and the first-batch loss of each model before any update. Inputs, labels and initial weights
-follow the portable SplitMix64 specification that `strata_modules::reference` implements
-(`shared/bench/pytorch/README.md` in the project's shared folder), so Strata and PyTorch
+follow the portable SplitMix64 specification in `SPEC.md` beside this script (Strata's side
+is the `strata-bench-reference` crate), so Strata and PyTorch
 start from bit-identical numbers and their first losses agree to about 1e-6.
 
 A training step is: clear gradients, forward, softmax cross-entropy, backward, optimizer step.

@@ -1,8 +1,8 @@
 //! `cargo xtask eval --checkpoint FILE`: rebuilds the network a `train-demo` checkpoint
 //! describes, loads its weights and reports its accuracy on the same test split.
 
-use crate::demo::confusion::ConfusionMatrix;
-use crate::demo::percent;
+use crate::evaluation::confusion::ConfusionMatrix;
+use crate::evaluation::percent;
 use clap::Args;
 use std::path::PathBuf;
 use strata_modules::Checkpoint;

@@ -54,12 +54,10 @@ pub fn run(args: FetchArgs) -> Result<(), String> {
         bar.finish_and_clear();
     }
     println!("{name} is ready in {}", folder.display());
-    if let Some(dataset) = train_demo_name(&name) {
-        println!(
-            "train on it: cargo xtask train-demo --dataset {dataset} --data-dir {}",
-            folder.display()
-        );
-    }
+    println!(
+        "train on it: cargo xtask train-demo --dataset {name} --data-dir {}",
+        folder.display()
+    );
     Ok(())
 }
 
@@ -69,16 +67,6 @@ fn known_names() -> Vec<&'static str> {
     match RemoteDataset::by_name("") {
         Err(DataError::UnknownDataset { known, .. }) => known,
         _ => Vec::new(),
-    }
-}
-
-/// The `--dataset` value of `train-demo` for a fetched dataset.
-fn train_demo_name(fetch_name: &str) -> Option<&'static str> {
-    match fetch_name {
-        "mnist" => Some("mnist"),
-        "fashion-mnist" => Some("fashion-mnist"),
-        "cifar-10" => Some("cifar10"),
-        _ => None,
     }
 }
 

@@ -10,17 +10,23 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
-mod demo;
 mod eval;
+mod evaluation;
 mod fetch;
-mod patterns;
+mod phase_times;
 mod plot;
 mod train_demo;
+mod weight_pictures;
 mod workspace;
 
 use clap::{Parser, Subcommand};
+use phase_times::PhaseTimes;
+use std::io::IsTerminal;
 use std::process::ExitCode;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 /// Strata's developer tasks.
 #[derive(Parser, Debug)]
@@ -45,14 +51,25 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    // Logs only when asked for: `RUST_LOG=info cargo xtask train-demo`.
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    // `train-demo --trace` adds up the trainer's spans into a per-phase summary.
+    let phase_times =
+        matches!(&cli.command, Command::TrainDemo(args) if args.trace).then(PhaseTimes::default);
+    // Logs only when asked for: `RUST_LOG=info cargo xtask train-demo` (colours on a terminal).
+    let logs = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_filter(EnvFilter::from_default_env());
+    tracing_subscriber::registry()
+        .with(logs)
+        .with(
+            phase_times
+                .clone()
+                .map(|t| t.with_filter(LevelFilter::INFO)),
+        )
+        .init();
     let result = match cli.command {
-        Command::TrainDemo(args) => train_demo::run(args),
+        Command::TrainDemo(args) => train_demo::run(args, phase_times.as_ref()),
         Command::Eval(args) => eval::run(args),
         Command::Fetch(args) => fetch::run(args),
         Command::Bench(args) => bench::run(args),

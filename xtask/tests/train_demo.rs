@@ -127,7 +127,8 @@ fn default_demo_reaches_the_target_and_writes_every_output() {
     }
 
     // The patterns: a valid grayscale PNG large enough for 16x16 tiles of 8x8 digits.
-    let png = std::fs::File::open(out.0.join("patterns.png")).expect("patterns.png exists");
+    let png = std::fs::File::open(out.0.join("first-layer-weights.png"))
+        .expect("first-layer-weights.png exists");
     let mut reader = png::Decoder::new(std::io::BufReader::new(png))
         .read_info()
         .expect("a PNG header");
@@ -272,6 +273,28 @@ fn eval_rebuilds_batch_norm_and_dropout_and_reads_checkpoints_from_before_them()
 }
 
 #[test]
+fn trace_prints_where_the_training_time_went() {
+    let out = TempDir::new("trace");
+    let run = train_demo(&out.0, &["--epochs", "2", "--trace"]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let table = &stdout[stdout.find("time per phase").expect("a phase table")..];
+    let steps = |phase: &str| -> u64 {
+        let line = table
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{phase} ")))
+            .unwrap_or_else(|| panic!("no {phase} line in:\n{table}"));
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    // 1,438 training digits in batches of 32 (default), two epochs.
+    let batches = 2 * 1438u64.div_ceil(32);
+    assert_eq!(steps("epoch"), 2, "{table}");
+    for phase in ["step", "forward", "backward", "optimizer"] {
+        assert_eq!(steps(phase), batches, "{phase} in:\n{table}");
+    }
+    assert_eq!(steps("validation"), 2, "{table}");
+}
+
+#[test]
 fn shifts_of_data_that_are_not_images_are_refused() {
     let out = TempDir::new("iris-shift");
     let folder = out.0.join("never-written");
@@ -333,7 +356,7 @@ fn fetch_lists_the_downloadable_datasets_without_network() {
     let run = xtask(&["fetch", "--list"]);
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success());
-    for name in ["mnist", "fashion-mnist", "cifar-10"] {
+    for name in ["mnist", "fashion-mnist", "cifar10"] {
         assert!(stdout.contains(name), "{name} missing from:\n{stdout}");
     }
 }

@@ -113,12 +113,11 @@ impl Var {
             smallvec![
                 reduced(a, 0, || {
                     let local = y.mul(&x.pow(&y.add_scalar(-1.0)));
-                    a.grad
-                        .mul(&Tensor::select(&y.eq_mask(&zero), &zero, &local))
+                    a.grad.mul(&Tensor::select(&y.eq(&zero), &zero, &local))
                 }),
                 reduced(a, 1, || {
                     let local = a.output.mul(&x.log());
-                    let zero_base = x.eq_mask(&zero).mul(&y.ge(&zero));
+                    let zero_base = x.eq(&zero).mul(&y.ge(&zero));
                     a.grad.mul(&Tensor::select(&zero_base, &zero, &local))
                 })
             ]
@@ -161,7 +160,7 @@ impl Var {
         let value = pick(self.value(), other.value())?;
         Ok(Var::from_op(name, value, &[self, other], move |a| {
             // Share of the gradient each side gets: 1 if it wins, 1/2 on a tie, 0 if it loses.
-            let share = |x: &Tensor, y: &Tensor| wins(x, y).add(&x.eq_mask(y).mul_scalar(0.5));
+            let share = |x: &Tensor, y: &Tensor| wins(x, y).add(&x.eq(y).mul_scalar(0.5));
             smallvec![
                 reduced(a, 0, || a.grad.mul(&share(a.input(0), a.input(1)))),
                 reduced(a, 1, || a.grad.mul(&share(a.input(1), a.input(0))))

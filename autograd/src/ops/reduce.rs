@@ -80,7 +80,7 @@ impl Var {
                 kept_shape[d] = 1;
             }
             let max = a.output.reshape(&as_isize(&kept_shape));
-            let winners = x.eq_mask(&max);
+            let winners = x.eq(&max);
             let ties = winners.sum_axes(&axes, true);
             smallvec![Some(winners.mul(&with_kept_axes(a, &axes).div(&ties)))]
         }))

@@ -3,7 +3,7 @@
 
 use super::table::RemoteFile;
 use super::Progress;
-use crate::error::{DataError, Result};
+use crate::error::{DataError, DataResult};
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{Read, Write};
@@ -19,7 +19,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// SHA-256 (hex) of everything `reader` yields, and its length.
-fn sha256_of(mut reader: impl Read, path: &Path) -> Result<(String, u64)> {
+fn sha256_of(mut reader: impl Read, path: &Path) -> DataResult<(String, u64)> {
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; CHUNK_BYTES];
     let mut total = 0u64;
@@ -36,7 +36,7 @@ fn sha256_of(mut reader: impl Read, path: &Path) -> Result<(String, u64)> {
 }
 
 /// Whether `path` exists with exactly the size and SHA-256 of `file`.
-pub(super) fn is_valid(path: &Path, file: &RemoteFile) -> Result<bool> {
+pub(super) fn is_valid(path: &Path, file: &RemoteFile) -> DataResult<bool> {
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_file() && meta.len() == file.size => {}
         _ => return Ok(false),
@@ -69,7 +69,7 @@ pub(super) fn download(
     file: &RemoteFile,
     dest: &Path,
     progress: &mut dyn FnMut(Progress<'_>),
-) -> Result<()> {
+) -> DataResult<()> {
     let network = |message: String| DataError::Network {
         url: url.to_string(),
         message,

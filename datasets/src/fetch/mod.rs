@@ -12,7 +12,7 @@ mod unpack;
 
 pub use table::{Archive, RemoteDataset, RemoteFile};
 
-use crate::error::{DataError, Result};
+use crate::error::{DataError, DataResult};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -82,7 +82,7 @@ impl Default for FetchOptions {
 
 /// The cache folder: `$STRATA_DATA` if set, else `$XDG_CACHE_HOME/strata`, else
 /// `~/.cache/strata` (`%USERPROFILE%\.cache\strata` on Windows).
-pub fn default_cache_dir() -> Result<PathBuf> {
+pub fn default_cache_dir() -> DataResult<PathBuf> {
     let var = |name: &str| {
         std::env::var_os(name)
             .filter(|v| !v.is_empty())
@@ -106,7 +106,7 @@ pub fn default_cache_dir() -> Result<PathBuf> {
         })
 }
 
-/// Downloads the dataset `name` (`"mnist"`, `"fashion-mnist"` or `"cifar-10"`) into
+/// Downloads the dataset `name` (`"mnist"`, `"fashion-mnist"` or `"cifar10"`) into
 /// `cache_dir/name/` unless it is already there and valid, and returns the folder to give to
 /// the reader ([`crate::mnist`], [`crate::fashion_mnist`], [`crate::cifar10`]).
 ///
@@ -117,7 +117,7 @@ pub fn fetch(
     name: &str,
     cache_dir: &Path,
     progress: &mut dyn FnMut(Progress<'_>),
-) -> Result<PathBuf> {
+) -> DataResult<PathBuf> {
     fetch_with(
         &RemoteDataset::by_name(name)?,
         cache_dir,
@@ -132,7 +132,7 @@ pub fn fetch_with(
     cache_dir: &Path,
     options: &FetchOptions,
     progress: &mut dyn FnMut(Progress<'_>),
-) -> Result<PathBuf> {
+) -> DataResult<PathBuf> {
     let dataset_dir = cache_dir.join(&dataset.name);
     if let Some(archive) = &dataset.archive {
         let unpacked = dataset_dir.join(&archive.folder);
@@ -192,7 +192,7 @@ fn fetch_file(
     file: &RemoteFile,
     dest: &Path,
     progress: &mut dyn FnMut(Progress<'_>),
-) -> Result<()> {
+) -> DataResult<()> {
     let mut attempts = Vec::new();
     for mirror in mirrors {
         let url = format!("{}/{}", mirror.trim_end_matches('/'), file.name);

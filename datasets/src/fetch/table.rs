@@ -5,7 +5,7 @@ use crate::cifar::{
     cifar10_file_names, CIFAR10_FOLDER, CIFAR10_RECORDS_PER_FILE, CIFAR10_RECORD_BYTES,
 };
 use crate::dataset::Split;
-use crate::error::{DataError, Result};
+use crate::error::{DataError, DataResult};
 
 /// One file to download: its name under each mirror, size in bytes and SHA-256 (hex).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,7 +54,7 @@ pub struct RemoteDataset {
 }
 
 /// The names [`crate::fetch`] knows.
-pub(crate) const KNOWN: [&str; 3] = ["mnist", "fashion-mnist", "cifar-10"];
+pub(crate) const KNOWN: [&str; 3] = ["mnist", "fashion-mnist", "cifar10"];
 
 impl RemoteDataset {
     /// MNIST: four gzip IDX files. The last mirror is the original site, which often refuses
@@ -139,7 +139,7 @@ impl RemoteDataset {
             .map(|name| (name, batch_bytes))
             .collect();
         Self {
-            name: "cifar-10".into(),
+            name: "cifar10".into(),
             mirrors: vec!["https://www.cs.toronto.edu/~kriz/".into()],
             files: vec![RemoteFile::new(
                 "cifar-10-binary.tar.gz",
@@ -153,12 +153,12 @@ impl RemoteDataset {
         }
     }
 
-    /// The dataset called `name`: `"mnist"`, `"fashion-mnist"` or `"cifar-10"`.
-    pub fn by_name(name: &str) -> Result<Self> {
+    /// The dataset called `name`: `"mnist"`, `"fashion-mnist"` or `"cifar10"`.
+    pub fn by_name(name: &str) -> DataResult<Self> {
         match name {
             "mnist" => Ok(Self::mnist()),
             "fashion-mnist" => Ok(Self::fashion_mnist()),
-            "cifar-10" => Ok(Self::cifar10()),
+            "cifar10" => Ok(Self::cifar10()),
             _ => Err(DataError::UnknownDataset {
                 name: name.to_string(),
                 known: KNOWN.to_vec(),

@@ -4,7 +4,7 @@
 //! hostile path inside the tarball can never write outside the cache folder.
 
 use super::table::Archive;
-use crate::error::{DataError, Result};
+use crate::error::{DataError, DataResult};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use strata_tensor::temp_file::temp_path_for;
@@ -18,7 +18,7 @@ pub(super) fn is_unpacked(dir: &Path, archive: &Archive) -> bool {
 
 /// Extracts the members of `archive` from the gzip tarball `tarball` into `dataset_dir/folder`
 /// (through a temporary folder renamed into place); returns that folder.
-pub(super) fn unpack(tarball: &Path, archive: &Archive, dataset_dir: &Path) -> Result<PathBuf> {
+pub(super) fn unpack(tarball: &Path, archive: &Archive, dataset_dir: &Path) -> DataResult<PathBuf> {
     let source_name = tarball.display().to_string();
     let final_dir = dataset_dir.join(&archive.folder);
     super::remove_stale_temps(&final_dir);
@@ -44,7 +44,7 @@ fn extract_members(
     archive: &Archive,
     out_dir: &Path,
     source_name: &str,
-) -> Result<()> {
+) -> DataResult<()> {
     let damaged = |err: std::io::Error| {
         DataError::format(
             source_name,

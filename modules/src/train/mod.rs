@@ -2,6 +2,11 @@
 //! model-defined [`TrainStep`], validation, events for callbacks (a [`ProgressBar`] among
 //! them), early stopping, periodic checkpoints, exact resumption, and the [`StepHook`] that
 //! data-parallel training plugs into.
+//!
+//! Where a step's time goes is told through `tracing` spans (level INFO, free when no
+//! subscriber is installed): `epoch` holds `data` (loading a batch), `step` and `validation`
+//! and `checkpoint`; `step` holds `forward` (in the default [`TrainStep::optimize`]),
+//! `backward`, `reduce_gradients` (with a [`StepHook`]) and `optimizer`.
 
 mod events;
 mod metrics;
@@ -265,6 +270,7 @@ impl Trainer {
             && !out_of_time()
         {
             let epoch = self.state.next_epoch;
+            let _epoch_span = tracing::info_span!("epoch", epoch).entered();
             let started = Instant::now();
             let learning_rate = match &self.config.schedule {
                 Some(schedule) => {
@@ -283,8 +289,11 @@ impl Trainer {
 
             model.train();
             let mut train_sums = Metrics::new();
-            for (index, batch) in train.batches(epoch).enumerate() {
+            let mut batches = train.batches(epoch).enumerate();
+            while let Some((index, batch)) = tracing::info_span!("data").in_scope(|| batches.next())
+            {
                 let batch = batch?;
+                let _step_span = tracing::info_span!("step", index).entered();
                 let mut optimization = Optimization {
                     optimizer: &mut *optimizer,
                     hook: self.hook.as_deref_mut().map(|h| h as &mut dyn StepHook),
@@ -306,7 +315,8 @@ impl Trainer {
                     break;
                 }
             }
-            let mut val_sums = validate(model, &mut validation, epoch)?;
+            let mut val_sums = tracing::info_span!("validation")
+                .in_scope(|| validate(model, &mut validation, epoch))?;
             model.train();
             self.reduce_across_ranks(&mut train_sums, &mut val_sums);
 
@@ -367,7 +377,7 @@ impl Trainer {
             let mut checkpoint = Checkpoint::of_model(model).with_optimizer(optimizer);
             checkpoint.training = Some(self.state.clone());
             checkpoint.metadata = self.config.checkpoint_metadata.clone();
-            checkpoint.save(&path)?;
+            tracing::info_span!("checkpoint").in_scope(|| checkpoint.save(&path))?;
             self.emit(Event::CheckpointSaved(&path));
         }
         Ok(())

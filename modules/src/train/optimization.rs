@@ -52,12 +52,15 @@ impl Optimization<'_> {
         if !loss.item().is_finite() {
             return Err(self.non_finite_loss());
         }
-        let grads = match self.hook.as_deref_mut() {
-            Some(hook) => hook.backward(&loss, model),
-            None => loss.backward(),
-        };
-        let mut grads = grads.map_err(TrainError::Autograd)?;
-        drop(loss);
+        let hook = &mut self.hook;
+        let mut grads = tracing::info_span!("backward").in_scope(|| {
+            let grads = match hook.as_deref_mut() {
+                Some(hook) => hook.backward(&loss, &*model),
+                None => loss.backward(),
+            };
+            drop(loss);
+            grads.map_err(TrainError::Autograd)
+        })?;
         if let Some(group) = group {
             for (name, param) in model.named_parameters() {
                 if !in_group(&name, group) {
@@ -66,8 +69,10 @@ impl Optimization<'_> {
             }
         }
         if let Some(hook) = self.hook.as_deref_mut() {
+            let _span = tracing::info_span!("reduce_gradients").entered();
             hook.reduce_gradients(&mut grads, model);
         }
+        let _span = tracing::info_span!("optimizer").entered();
         if let Some(max_norm) = self.grad_clip {
             clip_grad_norm(&mut grads, max_norm);
         }

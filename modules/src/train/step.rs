@@ -104,7 +104,7 @@ pub trait TrainStep: Params + Sized {
         batch: &Batch,
         optimization: &mut Optimization<'_>,
     ) -> Result<Metrics, TrainError> {
-        let Step { loss, metrics } = self.step(batch);
+        let Step { loss, metrics } = tracing::info_span!("forward").in_scope(|| self.step(batch));
         optimization.minimize(self, loss)?;
         Ok(metrics)
     }

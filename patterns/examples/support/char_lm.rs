@@ -6,7 +6,7 @@
 use super::{epochs, fit, for_time, Progress};
 use std::time::Duration;
 use strata_datasets::{
-    moby_dick, CharDataset, DataLoader, Dataset, Example, Result as DataResult, Subset, Vocabulary,
+    moby_dick, CharDataset, DataLoader, DataResult, Dataset, Example, Subset, Vocabulary,
 };
 use strata_modules::{Adam, Dense, Embedding, Lstm, TrainConfig};
 use strata_patterns::{AutoRegressive, CountBaselines, Sampling};

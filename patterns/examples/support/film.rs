@@ -6,7 +6,7 @@ use super::data::{digit_datasets, evaluation_loader, CLASSES, PIXELS};
 use super::{epochs, fit, Progress, SPLIT_SEED};
 use strata_autograd::Var;
 use strata_datasets::{
-    Batch, Concat, DataLoader, Dataset, Example, Fields, Result as DataResult, TensorDataset,
+    Batch, Concat, DataLoader, DataResult, Dataset, Example, Fields, TensorDataset,
 };
 use strata_modules::{
     bce_with_logits, binary_accuracy, Adam, Dense, Module, Params, Reduction, Step, TrainStep,

@@ -221,12 +221,7 @@ impl Callback for Snapshots {
 /// checkpoints and sample grids to the folder given as the first argument (by default the
 /// example binary's), and prints how the judge sees its final samples.
 pub fn run_example(architecture: Architecture) -> Result<(), String> {
-    let folder = match std::env::args().nth(1) {
-        Some(folder) => PathBuf::from(folder),
-        None => std::env::current_exe()
-            .map_err(|err| err.to_string())?
-            .with_file_name(""),
-    };
+    let folder = super::output_dir(architecture.name()).map_err(|err| err.to_string())?;
     let gan = train(architecture, SEED, &folder, Progress::Bar).map_err(|err| err.to_string())?;
     let judgement = judge(&gan, &train_judge(SEED, Progress::Bar), SEED);
     println!(

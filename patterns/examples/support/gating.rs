@@ -6,7 +6,7 @@
 use super::data::{digit_datasets, evaluation_loader, CLASSES, PIXELS};
 use super::{epochs, fit, Progress, SPLIT_SEED};
 use strata_autograd::{no_grad, Var};
-use strata_datasets::{DataError, DataLoader, Dataset, Example, Result as DataResult};
+use strata_datasets::{DataError, DataLoader, DataResult, Dataset, Example};
 use strata_modules::{Adam, Classification, Dense, Lstm, Module, Params, Rnn};
 use strata_patterns::Glu;
 use strata_tensor::{splitmix64, Rng, Tensor};

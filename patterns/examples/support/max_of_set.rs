@@ -69,7 +69,7 @@ impl TrainStep for MaxModel {
         let (predicted, weights) = self.predict(sets);
         let loss = mse_loss(&predicted, &Var::constant(maxima.clone()), Reduction::Mean);
         let n = batch.len();
-        let on_largest = weights.value().mul(&sets.eq_mask(maxima)).sum().item();
+        let on_largest = weights.value().mul(&sets.eq(maxima)).sum().item();
         Step::new(loss, n)
             .with(MAE, mean_absolute_error(predicted.value(), maxima))
             .with(

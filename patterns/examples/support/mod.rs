@@ -24,6 +24,7 @@ pub mod siamese;
 pub mod sine;
 pub mod svg;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use strata_datasets::DataLoader;
@@ -31,6 +32,19 @@ use strata_modules::{
     BatchSource, CosineAnnealingLr, EpochMetrics, Optimizer, ProgressBar, TrainConfig, TrainStep,
     Trainer,
 };
+
+/// Where the example `name` writes its files: the folder given as its first argument, or
+/// `target/examples/<name>/` in the workspace; created if missing.
+pub fn output_dir(name: &str) -> std::io::Result<PathBuf> {
+    let dir = match std::env::args().nth(1) {
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/examples")).join(name)
+        }
+    };
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
 
 /// Seed of the data split shared by every digits recipe (20% held out).
 pub const SPLIT_SEED: u64 = 0;

@@ -3,7 +3,7 @@
 
 use super::data::{rows_by_class, CLASSES, PIXELS};
 use std::sync::Arc;
-use strata_datasets::{Dataset, Example, Fields, Result, TensorDataset};
+use strata_datasets::{DataResult, Dataset, Example, Fields, TensorDataset};
 use strata_tensor::{splitmix64, Rng, Tensor};
 
 /// Digits with the rows of each class, to draw tuples from.
@@ -75,7 +75,7 @@ impl Dataset for Pairs {
         self.len
     }
 
-    fn get(&self, index: usize) -> Result<Example> {
+    fn get(&self, index: usize) -> DataResult<Example> {
         let mut rng = Rng::new(splitmix64(self.seed, index as u64));
         let (a, class) = self.digits.any(&mut rng);
         let same = index % 2 == 0;
@@ -117,7 +117,7 @@ impl Dataset for Triplets {
         self.len
     }
 
-    fn get(&self, index: usize) -> Result<Example> {
+    fn get(&self, index: usize) -> DataResult<Example> {
         let mut rng = Rng::new(splitmix64(self.seed, index as u64));
         let (anchor, class) = self.digits.any(&mut rng);
         let positive = self.digits.of_class(class, &mut rng);

@@ -7,7 +7,7 @@ use super::data::evaluation_loader;
 use super::{fit, Progress};
 use std::collections::HashSet;
 use std::sync::Arc;
-use strata_datasets::{DataLoader, Dataset, Example, Fields, Result};
+use strata_datasets::{DataLoader, DataResult, Dataset, Example, Fields};
 use strata_modules::{evaluate, Adam, CosineAnnealingLr, Dense, Gru, TrainConfig};
 use strata_patterns::Seq2Seq;
 use strata_tensor::{Rng, Tensor};
@@ -68,7 +68,7 @@ impl Dataset for Reversals {
         self.0.len()
     }
 
-    fn get(&self, index: usize) -> Result<Example> {
+    fn get(&self, index: usize) -> DataResult<Example> {
         let sequence = &self.0[index];
         let tokens = |ids: Vec<usize>| {
             let n = ids.len();

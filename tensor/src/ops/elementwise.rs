@@ -1,7 +1,7 @@
 //! Element-wise maps with NumPy broadcasting: unary math, binary arithmetic, comparisons,
 //! masked select. Large tensors are split across threads; small ones stay on one.
 
-use crate::buffer;
+use crate::buffer_pool;
 use crate::error::{expect_ok, Result};
 use crate::parallel::{chunk_len, for_each_block, parallel_elements, PAR_MIN_ELEMENTS};
 use crate::shape::{broadcast_shapes, Dims};
@@ -19,7 +19,7 @@ fn fill_rows<const K: usize>(
     row_fn: impl Fn(&mut [f32], [usize; K]) + Sync,
 ) -> Tensor {
     let total = plan.rows() * plan.inner_len;
-    let mut out = buffer::take(total);
+    let mut out = buffer_pool::take(total);
     if parallel_elements(total) {
         let chunk = chunk_len(total, PAR_MIN_ELEMENTS / 4);
         for_each_block(total, chunk, [&mut out], |range, [out]| {
@@ -231,9 +231,9 @@ binary_ops! {
     /// `self` raised to the power `other`, broadcasting.
     pow, try_pow, |a, b| a.powf(b);
     /// 1 where `self == other`, else 0.
-    eq_mask, try_eq_mask, |a, b| mask(a == b);
+    eq, try_eq, |a, b| mask(a == b);
     /// 1 where `self != other`, else 0.
-    ne_mask, try_ne_mask, |a, b| mask(a != b);
+    ne, try_ne, |a, b| mask(a != b);
     /// 1 where `self < other`, else 0.
     lt, try_lt, |a, b| mask(a < b);
     /// 1 where `self <= other`, else 0.

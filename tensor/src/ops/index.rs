@@ -4,7 +4,7 @@
 //! Each works on the tensor seen as `[outer, axis, inner]`, where `outer` is the product of the
 //! dimensions before the axis and `inner` of those after it.
 
-use crate::buffer;
+use crate::buffer_pool;
 use crate::error::{expect_ok, ErrorKind, Result, TensorError};
 use crate::shape::{numel, resolve_new_axis, Axis, Dims};
 use crate::Tensor;
@@ -76,7 +76,7 @@ impl Tensor {
         shape[axis] = total;
         let (outer, _, inner) = split_at_axis(&shape, axis);
         let parts: Vec<_> = tensors.iter().map(|t| t.values()).collect();
-        let mut out = buffer::take(numel(&shape));
+        let mut out = buffer_pool::take(numel(&shape));
         let mut at = 0;
         for o in 0..outer {
             for (t, part) in tensors.iter().zip(&parts) {
@@ -148,7 +148,7 @@ impl Tensor {
         let src = self.values();
         let mut shape: Dims = self.shape().into();
         shape[axis] = indices.len();
-        let mut out = buffer::take(outer * indices.len() * inner);
+        let mut out = buffer_pool::take(outer * indices.len() * inner);
         let mut at = 0;
         for o in 0..outer {
             for &i in indices {
@@ -234,7 +234,7 @@ impl Tensor {
         let picks = index.shape()[axis];
         let positions = to_indices("gather", &index.values(), len)?;
         let src = self.values();
-        let mut out = buffer::take(positions.len());
+        let mut out = buffer_pool::take(positions.len());
         for o in 0..outer {
             for j in 0..picks {
                 for i in 0..inner {

@@ -1,7 +1,7 @@
 //! Reductions over chosen axes (sum, mean, max, min, variance, argmax/argmin) and over the
 //! whole tensor.
 
-use crate::buffer;
+use crate::buffer_pool;
 use crate::error::{expect_ok, ErrorKind, Result, TensorError};
 use crate::parallel::{chunk_len, for_each_block, parallel_elements};
 use crate::shape::{numel, resolve_axes, Axis, Dims, Strides};
@@ -112,7 +112,7 @@ impl Tensor {
         if leading && self.is_contiguous() && out_len > 1 {
             let rows = numel(&red_shape);
             let data = &src[self.offset()..self.offset() + self.numel()];
-            let mut out = buffer::take(out_len);
+            let mut out = buffer_pool::take(out_len);
             out.fill(identity);
             let fold_cols = |out: &mut [f32], col0: usize| {
                 for r in 0..rows {
@@ -163,7 +163,7 @@ impl Tensor {
                 }
             });
         };
-        let mut out = buffer::take(out_len);
+        let mut out = buffer_pool::take(out_len);
         let rows = kept_plan.rows();
         let rows_per_block = if parallel_elements(self.numel()) {
             chunk_len(rows, 1)

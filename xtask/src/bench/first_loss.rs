@@ -7,7 +7,7 @@ use strata_modules::{cross_entropy, reference, Lstm, Module, Reduction, Sequenti
 use strata_tensor::Rng;
 
 /// First-batch losses PyTorch reports on the reference problems (published with the
-/// harness's specification, `shared/bench/pytorch/README.md`).
+/// harness's specification, `xtask/pytorch/SPEC.md`).
 pub const PYTORCH_MLP_FIRST_LOSS: f64 = 2.2982494831085205;
 /// PyTorch's first-batch loss of LeNet-5 at batch 64 (same source).
 pub const PYTORCH_LENET_FIRST_LOSS: f64 = 2.294001340866089;

@@ -5,8 +5,9 @@
 mod outputs;
 mod progress;
 
-use crate::demo::confusion::ConfusionMatrix;
-use crate::demo::percent;
+use crate::evaluation::confusion::ConfusionMatrix;
+use crate::evaluation::percent;
+use crate::phase_times::PhaseTimes;
 use crate::workspace;
 use clap::Args;
 use outputs::Outputs;
@@ -34,10 +35,14 @@ pub struct TrainDemoArgs {
     /// in the workspace].
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Print where the training time went: data loading, forward, backward, optimizer,
+    /// validation (from the trainer's tracing spans).
+    #[arg(long)]
+    pub trace: bool,
 }
 
-/// Runs `train-demo`.
-pub fn run(args: TrainDemoArgs) -> Result<(), String> {
+/// Runs `train-demo`; with `phase_times` (`--trace`), prints where the training time went.
+pub fn run(args: TrainDemoArgs, phase_times: Option<&PhaseTimes>) -> Result<(), String> {
     if let Some(threads) = args.threads {
         set_num_threads(threads);
     }
@@ -93,6 +98,12 @@ pub fn run(args: TrainDemoArgs) -> Result<(), String> {
         )
         .map_err(|err| err.to_string())?;
     let seconds = started.elapsed().as_secs_f64();
+    if let Some(phase_times) = phase_times {
+        println!(
+            "\ntime per phase of training (tracing spans):\n{}",
+            phase_times.summary()
+        );
+    }
 
     let confusion = ConfusionMatrix::measure(&mut model, &splits.test, splits.classes.len());
     println!(

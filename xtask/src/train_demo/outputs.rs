@@ -1,9 +1,9 @@
 //! What a demo run leaves in its output folder: the checkpoint, a JSON metrics log, the
 //! training curves (SVG) and the first layer's patterns (PNG).
 
-use crate::demo::confusion::ConfusionMatrix;
-use crate::patterns::{first_layer_patterns, PatternGrid};
+use crate::evaluation::confusion::ConfusionMatrix;
 use crate::plot::training_curves;
+use crate::weight_pictures::{draw_first_layer_weights, WeightGrid};
 use serde_json::json;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -14,7 +14,7 @@ use strata_recipes::RunSpec;
 pub const CHECKPOINT_FILE: &str = "model.ckpt";
 pub const METRICS_FILE: &str = "metrics.json";
 pub const CURVES_FILE: &str = "curves.svg";
-pub const PATTERNS_FILE: &str = "patterns.png";
+pub const WEIGHTS_PICTURE_FILE: &str = "first-layer-weights.png";
 
 /// The facts of a finished run that go into the metrics log.
 pub struct Run<'a> {
@@ -34,7 +34,7 @@ pub struct Run<'a> {
 /// The files written, for the closing message.
 pub struct Outputs {
     dir: PathBuf,
-    patterns: PatternGrid,
+    patterns: WeightGrid,
 }
 
 impl Outputs {
@@ -55,8 +55,11 @@ impl Outputs {
         std::fs::write(&metrics_path, text + "\n")
             .map_err(|err| format!("writing {}: {err}", metrics_path.display()))?;
         training_curves(run.history, &dir.join(CURVES_FILE))?;
-        let patterns =
-            first_layer_patterns(model, &run.spec.model.input_shape, &dir.join(PATTERNS_FILE))?;
+        let patterns = draw_first_layer_weights(
+            model,
+            &run.spec.model.input_shape,
+            &dir.join(WEIGHTS_PICTURE_FILE),
+        )?;
         Ok(Self {
             dir: dir.to_path_buf(),
             patterns,
@@ -80,7 +83,7 @@ impl fmt::Display for Outputs {
         write!(
             f,
             "  {}  ({} first-layer patterns of {rows}x{cols})",
-            path(PATTERNS_FILE),
+            path(WEIGHTS_PICTURE_FILE),
             self.patterns.tiles
         )
     }

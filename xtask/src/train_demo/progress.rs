@@ -1,7 +1,7 @@
 //! The epoch summaries of `train-demo` on stdout when stderr is not a terminal (logs, CI),
 //! where the library's progress bar draws nothing.
 
-use crate::demo::percent;
+use crate::evaluation::percent;
 use strata_modules::{Callback, Event};
 
 /// Prints one line per epoch: losses and accuracies on the training and test splits.

@@ -1,6 +1,6 @@
 //! 2-D max and average pooling over NCHW images, with the kernels their gradients need.
 
-use crate::buffer;
+use crate::buffer_pool;
 use crate::conv::window_output;
 use crate::error::{expect_ok, ErrorKind, Result, TensorError};
 use crate::parallel::{chunk_len, for_each_block, parallel_elements};
@@ -251,8 +251,8 @@ impl Tensor {
             }
         };
         let plane_out = oh * ow;
-        let mut values = buffer::take(planes * plane_out);
-        let mut positions = buffer::take(planes * plane_out);
+        let mut values = buffer_pool::take(planes * plane_out);
+        let mut positions = buffer_pool::take(planes * plane_out);
         if plane_out > 0 {
             let block = if parallel_elements(planes * h * w) {
                 chunk_len(planes, 1)
@@ -320,7 +320,7 @@ impl Tensor {
         let out_plane = grad_out.shape()[2] * grad_out.shape()[3];
         let grad_out = grad_out.values();
         let positions = positions.values();
-        let mut grad = buffer::take_zeroed(input_shape.iter().product());
+        let mut grad = buffer_pool::take_zeroed(input_shape.iter().product());
         if let Some(bad) = positions
             .iter()
             .find(|&&p| !(p >= 0.0 && (p as usize) < plane))
@@ -359,7 +359,7 @@ impl Tensor {
         let g = Geometry::new("avg_pool2d", self.shape(), &spec)?;
         let [planes, h, w, oh, ow] = g.sizes();
         let input = self.values();
-        let mut out = buffer::take(planes * oh * ow);
+        let mut out = buffer_pool::take(planes * oh * ow);
         for_planes(&mut out, oh * ow, |p, o| {
             let src = &input[p * h * w..(p + 1) * h * w];
             let mut out = o.iter_mut();
@@ -410,7 +410,7 @@ impl Tensor {
             ));
         }
         let grad_out = grad_out.values();
-        let mut grad = buffer::take_zeroed(planes * h * w);
+        let mut grad = buffer_pool::take_zeroed(planes * h * w);
         for_planes(&mut grad, h * w, |p, grad| {
             let mut src = grad_out[p * oh * ow..(p + 1) * oh * ow].iter();
             for r in &g.rows {

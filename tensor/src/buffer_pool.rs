@@ -100,11 +100,11 @@ pub fn cached_buffer_bytes() -> usize {
 }
 
 /// The storage behind a tensor: a vector that returns to the pool when dropped.
-pub(crate) struct Buffer {
+pub(crate) struct PooledVec {
     data: Vec<f32>,
 }
 
-impl Buffer {
+impl PooledVec {
     pub(crate) fn new(data: Vec<f32>) -> Self {
         Self { data }
     }
@@ -122,7 +122,7 @@ impl Buffer {
     }
 }
 
-impl Drop for Buffer {
+impl Drop for PooledVec {
     fn drop(&mut self) {
         recycle(std::mem::take(&mut self.data));
     }

@@ -1,14 +1,13 @@
 //! The code example of the workspace README, kept here so that every `cargo test` compiles it
-//! (and `tests/readme.rs` checks that the README shows exactly this code).
+//! (`tests/readme.rs` checks that the README shows exactly this code, and builds and runs it in
+//! a project of its own that depends on this crate as the README's usage section says).
 //!
-//! Run: `cargo run --release -p xtask --example readme_mlp`
+//! Run: `cargo run --release -p strata --example readme_mlp`
 
 #![allow(clippy::print_stdout)]
 
-use strata_datasets::{digits, DataLoader, Dataset, ScaleToUnit};
-use strata_modules::{save_model, Adam, Classification, Dense, Flatten, Module, ProgressBar};
-use strata_modules::{Relu, Sequential, TrainConfig, Trainer};
-use strata_tensor::Rng;
+use strata::datasets::{digits, ScaleToUnit};
+use strata::prelude::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1,797 handwritten 8x8 digits (embedded), pixels 0..16 scaled to [0, 1]; 20% held out.
@@ -32,6 +31,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let history = trainer.fit(classifier, &mut Adam::new(1e-3), &train, &test)?;
     let accuracy = history.last().and_then(|e| e.val_accuracy()).unwrap_or(0.0);
     println!("test accuracy: {:.1}%", 100.0 * accuracy);
-    save_model(&mlp, std::env::temp_dir().join("digits-mlp.ckpt"))?;
+
+    let out = std::path::Path::new("target/examples/readme_mlp");
+    std::fs::create_dir_all(out)?;
+    save_model(&mlp, out.join("digits-mlp.ckpt"))?;
+    println!(
+        "saved the model to {}",
+        out.join("digits-mlp.ckpt").display()
+    );
     Ok(())
 }

@@ -20,9 +20,9 @@ const GAP: usize = 2;
 /// Gray of the gaps between tiles.
 const GAP_GRAY: u8 = 40;
 
-/// Size and layout of the picture that [`first_layer_patterns`] writes.
+/// Size and layout of the picture that [`draw_first_layer_weights`] writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PatternGrid {
+pub struct WeightGrid {
     /// Patterns drawn.
     pub tiles: usize,
     /// Rows and columns of one pattern (before scaling).
@@ -35,11 +35,11 @@ pub struct PatternGrid {
 /// axes: `[out, in]` of a dense layer, `[out, channels, kh, kw]` of a convolution) into a
 /// PNG at `path`. Dense rows are laid out as the input (`input_shape`, channels stacked
 /// vertically); convolution filters as their channels stacked vertically.
-pub fn first_layer_patterns(
+pub fn draw_first_layer_weights(
     model: &dyn Params,
     input_shape: &[usize],
     path: &Path,
-) -> Result<PatternGrid, String> {
+) -> Result<WeightGrid, String> {
     let weight = model
         .parameters()
         .into_iter()
@@ -52,7 +52,7 @@ pub fn first_layer_patterns(
     let (pixels, (width, height)) = render(&weight, tiles, tile_shape);
     write_png(path, &pixels, width, height)
         .map_err(|err| format!("writing {}: {err}", path.display()))?;
-    Ok(PatternGrid {
+    Ok(WeightGrid {
         tiles,
         tile_shape,
         pixels: (width, height),
