@@ -101,23 +101,51 @@ impl Var {
     /// Differentiates this scalar with respect to every tracked leaf it depends on, then frees
     /// the graph (a second call errs with [`AutogradError::GraphFreed`]).
     pub fn backward(&self) -> Result<Gradients, AutogradError> {
-        self.backward_from(None, false)
+        self.backward_from(None, false, None)
     }
 
     /// Like [`Var::backward`], but keeps the graph so it can be differentiated again.
     pub fn backward_retain(&self) -> Result<Gradients, AutogradError> {
-        self.backward_from(None, true)
+        self.backward_from(None, true, None)
     }
 
     /// Backward from a non-scalar value, given the gradient of the loss with respect to it.
     pub fn backward_with_seed(&self, seed: &Tensor) -> Result<Gradients, AutogradError> {
-        self.backward_from(Some(seed), false)
+        self.backward_from(Some(seed), false, None)
+    }
+
+    /// Like [`Var::backward`], and calls `ready(leaf, gradient)` once for each tracked leaf
+    /// that receives a gradient, as soon as that gradient is final: right after the last op
+    /// that uses the leaf has sent its gradient back, while the pass goes on with the ops
+    /// recorded before it. Layers thus report their parameters' gradients in reverse order
+    /// of use, which lets a data-parallel trainer start exchanging the last layers' gradients
+    /// while the first layers' are still being computed. The returned store holds the same
+    /// gradients as [`Var::backward`]'s, bit for bit.
+    ///
+    /// ```
+    /// use strata_autograd::Var;
+    /// use strata_tensor::Tensor;
+    /// let w1 = Var::leaf(Tensor::from_vec(vec![2.0], &[1]));
+    /// let w2 = Var::leaf(Tensor::from_vec(vec![3.0], &[1]));
+    /// let x = Var::constant(Tensor::from_vec(vec![5.0], &[1]));
+    /// let loss = (&(&x * &w1) * &w2).sum(); // w2 is used last, so it is ready first
+    /// let mut seen = Vec::new();
+    /// let grads = loss.backward_with_ready(&mut |id, g| seen.push((id, g.to_vec()))).unwrap();
+    /// assert_eq!(seen, vec![(w2.id(), vec![10.0]), (w1.id(), vec![15.0])]);
+    /// assert_eq!(grads.get(&w1).unwrap().to_vec(), vec![15.0]);
+    /// ```
+    pub fn backward_with_ready(
+        &self,
+        ready: &mut dyn FnMut(VarId, &Tensor),
+    ) -> Result<Gradients, AutogradError> {
+        self.backward_from(None, false, Some(ready))
     }
 
     fn backward_from(
         &self,
         seed: Option<&Tensor>,
         retain: bool,
+        ready: Option<ReadyCallback<'_>>,
     ) -> Result<Gradients, AutogradError> {
         let seed = match seed {
             Some(seed) if seed.shape() != self.shape() => {
@@ -138,46 +166,23 @@ impl Var {
             return Err(AutogradError::Untracked);
         }
         let order = self.graph_in_reverse_order()?;
+        // Only when asked: which leaves become final after each node.
+        let mut ready = ready.map(|callback| (callback, last_uses(&order)));
         let mut pending: IntMap<VarId, Tensor> = IntMap::default();
         pending.reserve(order.len() + 1);
         pending.insert(self.id(), seed);
-        for node in order {
-            let Kind::Op { name, grad_fn } = &node.0.kind else {
-                continue;
-            };
-            let Some(grad) = pending.remove(&node.id()) else {
-                continue;
-            };
-            let mut slot = grad_fn
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let recorded = if retain { None } else { slot.take() };
-            let Some(grad_fn) = recorded.as_ref().or(slot.as_ref()) else {
-                return Err(AutogradError::GraphFreed { op: name });
-            };
-            let args = BackwardArgs {
-                grad: &grad,
-                inputs: &grad_fn.inputs,
-                output: node.value(),
-            };
-            let input_grads = (grad_fn.backward)(&args);
-            for (input, input_grad) in grad_fn.inputs.iter().zip(input_grads) {
-                let Some(input_grad) = input_grad.filter(|_| input.is_tracked()) else {
-                    continue;
-                };
-                assert_eq!(
-                    input_grad.shape(),
-                    input.shape(),
-                    "internal error: backward of `{name}` returned a gradient of the wrong shape"
-                );
-                if anomaly_detection() && has_non_finite(&input_grad) {
-                    return Err(AutogradError::Anomaly {
-                        op: name,
-                        input_shapes: grad_fn.inputs.iter().map(|v| v.shape().to_vec()).collect(),
-                    });
+        for (position, node) in order.into_iter().enumerate() {
+            propagate(&node, &mut pending, retain)?;
+            if let Some((callback, last_uses)) = ready.as_mut() {
+                for leaf in &last_uses[position] {
+                    if let Some(grad) = pending.get(leaf) {
+                        callback(*leaf, grad);
+                    }
                 }
-                add_into(&mut pending, input.id(), input_grad);
             }
+        }
+        if let (Some((callback, _)), true) = (ready, self.is_leaf()) {
+            callback(self.id(), &pending[&self.id()]);
         }
         Ok(Gradients { grads: pending })
     }
@@ -210,4 +215,73 @@ impl Var {
         order.sort_unstable_by_key(|v| std::cmp::Reverse(v.id()));
         Ok(order)
     }
+}
+
+/// What [`Var::backward_with_ready`] calls for each finished leaf gradient.
+type ReadyCallback<'a> = &'a mut dyn FnMut(VarId, &Tensor);
+
+/// Sends the gradient pending for op `node` (if any reached it) back to its inputs.
+fn propagate(
+    node: &Var,
+    pending: &mut IntMap<VarId, Tensor>,
+    retain: bool,
+) -> Result<(), AutogradError> {
+    let Kind::Op { name, grad_fn } = &node.0.kind else {
+        return Ok(());
+    };
+    let Some(grad) = pending.remove(&node.id()) else {
+        return Ok(());
+    };
+    let mut slot = grad_fn
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let recorded = if retain { None } else { slot.take() };
+    let Some(grad_fn) = recorded.as_ref().or(slot.as_ref()) else {
+        return Err(AutogradError::GraphFreed { op: name });
+    };
+    let args = BackwardArgs {
+        grad: &grad,
+        inputs: &grad_fn.inputs,
+        output: node.value(),
+    };
+    let input_grads = (grad_fn.backward)(&args);
+    for (input, input_grad) in grad_fn.inputs.iter().zip(input_grads) {
+        let Some(input_grad) = input_grad.filter(|_| input.is_tracked()) else {
+            continue;
+        };
+        assert_eq!(
+            input_grad.shape(),
+            input.shape(),
+            "internal error: backward of `{name}` returned a gradient of the wrong shape"
+        );
+        if anomaly_detection() && has_non_finite(&input_grad) {
+            return Err(AutogradError::Anomaly {
+                op: name,
+                input_shapes: grad_fn.inputs.iter().map(|v| v.shape().to_vec()).collect(),
+            });
+        }
+        add_into(pending, input.id(), input_grad);
+    }
+    Ok(())
+}
+
+/// For each position of `order` (latest op first), the tracked leaves whose last use in the
+/// backward walk is that op: their gradients are final once it has run.
+fn last_uses(order: &[Var]) -> Vec<Vec<VarId>> {
+    let mut seen = IntSet::default();
+    let mut last = vec![Vec::new(); order.len()];
+    for (position, node) in order.iter().enumerate().rev() {
+        let Kind::Op { grad_fn, .. } = &node.0.kind else {
+            continue;
+        };
+        let slot = grad_fn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for input in slot.iter().flat_map(|g| g.inputs.iter()) {
+            if input.is_leaf() && seen.insert(input.id()) {
+                last[position].push(input.id());
+            }
+        }
+    }
+    last
 }

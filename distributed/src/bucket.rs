@@ -3,11 +3,15 @@
 //! single call is so large that the MPI library allocates (and page-faults on) a huge
 //! temporary.
 
+/// Size in bytes of the first gradient bucket of a step (PyTorch DDP's default too): it
+/// holds the gradients the backward pass finishes first, so it goes out while the rest of
+/// the pass runs, however large the other buckets are.
+pub const FIRST_BUCKET_BYTES: usize = 1 << 20;
+
 /// Default bucket size in bytes. On the 2-core development machine a 4 MB allreduce ran at
 /// the full shared-memory bandwidth (2.4 GB/s) with no page faults, while a 100 MB one
-/// page-faulted ~12,800 times per call (`shared/MPI.md` §3). Each call is a synchronisation
-/// point: in the crate README's sweep on the MNIST MLP (2.1 MB of gradients, 2 ranks), 33
-/// buckets of 64 KiB ran at ~40 % of the throughput of one bucket, 3 of 1 MiB at ~70 %.
+/// page-faulted ~12,800 times per call (`shared/MPI.md` §3). Each call is also a
+/// synchronisation point, so buckets much smaller than this cost more calls for nothing.
 pub const DEFAULT_BUCKET_BYTES: usize = 4 << 20;
 
 /// A run of elements copied between a tensor (piece) and a bucket.
@@ -67,6 +71,60 @@ impl BucketPlan {
         Self {
             buckets,
             bucket_len,
+        }
+    }
+
+    /// The plan for pieces in buckets that end at piece boundaries, as PyTorch's DDP cuts
+    /// them for overlapping communication with the backward pass (where a piece is a
+    /// parameter's gradient, and a bucket can go out once its pieces are ready): a bucket
+    /// closes when the next piece does not fit in what is left of it, and a piece larger
+    /// than a bucket fills buckets of its own, the last of which later pieces may join. The
+    /// first bucket holds at most `first_len` elements (DDP's small first bucket, so the
+    /// first gradients ready go out early), the others `bucket_len`. Panics if either is 0.
+    ///
+    /// ```
+    /// use strata_distributed::BucketPlan;
+    /// let plan = BucketPlan::aligned(&[3, 10, 2], 4, 6);
+    /// assert_eq!(plan.bucket_lens(), vec![3, 6, 4 + 2]); // 10 does not fit after 3
+    /// ```
+    #[track_caller]
+    pub fn aligned(piece_lens: &[usize], first_len: usize, bucket_len: usize) -> Self {
+        assert!(
+            first_len > 0 && bucket_len > 0,
+            "BucketPlan: bucket lengths must be positive"
+        );
+        let cap = |bucket: usize| if bucket == 0 { first_len } else { bucket_len };
+        let mut buckets: Vec<Vec<Segment>> = vec![Vec::new()];
+        let mut filled = 0;
+        for (piece, &piece_len) in piece_lens.iter().enumerate() {
+            let room = cap(buckets.len() - 1) - filled;
+            if filled > 0 && piece_len > room {
+                buckets.push(Vec::new());
+                filled = 0;
+            }
+            let mut piece_offset = 0;
+            while piece_offset < piece_len {
+                if filled == cap(buckets.len() - 1) {
+                    buckets.push(Vec::new());
+                    filled = 0;
+                }
+                let len = (piece_len - piece_offset).min(cap(buckets.len() - 1) - filled);
+                buckets.last_mut().expect("never empty").push(Segment {
+                    piece,
+                    piece_offset,
+                    bucket_offset: filled,
+                    len,
+                });
+                piece_offset += len;
+                filled += len;
+            }
+        }
+        if filled == 0 {
+            buckets.pop(); // No element at all, or nothing after the last push.
+        }
+        Self {
+            buckets,
+            bucket_len: first_len.max(bucket_len),
         }
     }
 

@@ -23,7 +23,21 @@ pub trait Collective {
 
     /// The same in double precision (metric sums, counts).
     fn all_reduce_sum_f64(&self, send: &[f64], sum: &mut [f64]);
+
+    /// A float sum over the ranks ([`Collective::all_reduce_sum`]'s) that another thread
+    /// may own and call while this thread computes: what overlapping the gradient exchange
+    /// with the backward pass needs. Its calls are a separate stream, matched across the
+    /// ranks among themselves (MPI gives it a duplicate communicator). A collective call:
+    /// every rank must ask at the same point. `None` (the default) when this collective
+    /// cannot offer it; the caller then exchanges on its own thread.
+    fn detached_all_reduce(&self) -> Option<DetachedAllReduce> {
+        None
+    }
 }
+
+/// A blocking `sum = Σ over ranks of send` that can be moved to another thread (see
+/// [`Collective::detached_all_reduce`]).
+pub type DetachedAllReduce = Box<dyn FnMut(&[f32], &mut [f32]) + Send>;
 
 /// A shared handle is a collective too (e.g. one MPI world used by the training hook and by
 /// the code that shards the data).
@@ -42,5 +56,8 @@ impl<C: Collective + ?Sized> Collective for Rc<C> {
     }
     fn all_reduce_sum_f64(&self, send: &[f64], sum: &mut [f64]) {
         (**self).all_reduce_sum_f64(send, sum)
+    }
+    fn detached_all_reduce(&self) -> Option<DetachedAllReduce> {
+        (**self).detached_all_reduce()
     }
 }

@@ -2,7 +2,7 @@
 //! data-parallel logic without MPI (unit tests, debugging), and a rank that never arrives
 //! makes the others panic after a timeout instead of hanging.
 
-use crate::collective::Collective;
+use crate::collective::{Collective, DetachedAllReduce};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -187,6 +187,16 @@ impl Collective for LocalRank {
                 .iter()
                 .fold(0.0f32, |acc, values| acc + values[i] as f32);
         }
+    }
+
+    /// Another handle on the same group: the data-parallel hook makes no call of its own
+    /// while its detached sums are in flight, so the two never interleave.
+    fn detached_all_reduce(&self) -> Option<DetachedAllReduce> {
+        let rank = LocalRank {
+            rank: self.rank,
+            shared: Arc::clone(&self.shared),
+        };
+        Some(Box::new(move |send, sum| rank.all_reduce_sum(send, sum)))
     }
 
     #[track_caller]

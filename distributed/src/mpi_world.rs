@@ -2,12 +2,13 @@
 //! world-size check, an abort of the whole job when any rank panics, and an optional
 //! watchdog that ends a rank stuck in a collective call.
 
-use crate::collective::Collective;
+use crate::collective::{Collective, DetachedAllReduce};
 use mpi::collective::{CommunicatorCollectives, Root, SystemOperation};
 use mpi::environment::Universe;
 use mpi::topology::{Communicator, SimpleCommunicator};
 use mpi::Threading;
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
@@ -31,6 +32,7 @@ static PANIC_HOOK: Once = Once::new();
 pub struct MpiWorld {
     world: SimpleCommunicator,
     watchdog: Option<Arc<Watchdog>>,
+    threading: Threading,
     _universe: Universe,
 }
 
@@ -69,16 +71,20 @@ impl fmt::Display for MpiError {
 impl std::error::Error for MpiError {}
 
 impl MpiWorld {
-    /// Initialises MPI (MPI calls from the main thread only; tensor kernels may use threads)
-    /// and installs the abort-on-panic hook. A binary started without `mpirun` is a world of
-    /// one rank.
+    /// Initialises MPI and installs the abort-on-panic hook. A binary started without
+    /// `mpirun` is a world of one rank.
+    ///
+    /// It asks for `MPI_THREAD_MULTIPLE`: the data-parallel hook's communication thread sums
+    /// gradients (on a communicator of its own) while the main thread may make other calls.
+    /// Debian's Open MPI 4.1 and MPICH 4.0 provide it; with less, the hook exchanges
+    /// gradients on the main thread after the backward pass (no overlap).
     pub fn init() -> Result<Self, MpiError> {
-        let (universe, threading) = mpi::initialize_with_threading(Threading::Funneled)
+        let (universe, threading) = mpi::initialize_with_threading(Threading::Multiple)
             .ok_or(MpiError::AlreadyInitialized)?;
-        if threading < Threading::Funneled {
+        if threading < Threading::Multiple {
             tracing::warn!(
                 ?threading,
-                "MPI offers less thread support than requested (funneled)"
+                "MPI offers less thread support than requested (multiple): no overlap"
             );
         }
         MPI_ACTIVE.store(true, Ordering::SeqCst);
@@ -86,8 +92,14 @@ impl MpiWorld {
         Ok(Self {
             world: universe.world(),
             watchdog: None,
+            threading,
             _universe: universe,
         })
+    }
+
+    /// The thread support MPI provides (see [`MpiWorld::init`]).
+    pub fn threading(&self) -> Threading {
+        self.threading
     }
 
     /// Ends this rank (exit status [`TIMEOUT_EXIT_CODE`], after a message naming the rank
@@ -205,18 +217,55 @@ impl Watchdog {
     }
 }
 
+/// Runs the collective call `f` (index `call` in [`CALL_NAMES`]) under `watchdog`, if any.
+/// One call at a time per process: the data-parallel hook's main thread waits for its
+/// communication thread before it makes calls of its own.
+fn guarded<T>(watchdog: Option<&Watchdog>, call: usize, f: impl FnOnce() -> T) -> T {
+    let Some(watchdog) = watchdog else {
+        return f();
+    };
+    let deadline = watchdog.now_ms() + watchdog.timeout.as_millis() as u64;
+    watchdog.call.store(call, Ordering::SeqCst);
+    watchdog.deadline_ms.store(deadline, Ordering::SeqCst);
+    let result = f();
+    watchdog.deadline_ms.store(NO_DEADLINE, Ordering::SeqCst);
+    result
+}
+
 impl MpiWorld {
-    /// Runs the collective call `f` (index `call` in [`CALL_NAMES`]) under the watchdog.
     fn guarded<T>(&self, call: usize, f: impl FnOnce() -> T) -> T {
-        let Some(watchdog) = &self.watchdog else {
-            return f();
-        };
-        let deadline = watchdog.now_ms() + watchdog.timeout.as_millis() as u64;
-        watchdog.call.store(call, Ordering::SeqCst);
-        watchdog.deadline_ms.store(deadline, Ordering::SeqCst);
-        let result = f();
-        watchdog.deadline_ms.store(NO_DEADLINE, Ordering::SeqCst);
-        result
+        guarded(self.watchdog.as_deref(), call, f)
+    }
+}
+
+/// A duplicate of the world communicator, owned by a communication thread: its collective
+/// calls never interleave with the main thread's on the world.
+struct DetachedComm {
+    comm: ManuallyDrop<SimpleCommunicator>,
+    watchdog: Option<Arc<Watchdog>>,
+}
+
+// SAFETY: the handle is an `MPI_Comm`, a plain value MPI lets any thread use once it
+// provides `MPI_THREAD_MULTIPLE` (checked before a `DetachedComm` is made); only the thread
+// that owns this value calls MPI with it.
+unsafe impl Send for DetachedComm {}
+
+impl DetachedComm {
+    fn all_reduce_sum(&self, send: &[f32], sum: &mut [f32]) {
+        guarded(self.watchdog.as_deref(), 1, || {
+            self.comm.all_reduce_into(send, sum, SystemOperation::sum())
+        });
+    }
+}
+
+impl Drop for DetachedComm {
+    /// Frees the communicator, unless MPI is already finalised (freeing it then is an
+    /// error; the process is ending anyway).
+    fn drop(&mut self) {
+        if MPI_ACTIVE.load(Ordering::SeqCst) {
+            // SAFETY: dropped once, here, and never used again.
+            unsafe { ManuallyDrop::drop(&mut self.comm) };
+        }
     }
 }
 
@@ -247,6 +296,21 @@ impl Collective for MpiWorld {
             self.world
                 .all_reduce_into(send, sum, SystemOperation::sum())
         });
+    }
+
+    /// Sums on a duplicate of the world communicator (made here: every rank must call this
+    /// at the same point), under the same watchdog; `None` without `MPI_THREAD_MULTIPLE`.
+    fn detached_all_reduce(&self) -> Option<DetachedAllReduce> {
+        if self.threading < Threading::Multiple {
+            return None;
+        }
+        let detached = DetachedComm {
+            comm: ManuallyDrop::new(self.world.duplicate()),
+            watchdog: self.watchdog.clone(),
+        };
+        Some(Box::new(move |send, sum| {
+            detached.all_reduce_sum(send, sum)
+        }))
     }
 }
 

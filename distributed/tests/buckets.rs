@@ -1,5 +1,6 @@
 //! Bucket plans: every element of every piece travels exactly once, in order, in buckets no
-//! larger than asked, `⌈total / bucket⌉` of them.
+//! larger than asked: `⌈total / bucket⌉` of them when packed full, and none that cuts a
+//! piece it could hold whole when aligned to piece boundaries.
 
 use strata_distributed::{BucketPlan, BucketScratch};
 
@@ -45,6 +46,48 @@ fn plans_cover_every_element_once_in_bounded_buckets() {
                 .flat_map(|(p, &n)| (0..n).map(move |i| (p, i)))
                 .collect();
             assert_eq!(visited, expected, "{lens:?} / {bucket_len}");
+        }
+    }
+}
+
+/// The (piece, element) pairs a plan visits, in order.
+fn visits(plan: &BucketPlan) -> Vec<(usize, usize)> {
+    plan.buckets()
+        .iter()
+        .flatten()
+        .flat_map(|s| (0..s.len).map(move |i| (s.piece, s.piece_offset + i)))
+        .collect()
+}
+
+#[test]
+fn aligned_plans_cut_pieces_only_when_they_cannot_fit() {
+    for &lens in PIECE_SETS {
+        for (first, bucket_len) in [(1, 1), (2, 3), (4, 4), (3, 7), (64, 64), (5, 2)] {
+            let plan = BucketPlan::aligned(lens, first, bucket_len);
+            let expected: Vec<(usize, usize)> = lens
+                .iter()
+                .enumerate()
+                .flat_map(|(p, &n)| (0..n).map(move |i| (p, i)))
+                .collect();
+            assert_eq!(visits(&plan), expected, "{lens:?} / {first}, {bucket_len}");
+            let bucket_lens = plan.bucket_lens();
+            for (b, &n) in bucket_lens.iter().enumerate() {
+                let cap = if b == 0 { first } else { bucket_len };
+                assert!(n > 0 && n <= cap, "{lens:?}: bucket {b} of {n}");
+            }
+            // A piece no larger than a later bucket starts a bucket or lies in one whole.
+            for (piece, &n) in lens.iter().enumerate() {
+                let buckets: Vec<usize> = plan
+                    .buckets()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, segments)| segments.iter().any(|s| s.piece == piece))
+                    .map(|(b, _)| b)
+                    .collect();
+                if n > 0 && n <= bucket_len && n <= first {
+                    assert_eq!(buckets.len(), 1, "{lens:?}: piece {piece} was cut");
+                }
+            }
         }
     }
 }

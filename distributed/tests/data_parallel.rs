@@ -10,7 +10,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 use strata_autograd::{Gradients, Var};
-use strata_distributed::{Collective, DataParallel, LocalRank};
+use strata_distributed::{Collective, CommTimes, DataParallel, LocalRank};
 use strata_modules::{
     Classification, Dense, Module, Params, Sequential, Sgd, StepHook, TrainConfig, Trainer,
 };
@@ -34,7 +34,7 @@ fn assert_replicas_identical(states: &[State]) {
 fn mlp_on_two_and_three_ranks_matches_one_process_on_the_joined_batch() {
     for world in [2, 3] {
         let states = on_ranks(world, |rank| {
-            train_replica(Arch::Mlp, rank, SMALL_BUCKET_BYTES)
+            train_replica(Arch::Mlp, rank, SMALL_BUCKET_BYTES, true)
         });
         assert_replicas_identical(&states);
         let reference = train_reference(Arch::Mlp, world, Normalisation::WholeBatch);
@@ -47,7 +47,7 @@ fn mlp_on_two_and_three_ranks_matches_one_process_on_the_joined_batch() {
 #[test]
 fn batch_norm_statistics_are_local_and_running_statistics_averaged() {
     let states = on_ranks(2, |rank| {
-        train_replica(Arch::BatchNorm, rank, SMALL_BUCKET_BYTES)
+        train_replica(Arch::BatchNorm, rank, SMALL_BUCKET_BYTES, true)
     });
     assert_replicas_identical(&states);
     let per_part = train_reference(Arch::BatchNorm, 2, Normalisation::PerRankPart);
@@ -64,9 +64,97 @@ fn batch_norm_statistics_are_local_and_running_statistics_averaged() {
 
 #[test]
 fn bucket_size_does_not_change_the_result() {
-    let small = on_ranks(2, |rank| train_replica(Arch::BatchNorm, rank, 64));
-    let large = on_ranks(2, |rank| train_replica(Arch::BatchNorm, rank, 1 << 20));
+    let small = on_ranks(2, |rank| train_replica(Arch::BatchNorm, rank, 64, true));
+    let large = on_ranks(2, |rank| {
+        train_replica(Arch::BatchNorm, rank, 1 << 20, true)
+    });
     assert_eq!(max_abs_diff(&small[0], &large[0]), 0.0);
+}
+
+#[test]
+fn overlapping_the_exchange_with_backward_changes_no_bit() {
+    for world in [2, 3] {
+        for arch in [Arch::Mlp, Arch::BatchNorm, Arch::SideBranch] {
+            let runs = [true, false].map(|overlap| {
+                on_ranks(world, |rank| {
+                    train_replica(arch, rank, SMALL_BUCKET_BYTES, overlap)
+                })
+            });
+            for states in &runs {
+                assert_replicas_identical(states);
+            }
+            let diff = max_abs_diff(&runs[0][0], &runs[1][0]);
+            assert_eq!(
+                diff, 0.0,
+                "{world} ranks, {arch:?}: overlap changed the result"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_parameter_without_gradient_in_some_steps_matches_one_process() {
+    for world in [2, 3] {
+        let states = on_ranks(world, |rank| {
+            train_replica(Arch::SideBranch, rank, SMALL_BUCKET_BYTES, true)
+        });
+        assert_replicas_identical(&states);
+        let reference = train_reference(Arch::SideBranch, world, Normalisation::WholeBatch);
+        let diff = max_abs_diff(&states[0], &reference);
+        assert!(diff < TOLERANCE, "{world} ranks: max |Δ| = {diff:e}");
+    }
+}
+
+/// The output layer of [`Arch::Mlp`], `Dense(32, 10)`, in bytes.
+const OUTPUT_LAYER_BYTES: usize = (32 * 10 + 10) * 4;
+
+/// One training step of the MLP on 2 ranks; the hook's communication times.
+fn one_step_times(overlap: bool) -> Vec<CommTimes> {
+    on_ranks(2, |rank| {
+        let r = rank.rank();
+        let hook = DataParallel::new(rank)
+            .with_bucket_bytes(OUTPUT_LAYER_BYTES)
+            .with_overlap(overlap);
+        let meter = hook.meter();
+        let mut model = Arch::Mlp.build(r as u64);
+        let data = support::data();
+        let (x, y) = (
+            data.input().narrow(0, 0, 16),
+            data.target().narrow(0, 0, 16),
+        );
+        Trainer::new(TrainConfig {
+            epochs: 1,
+            ..TrainConfig::default()
+        })
+        .with_hook(hook)
+        .fit(
+            &mut model.with_objective(Classification::default()),
+            &mut Sgd::new(0.1),
+            |_| [(x.clone(), y.clone())],
+            (),
+        )
+        .unwrap();
+        meter.take()
+    })
+}
+
+#[test]
+fn with_overlap_buckets_start_during_the_backward_pass() {
+    // 2,410 parameters and 4 flags in buckets of 330 floats: the output layer's (exactly
+    // one bucket, ready before the hidden layer's), the hidden bias, then the hidden weight
+    // (2,048) in 7 with the flags in the last: 9 calls.
+    for times in one_step_times(true) {
+        assert_eq!(times.calls, 9);
+        assert!(times.started_in_backward >= 1, "{times:?}");
+    }
+    for times in one_step_times(false) {
+        assert_eq!(times.calls, 9);
+        assert_eq!(times.started_in_backward, 0);
+        assert_eq!(
+            times.all_reduce, times.waiting,
+            "without overlap nothing is hidden"
+        );
+    }
 }
 
 /// Counts the allreduce calls made through it.
@@ -97,8 +185,10 @@ impl<C: Collective> Collective for Counting<C> {
 #[test]
 fn a_step_makes_one_allreduce_per_bucket_not_per_tensor() {
     // Dense(100, 30) + Dense(30, 10): 3,000 + 30 + 300 + 10 = 3,340 values and 4 presence
-    // flags; buckets of 1,000 floats give ⌈3,344 / 1,000⌉ = 4 calls, buckets of 1 MB one.
-    for (bucket_bytes, expected) in [(4000, 4), (1 << 20, 1)] {
+    // flags. Buckets of 2,000 floats end at parameter boundaries: the last layer and the
+    // first bias (340), the first weight in two (2,000 and 1,000 with the flags): 3 calls;
+    // buckets of 1 MB hold everything: 1 call.
+    for (bucket_bytes, expected) in [(8000, 3), (1 << 20, 1)] {
         let calls = on_ranks(2, |rank| {
             let all_reduces = Rc::new(Cell::new(0));
             let counting = Counting {

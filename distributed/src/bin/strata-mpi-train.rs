@@ -21,7 +21,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
-use strata_distributed::{Collective, DataParallel, MpiWorld, DEFAULT_BUCKET_BYTES};
+use strata_distributed::{
+    Collective, CommMeter, CommTimes, DataParallel, MpiWorld, DEFAULT_BUCKET_BYTES,
+};
 use strata_modules::{
     write_atomically, Callback, Classification, Event, Module, TrainConfig, Trainer,
 };
@@ -47,6 +49,10 @@ struct Args {
     /// Gradient bucket size in KiB (one allreduce per bucket).
     #[arg(long, default_value_t = DEFAULT_BUCKET_BYTES / 1024)]
     bucket_kib: usize,
+    /// Exchange gradients after the backward pass instead of overlapping each bucket's
+    /// allreduce with the rest of the pass (same results, bit for bit).
+    #[arg(long)]
+    no_overlap: bool,
     /// Threads per rank [default: the cores this rank may use divided by the ranks on its
     /// machine, at least 1].
     #[arg(long, value_parser = positive_count)]
@@ -107,12 +113,15 @@ fn train(args: &Args, world: &Rc<MpiWorld>) -> Result<(), String> {
     let loader = plan.train_loader(per_rank).shard(rank, ranks);
     let test_loader = plan.test_loader().shard(rank, ranks);
     let samples_per_epoch = loader.examples_per_epoch() * ranks;
-    let hook = DataParallel::new(Rc::clone(world)).with_bucket_bytes(args.bucket_kib * 1024);
+    let hook = DataParallel::new(Rc::clone(world))
+        .with_bucket_bytes(args.bucket_kib * 1024)
+        .with_overlap(!args.no_overlap);
+    let meter = hook.meter();
     if rank == 0 {
         println!(
             "strata-mpi-train: {}, {}, {} epochs, {ranks} rank(s) × {} thread(s) \
              ({on_this_node} on this node), batch {per_rank} per rank ({} in all), {} lr {} \
-             with cosine decay, buckets of {} KiB",
+             with cosine decay, buckets of {} KiB, {} (MPI thread support: {:?})",
             plan.spec.data.dataset.name(),
             plan.spec.model.describe(),
             plan.epochs,
@@ -121,6 +130,12 @@ fn train(args: &Args, world: &Rc<MpiWorld>) -> Result<(), String> {
             plan.optimizer.name(),
             plan.learning_rate,
             args.bucket_kib,
+            if args.no_overlap || ranks == 1 {
+                "no overlap"
+            } else {
+                "allreduce overlapped with backward"
+            },
+            world.threading(),
         );
     }
     let mut trainer = Trainer::new(TrainConfig {
@@ -132,14 +147,16 @@ fn train(args: &Args, world: &Rc<MpiWorld>) -> Result<(), String> {
         ..TrainConfig::default()
     })
     .with_hook(hook);
-    let throughput = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let epochs = Rc::new(std::cell::RefCell::new(Vec::new()));
     if rank == 0 {
         trainer = trainer.with_callback(Progress {
             epochs: plan.epochs,
             samples_per_epoch,
             started: None,
             last_batch: None,
-            throughput: Rc::clone(&throughput),
+            steps: 0,
+            meter,
+            records: Rc::clone(&epochs),
             metrics_csv: args.metrics_csv.clone(),
             csv: String::from(CSV_HEADER),
             world: Rc::clone(world),
@@ -155,20 +172,22 @@ fn train(args: &Args, world: &Rc<MpiWorld>) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     if rank == 0 {
         let last = history.last().ok_or("no epoch was run")?;
-        let rates = throughput.borrow();
+        let records = epochs.borrow();
         // The first epoch includes warm-up (allocation, page faults): left out when possible.
-        let steady = if rates.len() > 1 {
-            &rates[1..]
+        let steady = if records.len() > 1 {
+            &records[1..]
         } else {
-            &rates[..]
+            &records[..]
         };
-        let mean_rate = steady.iter().sum::<f64>() / steady.len().max(1) as f64;
+        let steady = EpochRecord::sum(steady);
         println!(
-            "final: test accuracy {:.2}% (loss {:.4}), {mean_rate:.0} samples/s on {ranks} \
-             rank(s) × {} thread(s)",
+            "final: test accuracy {:.2}% (loss {:.4}), {:.0} samples/s on {ranks} rank(s) × {} \
+             thread(s); per step: {}",
             100.0 * last.val_accuracy().unwrap_or(0.0),
             last.val_loss().unwrap_or(f32::NAN),
+            steady.samples_per_second(),
             num_threads(),
+            steady.per_step(),
         );
         if let Some(path) = &args.checkpoint {
             println!("checkpoint: {}", path.display());
@@ -181,14 +200,68 @@ fn train(args: &Args, world: &Rc<MpiWorld>) -> Result<(), String> {
 const CSV_HEADER: &str =
     "epoch,train_loss,train_accuracy,test_loss,test_accuracy,samples_per_second\n";
 
-/// Rank 0's per-epoch report: metrics (already summed over ranks) and the training
-/// throughput, from the epoch's start to its last step; printed, and kept in the CSV log.
+/// One epoch's training time, steps and communication, as rank 0 saw them.
+#[derive(Clone, Copy, Default)]
+struct EpochRecord {
+    samples: usize,
+    steps: usize,
+    seconds: f64,
+    comm: CommTimes,
+}
+
+impl EpochRecord {
+    /// The records added up (per-step figures of the sum are means over the epochs).
+    fn sum(records: &[EpochRecord]) -> EpochRecord {
+        records
+            .iter()
+            .fold(EpochRecord::default(), |a, r| EpochRecord {
+                samples: a.samples + r.samples,
+                steps: a.steps + r.steps,
+                seconds: a.seconds + r.seconds,
+                comm: CommTimes {
+                    all_reduce: a.comm.all_reduce + r.comm.all_reduce,
+                    waiting: a.comm.waiting + r.comm.waiting,
+                    calls: a.comm.calls + r.comm.calls,
+                    started_in_backward: a.comm.started_in_backward + r.comm.started_in_backward,
+                },
+            })
+    }
+
+    fn samples_per_second(&self) -> f64 {
+        self.samples as f64 / self.seconds
+    }
+
+    /// Per step: the wall time, compute (everything but waiting for the exchange), the
+    /// allreduce calls' time, the waiting, and the share of the allreduce time hidden.
+    fn per_step(&self) -> String {
+        let steps = self.steps.max(1) as f64;
+        let ms = |seconds: f64| 1e3 * seconds / steps;
+        let waiting = self.comm.waiting.as_secs_f64();
+        format!(
+            "{:.3} ms = compute {:.3} ms + waiting {:.3} ms; allreduce {:.3} ms in {:.1} \
+             call(s), {:.1} started during backward, {:.0}% hidden by overlap",
+            ms(self.seconds),
+            ms(self.seconds - waiting),
+            ms(waiting),
+            ms(self.comm.all_reduce.as_secs_f64()),
+            self.comm.calls as f64 / steps,
+            self.comm.started_in_backward as f64 / steps,
+            100.0 * self.comm.hidden_share(),
+        )
+    }
+}
+
+/// Rank 0's per-epoch report: metrics (already summed over ranks), the training
+/// throughput from the epoch's start to its last step, and where a step's time went;
+/// printed, and kept in the CSV log.
 struct Progress {
     epochs: usize,
     samples_per_epoch: usize,
     started: Option<Instant>,
     last_batch: Option<Instant>,
-    throughput: Rc<std::cell::RefCell<Vec<f64>>>,
+    steps: usize,
+    meter: CommMeter,
+    records: Rc<std::cell::RefCell<Vec<EpochRecord>>>,
     metrics_csv: Option<PathBuf>,
     csv: String,
     world: Rc<MpiWorld>,
@@ -197,24 +270,38 @@ struct Progress {
 impl Callback for Progress {
     fn on_event(&mut self, event: &Event<'_>) {
         match event {
-            Event::EpochStart { .. } => self.started = Some(Instant::now()),
-            Event::Batch { .. } => self.last_batch = Some(Instant::now()),
+            Event::EpochStart { .. } => {
+                self.started = Some(Instant::now());
+                self.steps = 0;
+                self.meter.take();
+            }
+            Event::Batch { .. } => {
+                self.last_batch = Some(Instant::now());
+                self.steps += 1;
+            }
             Event::EpochEnd(metrics) => {
                 let seconds = match (self.started, self.last_batch) {
                     (Some(start), Some(end)) => (end - start).as_secs_f64(),
                     _ => f64::NAN,
                 };
-                let rate = self.samples_per_epoch as f64 / seconds;
-                self.throughput.borrow_mut().push(rate);
+                let record = EpochRecord {
+                    samples: self.samples_per_epoch,
+                    steps: self.steps,
+                    seconds,
+                    comm: self.meter.take(),
+                };
+                self.records.borrow_mut().push(record);
+                let rate = record.samples_per_second();
                 println!(
                     "epoch {}/{}: train loss {:.4} acc {:.2}% | test loss {:.4} acc {:.2}% | \
-                     {rate:.0} samples/s",
+                     {rate:.0} samples/s | per step: {}",
                     metrics.epoch + 1,
                     self.epochs,
                     metrics.train_loss().unwrap_or(f32::NAN),
                     100.0 * metrics.train_accuracy().unwrap_or(0.0),
                     metrics.val_loss().unwrap_or(f32::NAN),
                     100.0 * metrics.val_accuracy().unwrap_or(0.0),
+                    record.per_step(),
                 );
                 let Some(path) = &self.metrics_csv else {
                     return;

@@ -3,8 +3,8 @@
 
 use crate::netns::TwoHosts;
 use crate::worker::{
-    DATA_ERROR_EXIT_CODE, EQUIVALENCE, FAULT_DATA, FAULT_KILLED, FAULT_PANIC, FAULT_STALL, FLAG,
-    INJECTED_PANIC, STALL_TIMEOUT,
+    DATA_ERROR_EXIT_CODE, EQUIVALENCE, EQUIVALENCE_CHECKS, FAULT_DATA, FAULT_KILLED, FAULT_PANIC,
+    FAULT_STALL, FLAG, INJECTED_PANIC, STALL_TIMEOUT,
 };
 use std::fs::File;
 use std::path::Path;
@@ -13,8 +13,11 @@ use std::time::{Duration, Instant};
 use strata_modules::{Checkpoint, TrainingState};
 use strata_recipes::RunSpec;
 
-/// Ranks of every job.
+/// Ranks of every job but the larger equivalence checks.
 const RANKS: usize = 2;
+/// Rate of the link between the two simulated hosts: a cluster's gigabit Ethernet (the
+/// kernel here has no `netem`, so no added latency; see the README's benchmark).
+pub const CLUSTER_LINK_RATE: &str = "1gbit";
 /// A job that runs longer than this is killed and the test fails as hung. The jobs take a
 /// few seconds on an idle 2-core machine; ranks spin while waiting, so a machine shared with
 /// other builds can slow them tenfold, and this is well above that.
@@ -25,7 +28,7 @@ const RUNNER_MIN_ACCURACY: f64 = 0.90;
 /// Epochs of the runner's training in the test.
 const RUNNER_EPOCHS: &str = "8";
 /// Least bytes the two simulated hosts must exchange over their veth pair: the three
-/// equivalence runs allreduce ~10 kB of gradients per step over 22 steps each (~0.7 MB).
+/// equivalence runs allreduce ~10 kB of gradients per step over 22 steps each (~1.1 MB).
 const MIN_VETH_BYTES: u64 = 100_000;
 
 /// Argument that prints the output of passing jobs too (`cargo test … -- --show-output`).
@@ -43,8 +46,16 @@ enum Verdict {
 pub fn run_all(args: &[String]) -> ExitCode {
     let filter = args.iter().find(|a| !a.starts_with('-'));
     let show_output = args.iter().any(|a| a == SHOW_OUTPUT);
-    let checks: [(&str, Check); 7] = [
-        ("replicas_match_one_process_on_two_ranks", equivalence),
+    let checks: [(&str, Check); 9] = [
+        ("replicas_match_one_process_on_two_ranks", |dir| {
+            equivalence(dir, 2)
+        }),
+        ("replicas_match_one_process_on_three_ranks", |dir| {
+            equivalence(dir, 3)
+        }),
+        ("replicas_match_one_process_on_four_ranks", |dir| {
+            equivalence(dir, 4)
+        }),
         ("a_panicking_rank_aborts_the_job", panicking_rank),
         ("a_rank_without_data_aborts_the_job", rank_without_data),
         ("a_killed_rank_ends_the_job", killed_rank),
@@ -143,26 +154,26 @@ impl Job {
     }
 }
 
-/// `mpirun` for `RANKS` ranks on this machine, as root if need be, with unbound ranks.
-fn mpirun() -> Command {
+/// `mpirun` for `ranks` ranks on this machine, as root if need be, with unbound ranks.
+fn mpirun(ranks: usize) -> Command {
     let mut command = Command::new("mpirun");
     command
         .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
         .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
         // A 1-core CI machine has fewer slots than ranks.
         .env("OMPI_MCA_rmaps_base_oversubscribe", "1")
-        .args(["-np", &RANKS.to_string(), "--bind-to", "none"]);
+        .args(["-np", &ranks.to_string(), "--bind-to", "none"]);
     command
 }
 
-/// This program as a rank of `scenario`.
-fn worker_args(scenario: &str, checkpoint: Option<&Path>) -> Vec<String> {
+/// This program as a rank of `scenario` in a job of `ranks`.
+fn worker_args(scenario: &str, ranks: usize, checkpoint: Option<&Path>) -> Vec<String> {
     let program = std::env::current_exe().expect("the test knows its own path");
     let mut args = vec![
         program.display().to_string(),
         FLAG.to_string(),
         scenario.to_string(),
-        RANKS.to_string(),
+        ranks.to_string(),
     ];
     args.extend(checkpoint.map(|p| p.display().to_string()));
     args
@@ -208,24 +219,24 @@ fn signal_group(leader: u32, signal: &str) {
         .status();
 }
 
-fn equivalence(dir: &Path) -> Result<Verdict, String> {
-    let mut command = mpirun();
-    command.args(worker_args(EQUIVALENCE, None));
+fn equivalence(dir: &Path, ranks: usize) -> Result<Verdict, String> {
+    let mut command = mpirun(ranks);
+    command.args(worker_args(EQUIVALENCE, ranks, None));
     let job = run_job(command, dir)?;
     job.require_success()?;
-    require_ok_lines(&job)?;
+    require_ok_lines(&job, ranks)?;
     Ok(Verdict::Passed(job.output))
 }
 
-/// Each rank reports three passed comparisons.
-fn require_ok_lines(job: &Job) -> Result<(), String> {
+/// Each rank reports its passed comparisons.
+fn require_ok_lines(job: &Job, ranks: usize) -> Result<(), String> {
     let ok_lines = job.output.lines().filter(|l| l.ends_with(": ok")).count();
-    if ok_lines == 3 * RANKS {
+    if ok_lines == EQUIVALENCE_CHECKS * ranks {
         Ok(())
     } else {
         Err(format!(
             "expected {} passed comparisons, found {ok_lines}\n{}",
-            3 * RANKS,
+            EQUIVALENCE_CHECKS * ranks,
             job.describe()
         ))
     }
@@ -235,8 +246,8 @@ fn require_ok_lines(job: &Job) -> Result<(), String> {
 /// complete checkpoint of epoch 0.
 fn fault_job(dir: &Path, scenario: &str) -> Result<Job, String> {
     let checkpoint = dir.join("fault.ckpt");
-    let mut command = mpirun();
-    command.args(worker_args(scenario, Some(&checkpoint)));
+    let mut command = mpirun(RANKS);
+    command.args(worker_args(scenario, RANKS, Some(&checkpoint)));
     let job = run_job(command, dir)?;
     job.require_failure()?;
     require_checkpoint_of_epoch_zero(&checkpoint)
@@ -300,7 +311,7 @@ fn require_checkpoint_of_epoch_zero(path: &Path) -> Result<(), String> {
 fn runner(dir: &Path) -> Result<Verdict, String> {
     let checkpoint = dir.join("digits.ckpt");
     let metrics = dir.join("metrics.csv");
-    let mut command = mpirun();
+    let mut command = mpirun(RANKS);
     command.args([
         env!("CARGO_BIN_EXE_strata-mpi-train"),
         "--epochs",
@@ -375,11 +386,12 @@ fn two_hosts(dir: &Path) -> Result<Verdict, String> {
         return Ok(Verdict::Skipped(why));
     }
     let hosts = TwoHosts::create(dir)?;
+    hosts.throttle(CLUSTER_LINK_RATE)?;
     let sent_before = hosts.veth_bytes()?;
-    let command = hosts.mpirun(RANKS, &worker_args(EQUIVALENCE, None));
+    let command = hosts.mpirun(RANKS, &worker_args(EQUIVALENCE, RANKS, None));
     let job = run_job(command, dir)?;
     job.require_success()?;
-    require_ok_lines(&job)?;
+    require_ok_lines(&job, RANKS)?;
     for host in TwoHosts::HOST_NAMES {
         job.require_output(&format!("on host {host}"))?;
     }

@@ -31,7 +31,7 @@ impl TwoHosts {
         if !root {
             return Err("creating network namespaces needs root (CI runs as root)".into());
         }
-        for tool in ["ip", "unshare", "hostname"] {
+        for tool in ["ip", "tc", "unshare", "hostname"] {
             let found = Command::new("sh")
                 .args(["-c", &format!("command -v {tool}")])
                 .output()
@@ -147,6 +147,20 @@ impl TwoHosts {
             .args(["--bind-to", "none"])
             .args(program);
         command
+    }
+
+    /// Limits the link to `rate` (a `tc` rate such as `1gbit`) in both directions, with a
+    /// token-bucket filter on each end of the veth pair: the closest throttle to a cluster
+    /// link this kernel offers (it has `tbf` and `htb` but no `netem`, so no added delay).
+    pub fn throttle(&self, rate: &str) -> Result<(), String> {
+        for ns in &self.namespaces {
+            run(Command::new("ip")
+                .args(["netns", "exec", ns, "tc", "qdisc", "replace"])
+                .args(["dev", &self.interface, "root", "tbf", "rate", rate])
+                // 64 KiB of burst (half a millisecond at 1 Gbit/s) and up to 50 ms of queue.
+                .args(["burst", "64kb", "latency", "50ms"]))?;
+        }
+        Ok(())
     }
 
     /// Bytes sent so far from the first host over the veth.

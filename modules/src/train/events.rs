@@ -4,7 +4,7 @@ use super::metrics::Metrics;
 use super::state::EpochMetrics;
 use crate::params::Params;
 use std::path::Path;
-use strata_autograd::Gradients;
+use strata_autograd::{AutogradError, Gradients, Var};
 
 /// A moment in training, passed to every [`Callback`].
 #[derive(Debug)]
@@ -60,6 +60,14 @@ pub trait StepHook {
     /// Before the first epoch: e.g. broadcast parameters and buffers from rank 0.
     fn on_start(&mut self, model: &mut dyn Params) {
         let _ = model;
+    }
+
+    /// Differentiates a training step's loss; by default `loss.backward()`. A data-parallel
+    /// hook overrides it to start exchanging gradients while the backward pass is still
+    /// running (see [`Var::backward_with_ready`]); [`StepHook::reduce_gradients`] follows.
+    fn backward(&mut self, loss: &Var, model: &dyn Params) -> Result<Gradients, AutogradError> {
+        let _ = model;
+        loss.backward()
     }
 
     /// After each backward, before clipping and the optimizer step: e.g. average gradients.

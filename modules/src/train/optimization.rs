@@ -52,8 +52,12 @@ impl Optimization<'_> {
         if !loss.item().is_finite() {
             return Err(self.non_finite_loss());
         }
+        let hook = &mut self.hook;
         let mut grads = tracing::info_span!("backward").in_scope(|| {
-            let grads = loss.backward();
+            let grads = match hook.as_deref_mut() {
+                Some(hook) => hook.backward(&loss, &*model),
+                None => loss.backward(),
+            };
             drop(loss);
             grads.map_err(TrainError::Autograd)
         })?;
