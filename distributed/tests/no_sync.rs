@@ -7,7 +7,7 @@ mod support;
 use strata_autograd::Var;
 use strata_distributed::{Collective, DataParallel};
 use strata_modules::loss::cross_entropy;
-use strata_modules::{Adam, Module, Optimizer, Reduction, StepHook};
+use strata_modules::{Adam, Module, Optimizer, StepHook};
 use strata_tensor::Tensor;
 use support::{max_abs_diff, on_ranks, state, Arch, State, SEED, SMALL_BUCKET_BYTES, TOLERANCE};
 
@@ -32,7 +32,7 @@ fn rows(start: usize, len: usize) -> (Tensor, Tensor) {
 /// The mean cross-entropy of `model` on `rows`, scaled by `weight`.
 fn loss(model: &dyn Module, (x, y): &(Tensor, Tensor), weight: f32) -> Var {
     let logits = model.forward(&Var::constant(x.clone()));
-    cross_entropy(&logits, y, 0.0, Reduction::Mean).mul_scalar(weight)
+    cross_entropy(&logits, y).mul_scalar(weight)
 }
 
 /// This rank's training: per step, `MICRO_BATCHES` micro-batches, all but the last through
