@@ -48,26 +48,7 @@ impl BucketPlan {
     #[track_caller]
     pub fn new(piece_lens: &[usize], bucket_len: usize) -> Self {
         assert!(bucket_len > 0, "BucketPlan: bucket length must be positive");
-        let mut buckets: Vec<Vec<Segment>> = Vec::new();
-        let mut filled = bucket_len; // Forces a new bucket at the first element.
-        for (piece, &piece_len) in piece_lens.iter().enumerate() {
-            let mut piece_offset = 0;
-            while piece_offset < piece_len {
-                if filled == bucket_len {
-                    buckets.push(Vec::new());
-                    filled = 0;
-                }
-                let len = (piece_len - piece_offset).min(bucket_len - filled);
-                buckets.last_mut().expect("pushed above").push(Segment {
-                    piece,
-                    piece_offset,
-                    bucket_offset: filled,
-                    len,
-                });
-                piece_offset += len;
-                filled += len;
-            }
-        }
+        let buckets = cut(piece_lens, |_| bucket_len, false);
         Self {
             buckets,
             bucket_len,
@@ -94,34 +75,7 @@ impl BucketPlan {
             "BucketPlan: bucket lengths must be positive"
         );
         let cap = |bucket: usize| if bucket == 0 { first_len } else { bucket_len };
-        let mut buckets: Vec<Vec<Segment>> = vec![Vec::new()];
-        let mut filled = 0;
-        for (piece, &piece_len) in piece_lens.iter().enumerate() {
-            let room = cap(buckets.len() - 1) - filled;
-            if filled > 0 && piece_len > room {
-                buckets.push(Vec::new());
-                filled = 0;
-            }
-            let mut piece_offset = 0;
-            while piece_offset < piece_len {
-                if filled == cap(buckets.len() - 1) {
-                    buckets.push(Vec::new());
-                    filled = 0;
-                }
-                let len = (piece_len - piece_offset).min(cap(buckets.len() - 1) - filled);
-                buckets.last_mut().expect("never empty").push(Segment {
-                    piece,
-                    piece_offset,
-                    bucket_offset: filled,
-                    len,
-                });
-                piece_offset += len;
-                filled += len;
-            }
-        }
-        if filled == 0 {
-            buckets.pop(); // No element at all, or nothing after the last push.
-        }
+        let buckets = cut(piece_lens, cap, true);
         Self {
             buckets,
             bucket_len: first_len.max(bucket_len),
@@ -178,4 +132,36 @@ impl BucketPlan {
 pub struct BucketScratch {
     send: Vec<f32>,
     receive: Vec<f32>,
+}
+
+/// The segments of the concatenation of pieces of `piece_lens` elements cut into buckets, the
+/// `i`-th holding at most `cap(i)` elements; a piece larger than what is left spreads over the
+/// next buckets. With `aligned`, a piece that does not fit in what is left of a started
+/// bucket opens a new one instead. No bucket is empty.
+fn cut(piece_lens: &[usize], cap: impl Fn(usize) -> usize, aligned: bool) -> Vec<Vec<Segment>> {
+    let mut buckets: Vec<Vec<Segment>> = Vec::new();
+    let mut filled = 0;
+    for (piece, &piece_len) in piece_lens.iter().enumerate() {
+        if aligned && filled > 0 && piece_len > cap(buckets.len() - 1) - filled {
+            buckets.push(Vec::new());
+            filled = 0;
+        }
+        let mut piece_offset = 0;
+        while piece_offset < piece_len {
+            if buckets.is_empty() || filled == cap(buckets.len() - 1) {
+                buckets.push(Vec::new());
+                filled = 0;
+            }
+            let len = (piece_len - piece_offset).min(cap(buckets.len() - 1) - filled);
+            buckets.last_mut().expect("pushed above").push(Segment {
+                piece,
+                piece_offset,
+                bucket_offset: filled,
+                len,
+            });
+            piece_offset += len;
+            filled += len;
+        }
+    }
+    buckets
 }
