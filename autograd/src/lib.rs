@@ -37,7 +37,7 @@ pub use gradcheck::{gradcheck, gradcheck_with, GradcheckOptions, GradcheckReport
 pub use graph::{
     anomaly_detection, is_grad_enabled, live_nodes, no_grad, set_anomaly_detection, NoGradGuard,
 };
-pub use ops::loss::{ClassLossOptions, Reduction};
+pub use ops::loss::{check_input_target_shapes, ClassLossOptions, Reduction};
 pub use ops::recurrent::{
     recurrence, try_recurrence, CellRule, CellStep, GruRule, LstmRule, RnnRule,
 };

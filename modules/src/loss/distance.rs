@@ -1,7 +1,8 @@
 //! Distances between embeddings: the cosine similarity and the triplet margin loss with
 //! PyTorch's options.
 
-use super::{reduce, same_shape, Reduction};
+use super::{reduce, Reduction};
+use strata_autograd::check_input_target_shapes;
 use strata_autograd::Var;
 use strata_tensor::{expect_ok, Axis, ErrorKind, Result, TensorError};
 
@@ -114,8 +115,8 @@ impl TripletMarginLoss {
     #[track_caller]
     pub fn try_forward(&self, anchor: &Var, positive: &Var, negative: &Var) -> Result<Var> {
         const OP: &str = "triplet_margin_loss";
-        same_shape(OP, anchor, positive)?;
-        same_shape(OP, anchor, negative)?;
+        check_input_target_shapes(OP, anchor, positive)?;
+        check_input_target_shapes(OP, anchor, negative)?;
         if anchor.ndim() == 0 {
             return Err(TensorError::new(
                 OP,

@@ -38,7 +38,6 @@ pub use target::LossTarget;
 pub use strata_autograd::Reduction;
 
 use strata_autograd::Var;
-use strata_tensor::{ErrorKind, Result, TensorError};
 
 /// Per-element losses combined by `reduction` (`BatchMean`: the sum over the first axis's
 /// length).
@@ -52,17 +51,5 @@ fn reduce(loss: Var, reduction: Reduction) -> Var {
         }
         Reduction::Sum => loss.sum(),
         Reduction::None => loss,
-    }
-}
-
-fn same_shape(op: &'static str, a: &Var, b: &Var) -> Result<()> {
-    if a.shape() == b.shape() {
-        Ok(())
-    } else {
-        Err(TensorError::new(
-            op,
-            ErrorKind::ShapeMismatch,
-            format!("input {:?} and target {:?} differ", a.shape(), b.shape()),
-        ))
     }
 }

@@ -1,7 +1,8 @@
 //! Losses over labelled pairs of embeddings: the cosine-embedding loss and the contrastive
 //! loss.
 
-use super::{reduce, same_shape, LossTarget, Reduction};
+use super::{reduce, LossTarget, Reduction};
+use strata_autograd::check_input_target_shapes;
 use strata_autograd::Var;
 use strata_tensor::{expect_ok, ErrorKind, Result, Tensor, TensorError};
 
@@ -157,7 +158,7 @@ pub fn try_contrastive_loss(a: &Var, b: &Var, y: &impl LossTarget) -> Result<Var
 
 /// An error unless `a` and `b` are `[N, D]` of one shape and `y` is `[N]`.
 fn pair_check(op: &'static str, a: &Var, b: &Var, y: &Tensor) -> Result<()> {
-    same_shape(op, a, b)?;
+    check_input_target_shapes(op, a, b)?;
     if a.ndim() != 2 || y.shape() != [a.shape()[0]] {
         return Err(TensorError::new(
             op,

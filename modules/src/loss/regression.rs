@@ -1,6 +1,7 @@
 //! Regression losses: squared and absolute error.
 
-use super::{reduce, same_shape, LossTarget, Reduction};
+use super::{reduce, LossTarget, Reduction};
+use strata_autograd::check_input_target_shapes;
 use strata_autograd::Var;
 use strata_tensor::{expect_ok, Result};
 
@@ -41,7 +42,7 @@ impl MseLoss {
     #[track_caller]
     pub fn try_forward(&self, input: &Var, target: &impl LossTarget) -> Result<Var> {
         let target = target.to_var();
-        same_shape("mse_loss", input, &target)?;
+        check_input_target_shapes("mse_loss", input, &target)?;
         Ok(reduce(input.sub(&target).square(), self.reduction))
     }
 }
@@ -75,7 +76,7 @@ impl L1Loss {
     #[track_caller]
     pub fn try_forward(&self, input: &Var, target: &impl LossTarget) -> Result<Var> {
         let target = target.to_var();
-        same_shape("l1_loss", input, &target)?;
+        check_input_target_shapes("l1_loss", input, &target)?;
         Ok(reduce(input.sub(&target).abs(), self.reduction))
     }
 }

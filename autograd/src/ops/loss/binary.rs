@@ -1,6 +1,7 @@
 //! Binary cross-entropy terms, on probabilities and on logits, element by element (weights
 //! and the reduction are applied by the caller).
 
+use super::check_input_target_shapes;
 use crate::var::Var;
 use smallvec::smallvec;
 use strata_tensor::{expect_ok, sigmoid, softplus, ErrorKind, Result, Tensor, TensorError};
@@ -8,23 +9,6 @@ use strata_tensor::{expect_ok, sigmoid, softplus, ErrorKind, Result, Tensor, Ten
 /// PyTorch clamps the logarithms of BCE at −100 so that a probability of exactly 0 or 1
 /// gives a large finite loss instead of infinity; so does Strata.
 const LOG_FLOOR: f32 = -100.0;
-
-/// An error unless `input` and `target` have one shape.
-pub(crate) fn same_shape(op: &'static str, input: &Var, target: &Var) -> Result<()> {
-    if input.shape() == target.shape() {
-        Ok(())
-    } else {
-        Err(TensorError::new(
-            op,
-            ErrorKind::ShapeMismatch,
-            format!(
-                "input {:?} and target {:?} differ",
-                input.shape(),
-                target.shape()
-            ),
-        ))
-    }
-}
 
 /// `f(x, y, pw)` element-wise over logits, targets and positive weights (1 without them).
 fn zip_logits(
@@ -53,7 +37,7 @@ impl Var {
     /// Fallible [`Var::bce_terms`].
     #[track_caller]
     pub fn try_bce_terms(&self, target: &Var) -> Result<Var> {
-        same_shape("bce_loss", self, target)?;
+        check_input_target_shapes("bce_loss", self, target)?;
         let value = self.value().zip_map(target.value(), |p, y| {
             -(y * p.ln().max(LOG_FLOOR) + (1.0 - y) * (1.0 - p).ln().max(LOG_FLOOR))
         });
@@ -98,7 +82,7 @@ impl Var {
         pos_weight: Option<&Tensor>,
     ) -> Result<Var> {
         const OP: &str = "bce_with_logits";
-        same_shape(OP, self, target)?;
+        check_input_target_shapes(OP, self, target)?;
         let pos_weight = match pos_weight {
             Some(pw) => Some(
                 pw.try_broadcast_to(self.shape())

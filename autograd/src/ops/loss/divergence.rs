@@ -1,6 +1,6 @@
 //! The terms of the Kullback–Leibler divergence, element by element.
 
-use super::binary::same_shape;
+use super::check_input_target_shapes;
 use crate::var::Var;
 use smallvec::smallvec;
 use strata_tensor::{expect_ok, Result};
@@ -18,7 +18,7 @@ impl Var {
     /// Fallible [`Var::kl_div_terms`].
     #[track_caller]
     pub fn try_kl_div_terms(&self, p: &Var) -> Result<Var> {
-        same_shape("kl_div", self, p)?;
+        check_input_target_shapes("kl_div", self, p)?;
         let value = p.value().zip_map(
             self.value(),
             |p, lq| if p > 0.0 { p * (p.ln() - lq) } else { 0.0 },

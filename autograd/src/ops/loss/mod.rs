@@ -8,6 +8,27 @@ mod divergence;
 
 pub use class::ClassLossOptions;
 
+use crate::var::Var;
+use strata_tensor::{ErrorKind, Result, TensorError};
+
+/// An error naming `op` unless a loss's `input` and `target` have one shape (the check of every
+/// loss whose terms pair input and target element by element).
+pub fn check_input_target_shapes(op: &'static str, input: &Var, target: &Var) -> Result<()> {
+    if input.shape() == target.shape() {
+        Ok(())
+    } else {
+        Err(TensorError::new(
+            op,
+            ErrorKind::ShapeMismatch,
+            format!(
+                "input {:?} and target {:?} differ",
+                input.shape(),
+                target.shape()
+            ),
+        ))
+    }
+}
+
 /// How per-element losses are combined into the value a loss returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Reduction {
