@@ -10,10 +10,15 @@ use strata_tensor::{Rng, Tensor};
 /// `prefix.name`, or `name` alone at the top level: the dotted names of parameters.
 pub fn join_name(prefix: &str, name: &str) -> String {
     if prefix.is_empty() {
-        name.to_string()
-    } else {
-        format!("{prefix}.{name}")
+        return name.to_string();
     }
+    // Concatenated by hand: optimizers walk the names every step, and `format!` costs
+    // several times a plain copy.
+    let mut joined = String::with_capacity(prefix.len() + 1 + name.len());
+    joined.push_str(prefix);
+    joined.push('.');
+    joined.push_str(name);
+    joined
 }
 
 /// Receives what [`Params::visit`] walks over, each under its dotted name.
