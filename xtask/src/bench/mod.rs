@@ -1,8 +1,9 @@
-//! `cargo xtask bench [--quick] [--threads 1,2,4] [--compare-pytorch] [--python PATH]`: runs
-//! the workspace's criterion benchmarks behind the headline figures at each thread count the
-//! machine allows (`cargo bench` subprocesses with `STRATA_BENCH_THREADS`), reads criterion's
-//! estimates, measures the machine's peak and each training step's serial share, optionally
-//! runs the PyTorch script at the same thread counts in the same sitting, and writes
+//! `cargo xtask bench [--quick] [--threads 1,2,4] [--compare-pytorch] [--python PATH]
+//! [--rounds N]`: runs the workspace's criterion benchmarks behind the headline figures at
+//! each thread count the machine allows (`cargo bench` subprocesses with
+//! `STRATA_BENCH_THREADS`), reads criterion's estimates, measures the machine's peak and each
+//! training step's serial share, optionally runs the PyTorch script at the same thread counts
+//! in the same sitting (in rounds of alternating order, see `rounds`), and writes
 //! `target/bench-report.md` and `target/bench-report.json`.
 
 mod criterion;
@@ -11,6 +12,7 @@ mod first_loss;
 mod machine;
 mod pytorch;
 mod report;
+mod rounds;
 mod scaling;
 
 use crate::workspace;
@@ -44,6 +46,11 @@ pub struct BenchArgs {
     /// skipped (the report says which ran).
     #[arg(long, value_delimiter = ',', default_value = "1,2")]
     threads: Vec<usize>,
+    /// Rounds of the whole measurement; with --compare-pytorch every other round runs
+    /// PyTorch first. Each figure is the median over the rounds, and the report gives the
+    /// Strata / PyTorch ratio's range across them.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    rounds: u32,
 }
 
 /// Runs `bench`.
@@ -53,32 +60,41 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     }
     let threads = runnable_threads(&args.threads)?;
     let machine = Machine::detect(&threads);
-    let started = SystemTime::now();
     let mut failed_suites = Vec::new();
-    for suite in &SUITES {
-        println!(
-            "== STRATA_BENCH_THREADS={} cargo bench -p {} --bench {} -- {}",
-            list(&threads),
-            suite.package,
-            suite.bench,
-            suite.filter
-        );
-        if let Err(err) = run_suite(suite, args.quick, &threads) {
-            eprintln!("{err}");
-            failed_suites.push(format!("{}/{}", suite.package, suite.bench));
+    let mut strata_rounds = Vec::new();
+    let mut pytorch_rounds = Vec::new();
+    for round in 0..args.rounds as usize {
+        if args.rounds > 1 {
+            println!("== round {} of {}", round + 1, args.rounds);
+        }
+        if args.compare_pytorch && rounds::pytorch_first(round) {
+            pytorch_rounds.push(run_pytorch(&args, &threads)?);
+        }
+        let started = SystemTime::now();
+        for suite in &SUITES {
+            println!(
+                "== STRATA_BENCH_THREADS={} cargo bench -p {} --bench {} -- {}",
+                list(&threads),
+                suite.package,
+                suite.bench,
+                suite.filter
+            );
+            if let Err(err) = run_suite(suite, args.quick, &threads) {
+                eprintln!("{err}");
+                failed_suites.push(format!("{}/{}", suite.package, suite.bench));
+            }
+        }
+        strata_rounds.push(criterion::read_results(
+            &workspace::target_dir().join("criterion"),
+            started,
+        )?);
+        if args.compare_pytorch && !rounds::pytorch_first(round) {
+            pytorch_rounds.push(run_pytorch(&args, &threads)?);
         }
     }
-    let pytorch = if args.compare_pytorch {
-        println!(
-            "== {} {} --threads {}",
-            args.python.display(),
-            pytorch::script().display(),
-            list(&threads)
-        );
-        Some(pytorch::run(&args.python, args.quick, &threads)?)
-    } else {
-        None
-    };
+    failed_suites.sort();
+    failed_suites.dedup();
+    let pytorch = rounds::median_pytorch(&pytorch_rounds);
     let scaling = match threads.iter().copied().find(|&t| t > 1) {
         Some(parallel) => {
             println!("== serial share of each training step at 1 and {parallel} threads");
@@ -86,11 +102,21 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         }
         None => Vec::new(),
     };
-    let results = criterion::read_results(&workspace::target_dir().join("criterion"), started)?;
+    let results = rounds::median_measurements(&strata_rounds);
+    let mut rows = Report::rows(&results, &machine, pytorch.as_ref(), &threads);
+    if args.rounds > 1 {
+        let per_round: Vec<_> = strata_rounds
+            .iter()
+            .zip(&pytorch_rounds)
+            .map(|(strata, pytorch)| Report::rows(strata, &machine, Some(pytorch), &threads))
+            .collect();
+        rounds::attach_ratio_ranges(&mut rows, &per_round);
+    }
     let report = Report {
         mode: if args.quick { "quick" } else { "full" },
+        rounds: args.rounds as usize,
         commit: commit(),
-        rows: Report::rows(&results, &machine, pytorch.as_ref(), &threads),
+        rows,
         threads_requested: args.threads.clone(),
         threads_run: threads,
         machine,
@@ -130,6 +156,17 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
                 .join(", ")
         ))
     }
+}
+
+/// One run of the PyTorch script at `threads`, announced.
+fn run_pytorch(args: &BenchArgs, threads: &[usize]) -> Result<pytorch::PytorchResults, String> {
+    println!(
+        "== {} {} --threads {}",
+        args.python.display(),
+        pytorch::script().display(),
+        list(threads)
+    );
+    pytorch::run(&args.python, args.quick, threads)
 }
 
 /// The requested thread counts this machine can run (one thread per core at most), sorted,

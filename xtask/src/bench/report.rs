@@ -37,6 +37,8 @@ pub struct Row {
     pub pytorch_speedup: Option<f64>,
     /// Strata's speed over PyTorch's (above 1: Strata is faster).
     pub speed_ratio: Option<f64>,
+    /// The smallest and largest of that ratio over the sitting's rounds, when it had several.
+    pub ratio_range: Option<(f64, f64)>,
 }
 
 /// Everything the report shows.
@@ -44,6 +46,8 @@ pub struct Row {
 pub struct Report {
     /// `quick` or `full`.
     pub mode: &'static str,
+    /// Rounds of the sitting (`--rounds`): each figure is the median over them.
+    pub rounds: usize,
     /// The commit measured (`git describe --always --dirty`).
     pub commit: String,
     /// The machine.
@@ -107,6 +111,7 @@ impl Report {
                                 .then(|| speedup(figure.metric, pytorch, pytorch_of(1)))
                                 .flatten(),
                             speed_ratio: speedup(figure.metric, strata, pytorch),
+                            ratio_range: None,
                             pytorch,
                         }
                     })
@@ -154,10 +159,11 @@ impl Report {
         };
         let m = &self.machine;
         let mut md = format!(
-            "`cargo xtask bench{}` on commit `{}`: {}, {} logical cores ({} MHz reported), widest \
+            "`cargo xtask bench{}{}` on commit `{}`: {}, {} logical cores ({} MHz reported), widest \
              f32 vectors {}. Load average {} at the start, {} at the end. Figures are criterion \
-             medians.\n\n",
+             medians.{}\n\n",
             if self.mode == "quick" { " --quick" } else { "" },
+            if self.rounds > 1 { format!(" --rounds {}", self.rounds) } else { String::new() },
             self.commit,
             m.cpu,
             m.cores,
@@ -165,6 +171,17 @@ impl Report {
             m.vector_isa,
             optional(m.load_at_start, 2),
             optional(self.load_at_end, 2),
+            if self.rounds > 1 {
+                format!(
+                    " The sitting ran {} rounds, Strata's benchmarks and PyTorch's script in \
+                     alternating order (Strata first, then PyTorch first, …); each figure is the \
+                     median over the rounds, and the Strata / PyTorch ratio's range across the \
+                     rounds is in brackets.",
+                    self.rounds
+                )
+            } else {
+                String::new()
+            },
         );
         if self.threads_run != self.threads_requested {
             md += &format!(
@@ -218,8 +235,7 @@ impl Report {
                     " {} | {} | {} |",
                     optional(row.pytorch, decimals(row)),
                     scaling_cell(row.pytorch_speedup, row.threads),
-                    row.speed_ratio
-                        .map_or("-".into(), |ratio| format!("{ratio:.2}"))
+                    ratio_cell(row)
                 );
             }
             md += "\n";
@@ -333,6 +349,17 @@ fn decimals(row: &Row) -> usize {
     match row.unit {
         "samples/s" => 0,
         _ => 1,
+    }
+}
+
+/// The Strata / PyTorch ratio, with its range over the rounds when there were several.
+fn ratio_cell(row: &Row) -> String {
+    match (row.speed_ratio, row.ratio_range) {
+        (None, _) => "-".into(),
+        (Some(ratio), Some((low, high))) if low != high => {
+            format!("{ratio:.2} ({low:.2}–{high:.2})")
+        }
+        (Some(ratio), _) => format!("{ratio:.2}"),
     }
 }
 
@@ -451,6 +478,7 @@ mod tests {
         assert_eq!(find("mlp_train_b32", 2).strata, None);
 
         let report = Report {
+            rounds: 1,
             mode: "quick",
             commit: "abc".into(),
             threads_requested: vec![1, 2, 4],
