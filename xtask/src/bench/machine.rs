@@ -79,7 +79,27 @@ impl Machine {
             .find(|&&(t, _)| t == threads)
             .map(|&(_, peak)| peak)
     }
+
+    /// Thread counts whose measured peak is below [`SHARED_UNITS_BOUND`] of `threads` times
+    /// the 1-thread peak, with their peak over the 1-thread peak: the virtual cores then
+    /// share execution units (a host giving two vCPUs one physical core, or another job), and
+    /// figures at those counts understate the machine.
+    pub fn shared_units(&self) -> Vec<(usize, f64)> {
+        let Some(single) = self.peak(1) else {
+            return Vec::new();
+        };
+        self.peak_gflops
+            .iter()
+            .filter(|&&(t, peak)| t > 1 && peak < SHARED_UNITS_BOUND * t as f64 * single)
+            .map(|&(t, peak)| (t, peak / single))
+            .collect()
+    }
 }
+
+/// Share of perfect scaling of the FMA peak below which cores count as sharing units: two
+/// idle cores of this machine kind reached 2.04× (200.8 against 98.5 GFLOP/s), two vCPUs on
+/// one physical core 1.0× (53.8 each, at 21:38 UTC on 2026-12-03).
+const SHARED_UNITS_BOUND: f64 = 0.8;
 
 /// The widest f32 vector instruction set of this CPU.
 fn vector_isa() -> &'static str {
@@ -156,4 +176,33 @@ pub fn load_average() -> Option<f64> {
         .next()?
         .parse()
         .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn machine(peaks: Vec<(usize, f64)>) -> Machine {
+        Machine {
+            cpu: "test".into(),
+            cores: 4,
+            mhz: None,
+            vector_isa: "AVX2+FMA",
+            peak_gflops: peaks,
+            load_at_start: None,
+        }
+    }
+
+    #[test]
+    fn thread_counts_without_their_own_fma_units_are_named() {
+        let m = machine(vec![(1, 100.0), (2, 107.6), (4, 390.0)]);
+        let shared = m.shared_units();
+        assert_eq!(shared.len(), 1);
+        assert_eq!(shared[0].0, 2);
+        assert!((shared[0].1 - 1.076).abs() < 1e-12);
+        assert!(machine(vec![(1, 98.5), (2, 200.8)])
+            .shared_units()
+            .is_empty());
+        assert!(machine(Vec::new()).shared_units().is_empty());
+    }
 }

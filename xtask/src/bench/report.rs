@@ -209,6 +209,14 @@ impl Report {
                     .join(", ")
             )
         };
+        for (threads, speedup) in m.shared_units() {
+            md += &format!(
+                "**Warning**: with {threads} threads busy the peak was only {speedup:.2}× the \
+                 1-thread peak: the cores shared their FMA units when it was measured (a host \
+                 scheduling the virtual cores on one physical core, or another job), so the \
+                 figures at {threads} threads understate this machine.\n\n"
+            );
+        }
         md
     }
 
