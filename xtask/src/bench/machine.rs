@@ -6,7 +6,8 @@
 //! `/proc/cpuinfo` shows the nominal clock, and turbo depends on how many cores are busy)
 //! and the number of FMA units, which no CPUID bit states. It is measured with 256-bit AVX2
 //! instructions; on a CPU with AVX-512 the products may use 512-bit kernels, whose peak the
-//! workspace's minimum compiler cannot measure, so no percentage is shown there.
+//! workspace's minimum compiler cannot measure, so no share of peak is shown there, but the
+//! AVX2 loop still tells whether the cores share their units ([`Machine::shared_units`]).
 
 use serde::Serialize;
 
@@ -52,7 +53,7 @@ impl Machine {
         let clocks: Vec<f64> = field("cpu MHz").filter_map(|v| v.parse().ok()).collect();
         let load_at_start = load_average();
         let vector_isa = vector_isa();
-        let peak_gflops = if vector_isa == "AVX2+FMA" {
+        let peak_gflops = if has_avx2_fma() {
             thread_counts
                 .iter()
                 .filter_map(|&t| measured_peak(t).map(|peak| (t, peak)))
@@ -78,6 +79,15 @@ impl Machine {
             .iter()
             .find(|&&(t, _)| t == threads)
             .map(|&(_, peak)| peak)
+    }
+
+    /// The peak a product's throughput is a share of with `threads` busy: the FMA loop's,
+    /// when that loop uses this CPU's widest vectors (not on AVX-512, whose products may
+    /// run faster than it).
+    pub fn product_peak(&self, threads: usize) -> Option<f64> {
+        (self.vector_isa == "AVX2+FMA")
+            .then(|| self.peak(threads))
+            .flatten()
     }
 
     /// Thread counts whose measured peak is below [`SHARED_UNITS_BOUND`] of `threads` times
@@ -108,12 +118,24 @@ fn vector_isa() -> &'static str {
         if std::arch::is_x86_feature_detected!("avx512f") {
             return "AVX-512F";
         }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            return "AVX2+FMA";
-        }
     }
-    "SSE2"
+    if has_avx2_fma() {
+        "AVX2+FMA"
+    } else {
+        "SSE2"
+    }
+}
+
+/// Whether this CPU runs the AVX2 FMA loop of [`measured_peak`].
+fn has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 /// GFLOP/s of the AVX2 FMA loop on `threads` threads at once (the sum), best of a few runs.
@@ -126,7 +148,7 @@ fn measured_peak(threads: usize) -> Option<f64> {
                 let started = std::time::Instant::now();
                 std::thread::scope(|scope| {
                     for _ in 0..threads {
-                        // SAFETY: only called when `vector_isa` found AVX2 and FMA.
+                        // SAFETY: only called when `has_avx2_fma` found AVX2 and FMA.
                         scope.spawn(|| std::hint::black_box(unsafe { fma_loop(FMA_ITERATIONS) }));
                     }
                 });
@@ -204,5 +226,18 @@ mod tests {
             .shared_units()
             .is_empty());
         assert!(machine(Vec::new()).shared_units().is_empty());
+    }
+
+    #[test]
+    fn on_avx512_the_avx2_peak_checks_the_cores_but_bounds_no_product() {
+        let avx2 = machine(vec![(1, 100.0), (2, 53.8 * 2.0)]);
+        assert_eq!(avx2.product_peak(2), Some(107.6));
+        let avx512 = Machine {
+            vector_isa: "AVX-512F",
+            ..avx2
+        };
+        assert_eq!(avx512.product_peak(1), None);
+        assert_eq!(avx512.peak(1), Some(100.0));
+        assert_eq!(avx512.shared_units().len(), 1);
     }
 }

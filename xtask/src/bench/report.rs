@@ -101,7 +101,7 @@ impl Report {
                             benchmark: id.clone(),
                             strata,
                             percent_of_peak: (figure.metric == Metric::Gflops)
-                                .then(|| strata.zip(machine.peak(*threads)))
+                                .then(|| strata.zip(machine.product_peak(*threads)))
                                 .flatten()
                                 .map(|(value, peak)| 100.0 * value / peak),
                             strata_speedup: scaled
@@ -191,22 +191,28 @@ impl Report {
                 list(&self.threads_run)
             );
         }
+        let peaks = m
+            .peak_gflops
+            .iter()
+            .map(|(t, p)| format!("{p:.1} on {t} thread{}", if *t == 1 { "" } else { "s" }))
+            .collect::<Vec<_>>()
+            .join(", ");
         md += &if m.peak_gflops.is_empty() {
+            "No peak is measured: this CPU lacks the AVX2 and FMA instructions of the peak \
+             loop.\n\n"
+                .to_string()
+        } else if m.product_peak(1).is_none() {
             format!(
-                "No share of peak is shown: the peak is measured with an AVX2 FMA loop, and this \
-                 CPU's widest vectors are {} (products may run faster than that loop).\n\n",
+                "A loop of independent AVX2 fused multiply-adds on every busy core reached, in \
+                 GFLOP/s, {peaks}. No share of that peak is shown: this CPU's widest vectors are {} \
+                 (products may run faster than that loop).\n\n",
                 m.vector_isa
             )
         } else {
             format!(
                 "Peak f32 throughput, measured with a loop of independent AVX2 fused multiply-adds \
                  on every busy core (so at the clock the cores really run, with the FMA units they \
-                 really have): {} GFLOP/s.\n\n",
-                m.peak_gflops
-                    .iter()
-                    .map(|(t, p)| format!("{p:.1} on {t} thread{}", if *t == 1 { "" } else { "s" }))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                 really have): {peaks} GFLOP/s.\n\n"
             )
         };
         for (threads, speedup) in m.shared_units() {
