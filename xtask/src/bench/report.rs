@@ -171,16 +171,19 @@ impl Report {
             m.vector_isa,
             optional(m.load_at_start, 2),
             optional(self.load_at_end, 2),
-            if self.rounds > 1 {
-                format!(
+            match (self.rounds > 1, self.pytorch.is_some()) {
+                (false, _) => String::new(),
+                (true, false) => format!(
+                    " The sitting ran {} rounds; each figure is the median over the rounds.",
+                    self.rounds
+                ),
+                (true, true) => format!(
                     " The sitting ran {} rounds, Strata's benchmarks and PyTorch's script in \
                      alternating order (Strata first, then PyTorch first, …); each figure is the \
                      median over the rounds, and the Strata / PyTorch ratio's range across the \
                      rounds is in brackets.",
                     self.rounds
-                )
-            } else {
-                String::new()
+                ),
             },
         );
         if self.threads_run != self.threads_requested {
@@ -525,5 +528,30 @@ mod tests {
         assert!(report
             .missing()
             .contains(&"mlp_784_512_256_10_adam/threads2/32"));
+
+        // Rounds: the header speaks of PyTorch's order and the ratios' ranges only beside it.
+        let rounds = Report {
+            rounds: 3,
+            ..report
+        };
+        let compared = rounds.markdown();
+        assert!(
+            compared.contains("`cargo xtask bench --quick --rounds 3`"),
+            "{compared}"
+        );
+        assert!(
+            compared.contains("PyTorch's script in alternating order"),
+            "{compared}"
+        );
+        let alone = Report {
+            pytorch: None,
+            ..rounds
+        }
+        .markdown();
+        assert!(
+            alone.contains("The sitting ran 3 rounds; each figure is the median over the rounds."),
+            "{alone}"
+        );
+        assert!(!alone.contains("PyTorch's script"), "{alone}");
     }
 }
